@@ -1,0 +1,86 @@
+using FluentAssertions;
+using VmaLockVerify.Harness.Exploration;
+using Xunit;
+
+namespace VmaLockVerify.Tests;
+
+/// <summary>The vmalock verbs: exit codes, one-line errors, traces written where asked.</summary>
+public sealed class CommandLineTests
+{
+    [Theory]
+    [InlineData("explore", "--scenario", "fault-vs-nothing")]
+    [InlineData("explore", "--generation", "2.6")]
+    [InlineData("explore", "--mutant", "no-such-mutant")]
+    [InlineData("explore", "--strategy", "dfs-forever")]
+    [InlineData("explore", "--invariant", "NoSuchInvariant")]
+    [InlineData("explore", "--readers", "0")]
+    [InlineData("explore", "--readers", "5")]
+    [InlineData("explore", "--iterations", "0")]
+    [InlineData("explore", "--iterations", "many")]
+    [InlineData("explore", "--unknown-option")]
+    [InlineData("replay")]
+    [InlineData("replay", "/no/such/file.trace.json")]
+    [InlineData("teleport")]
+    public void Bad_input_is_one_line_and_exit_2(params string[] args)
+    {
+        var (code, output, error) = TestSupport.Vmalock(args);
+
+        code.Should().Be(ExitCodes.BadInput);
+        error.Should().StartWith("vmalock: ");
+        error.Trim().Split('\n').Should().HaveCount(1);
+        output.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void List_names_every_scenario_generation_mutant_and_invariant()
+    {
+        var (code, output, _) = TestSupport.Vmalock("list");
+
+        code.Should().Be(ExitCodes.Clean);
+        output.Should().Contain("fault-vs-two-writers").And.Contain("6.5").And.Contain("skip-detached-check")
+            .And.Contain("NoReadOnWriteMarkedVma").And.Contain("delay-bounding");
+    }
+
+    [Fact]
+    public void A_clean_explore_prints_what_it_explored_and_exits_0()
+    {
+        var json = Path.Combine(Path.GetTempPath(), $"vmalock-{Guid.NewGuid():N}.json");
+        try
+        {
+            var (code, output, _) = TestSupport.Vmalock("explore", "--scenario", "fault-vs-downgrade", "--iterations", "40", "--json", json);
+
+            code.Should().Be(ExitCodes.Clean);
+            output.Should().Contain("fault-vs-downgrade  6.4  correct  portfolio  40").And.Contain("fault-vs-downgrade  6.5")
+                .And.Contain("rewritten: VmaLockVerify.Spec").And.Contain("no invariant violated: 80 iterations over 2 run(s)");
+            File.ReadAllText(json).Should().Contain("\"iterationsRun\": 40");
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
+
+    [Fact]
+    public void An_explore_that_finds_a_bug_writes_its_trace_and_exits_1()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"vmalock-{Guid.NewGuid():N}");
+        try
+        {
+            var (code, output, _) = TestSupport.Vmalock("explore", "--mutant", "no-drain", "--generation", "6.5", "--traces-dir", dir);
+
+            code.Should().Be(ExitCodes.BugFound);
+            var trace = Path.Combine(dir, "fault-vs-mprotect.6.5.no-drain.seed1.trace.json");
+            File.Exists(trace).Should().BeTrue();
+            output.Should().Contain("BUG in fault-vs-mprotect 6.5 no-drain: WriterExcludesReaders")
+                .And.Contain($"replay: dotnet run --project Harness -- replay {trace}");
+            TestSupport.Vmalock("replay", trace).ExitCode.Should().Be(ExitCodes.BugFound);
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+}

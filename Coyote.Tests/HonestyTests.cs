@@ -1,0 +1,69 @@
+using System.Runtime.Loader;
+using FluentAssertions;
+using Microsoft.Coyote.Rewriting;
+using VmaLockVerify.Harness.Exploration;
+using VmaLockVerify.Harness.Scenarios;
+using Xunit;
+
+namespace VmaLockVerify.Tests;
+
+/// <summary>A green run means something: the code is rewritten, and uncontrolled concurrency is caught.</summary>
+public sealed class HonestyTests
+{
+    [Fact]
+    public void Every_controlled_assembly_is_rewritten()
+    {
+        RewriteCheck.FindUnrewritten(RewriteCheck.ControlledAssemblies).Should().BeEmpty();
+        RewritingEngine.IsAssemblyRewritten(typeof(HonestyTests).Assembly).Should().BeTrue("the test assembly runs under the scheduler too");
+    }
+
+    [Fact]
+    public void The_rewrite_check_refuses_the_compiler_output_before_rewriting()
+    {
+        // obj/ keeps the compiler's own output; the build rewrites only the copy in bin/.
+        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+        var original = Path.Combine(TestSupport.RepositoryRoot, "Implementation", "obj", configuration, "net10.0", "VmaLockVerify.Implementation.dll");
+        File.Exists(original).Should().BeTrue(original);
+        var context = new AssemblyLoadContext("unrewritten", isCollectible: true);
+        try
+        {
+            var assembly = context.LoadFromAssemblyPath(original);
+
+            RewriteCheck.FindUnrewritten([assembly]).Should().Equal("VmaLockVerify.Implementation");
+            var refuse = () => RewriteCheck.EnsureRewritten([assembly]);
+            refuse.Should().Throw<HarnessException>()
+                .Where(e => e.ExitCode == ExitCodes.NotHonest && e.Message.Contains("not rewritten for Coyote: VmaLockVerify.Implementation"));
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
+    [Fact]
+    public void Work_handed_to_the_thread_pool_is_reported_as_uncontrolled()
+    {
+        var request = TestSupport.Request("fault-vs-mprotect", "6.5", iterations: 5) with { Scenario = new ThreadPoolScenario() };
+
+        var result = Explorer.Run(request);
+
+        result.Bug.Should().NotBeNull("an uncontrolled invocation fails the run when partial control is off");
+        result.Bug!.Invariant.Should().Be(Finding.Uncontrolled);
+    }
+
+    /// <summary>A scenario that hands work to the thread pool, which Coyote does not control.</summary>
+    private sealed class ThreadPoolScenario : Scenario
+    {
+        public override string Name => "uses-thread-pool";
+
+        public override string Description => "queues a work item on the thread pool";
+
+        public override Task RunAsync(BootedKernel kernel, int readers)
+        {
+            using var done = new ManualResetEventSlim();
+            ThreadPool.QueueUserWorkItem(_ => done.Set());
+            done.Wait(TimeSpan.FromSeconds(5));
+            return Task.CompletedTask;
+        }
+    }
+}

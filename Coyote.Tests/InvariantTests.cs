@@ -1,0 +1,56 @@
+using FluentAssertions;
+using VmaLockVerify.Harness.Exploration;
+using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Invariants;
+using Xunit;
+
+namespace VmaLockVerify.Tests;
+
+/// <summary>
+/// Every invariant fires on its own: registered alone, it catches a mutant that breaks its property
+/// (so no other monitor is needed for it to go red).
+/// </summary>
+public sealed class InvariantTests
+{
+    public static TheoryData<string, string, string> Firing() => new()
+    {
+        { nameof(NoReadOnWriteMarkedVma), "skip-recheck", "vma_start_read(vma1) succeeded" },
+        { nameof(WriterExcludesReaders), "no-drain", "held its read lock" },
+        { nameof(VmaWriteRequiresMmapWriteLock), "madvise-under-read-lock", "holding mm->mmap_lock only for read" },
+        { nameof(NoReadLockOnDetachedVma), "skip-detached-check", "was detached" },
+        { nameof(ReadLocksReleased), "range-fail-no-end-read", "still holding the read lock" },
+        { nameof(SpecConformance), "skip-recheck", "while vma1 is write-locked in the current sequence" },
+        { nameof(SpecConformance), "no-drain", "while fault" },
+        { nameof(SpecConformance), "skip-detached-check", "after vma1 was detached" },
+        { nameof(SpecConformance), "madvise-under-read-lock", "without holding mm->mmap_lock for write" },
+        { nameof(SpecConformance), "range-fail-no-end-read", "still holding the read lock" },
+    };
+
+    [Fact]
+    public void Every_invariant_has_a_firing_test()
+    {
+        Firing().Select(row => (string)row[0]).Distinct().Should().BeEquivalentTo(InvariantRegistry.All.Select(i => i.Name));
+    }
+
+    [Theory]
+    [MemberData(nameof(Firing))]
+    public void Invariant_alone_catches_the_mutant(string invariant, string mutant, string messagePart)
+    {
+        var scenario = MutantRegistry.Find(mutant)!.Scenario;
+        var result = Explorer.Run(TestSupport.Request(scenario, "6.4", mutant, iterations: 1000, invariants: invariant));
+
+        result.Bug.Should().NotBeNull();
+        result.Bug!.Invariant.Should().Be(invariant);
+        result.Bug.Message.Should().Contain(messagePart);
+    }
+
+    [Fact]
+    public void Every_invariant_states_its_property_in_one_sentence()
+    {
+        foreach (var invariant in InvariantRegistry.All)
+        {
+            invariant.Property.Should().EndWith(".").And.NotContain("\n");
+            invariant.Property.TrimEnd('.').Should().NotContain(". ", "{0} states one sentence", invariant.Name);
+        }
+    }
+}

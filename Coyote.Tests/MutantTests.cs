@@ -1,0 +1,46 @@
+using FluentAssertions;
+using VmaLockVerify.Harness.Exploration;
+using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Implementation.VmaLock;
+using Xunit;
+
+namespace VmaLockVerify.Tests;
+
+/// <summary>
+/// Every mutant is caught, by the invariant it names, within a stated budget of portfolio
+/// iterations (seed 1), on every generation it exists in.
+/// </summary>
+public sealed class MutantTests
+{
+    /// <summary>The stated budgets: iterations within which each mutant must be caught (seed 1, portfolio).</summary>
+    public static TheoryData<string, uint> Budgets() => new()
+    {
+        { "skip-recheck", 200 },
+        { "no-drain", 50 },
+        { "skip-detached-check", 100 },
+        { "madvise-under-read-lock", 50 },
+        { "range-fail-no-end-read", 1000 },
+    };
+
+    [Fact]
+    public void Every_mutant_has_a_stated_budget()
+    {
+        Budgets().Select(row => (string)row[0]).Should().BeEquivalentTo(MutantRegistry.All.Select(m => m.Name));
+    }
+
+    [Theory]
+    [MemberData(nameof(Budgets))]
+    public void Mutant_is_caught_by_its_invariant_within_budget(string name, uint budget)
+    {
+        var mutant = MutantRegistry.Find(name)!;
+        foreach (var generation in Generations.All.Where(mutant.AppliesTo))
+        {
+            var result = Explorer.Run(TestSupport.Request(mutant.Scenario, generation.Name, name, iterations: budget));
+
+            result.Bug.Should().NotBeNull("{0} on {1} must be caught within {2} iterations", name, generation.Name, budget);
+            result.Bug!.Invariant.Should().Be(mutant.CaughtBy);
+            result.IterationsRun.Should().BeLessThanOrEqualTo(budget);
+            result.Uncontrolled.Should().BeEmpty();
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using FluentAssertions;
+using VmaLockVerify.Spec;
+using Xunit;
+
+namespace VmaLockVerify.Tests;
+
+/// <summary>The abstract protocol on its own: which outcomes it allows and which it rejects.</summary>
+public sealed class SpecTests
+{
+    private readonly ProtocolSpec spec = new();
+
+    [Fact]
+    public void A_read_lock_may_fail_at_any_time_but_succeeds_only_on_an_unmarked_vma()
+    {
+        this.Allowed(new MmapLockAcquired("w", "mm", LockMode.Write));
+        this.Allowed(new VmaStartReadReturned("r", "mm", "vma1", Locked: true));
+        this.Allowed(new VmaReadUnlocked("r", "mm", "vma1"));
+        this.Allowed(new VmaWriteMarked("w", "mm", "vma1", 0));
+        this.Allowed(new VmaStartReadReturned("r", "mm", "vma1", Locked: false));
+        this.Rejected(new VmaStartReadReturned("r", "mm", "vma1", Locked: true), "write-locked in the current sequence");
+    }
+
+    [Fact]
+    public void Vma_start_write_is_idempotent_and_the_sequence_bump_releases_every_mark()
+    {
+        this.Allowed(new MmapLockAcquired("w", "mm", LockMode.Write));
+        this.Allowed(new VmaWriteMarked("w", "mm", "vma1", 0));
+        this.Allowed(new VmaStartWriteReturned("w", "mm", "vma1", WasAlreadyMarked: false));
+        this.Allowed(new VmaStartWriteReturned("w", "mm", "vma1", WasAlreadyMarked: true));
+        this.Allowed(new VmaWriteMarked("w", "mm", "vma2", 0));
+        this.spec.IsWriteMarked("mm", "vma2").Should().BeTrue();
+        this.Allowed(new MmSequenceBumped("w", "mm", 1));
+        this.spec.IsWriteMarked("mm", "vma1").Should().BeFalse();
+        this.spec.IsWriteMarked("mm", "vma2").Should().BeFalse();
+        this.Allowed(new MmapLockReleased("w", "mm", LockMode.Write));
+        this.Allowed(new VmaStartReadReturned("r", "mm", "vma1", Locked: true));
+    }
+
+    [Fact]
+    public void Unlocking_or_downgrading_with_a_vma_still_marked_is_rejected()
+    {
+        this.Allowed(new MmapLockAcquired("w", "mm", LockMode.Write));
+        this.Allowed(new VmaWriteMarked("w", "mm", "vma1", 0));
+        this.Rejected(new MmapLockDowngraded("w", "mm"), "left vma1 write-locked");
+    }
+
+    [Fact]
+    public void Marking_and_the_bump_need_mmap_lock_held_for_write_by_the_same_thread()
+    {
+        this.Rejected(new VmaWriteMarked("w", "mm", "vma1", 0), "without holding mm->mmap_lock for write");
+        this.Allowed(new MmapLockAcquired("r", "mm", LockMode.Read));
+        this.Rejected(new MmSequenceBumped("r", "mm", 1), "without holding mmap_lock for write");
+    }
+
+    [Fact]
+    public void Mmap_lock_admits_one_writer_or_many_readers()
+    {
+        this.Allowed(new MmapLockAcquired("r1", "mm", LockMode.Read));
+        this.Allowed(new MmapLockAcquired("r2", "mm", LockMode.Read));
+        this.Rejected(new MmapLockAcquired("w", "mm", LockMode.Write), "while r1, r2 held");
+    }
+
+    [Fact]
+    public void Fields_change_only_on_a_write_locked_vma_with_no_reader_inside()
+    {
+        this.Allowed(new MmapLockAcquired("w", "mm", LockMode.Write));
+        this.Rejected(new VmaFieldWritten("w", "mm", "vma1", "vm_flags", "VM_READ"), "without write-locking");
+        this.Allowed(new VmaCreated("w", "mm", "vma3"));
+        this.Allowed(new VmaFieldWritten("w", "mm", "vma3", "vm_start", "0x12000"));
+        this.Allowed(new VmaTreeChanged("w", "mm", "vma3", Inserted: true));
+        this.Rejected(new VmaTreeChanged("w", "mm", "vma3", Inserted: false), "without write-locking it first");
+    }
+
+    [Fact]
+    public void A_fault_proceeds_only_on_an_attached_vma_it_holds_and_ends_holding_nothing()
+    {
+        this.Allowed(new FaultStarted("r", "mm", 0x10000));
+        this.Allowed(new VmaStartReadReturned("r", "mm", "vma1", Locked: true));
+        this.Allowed(new FaultLockedVma("r", "mm", "vma1", 0x10000));
+        this.Rejected(new FaultCompleted("r", "mm", 0x10000, "handled"), "still holding the read lock of vma1");
+
+        this.Allowed(new MmapLockAcquired("w", "mm", LockMode.Write));
+        this.Allowed(new VmaWriteMarked("w", "mm", "vma2", 0));
+        this.Allowed(new VmaDetachedChanged("w", "mm", "vma2", Detached: true));
+        this.Allowed(new MmSequenceBumped("w", "mm", 1));
+        this.Allowed(new VmaStartReadReturned("r2", "mm", "vma2", Locked: true));
+        this.Rejected(new FaultLockedVma("r2", "mm", "vma2", 0x12000), "after vma2 was detached");
+    }
+
+    private void Allowed(ProtocolEvent e) => this.spec.Apply(e).Should().BeNull("{0} is allowed", e.Describe());
+
+    private void Rejected(ProtocolEvent e, string because) => this.spec.Apply(e).Should().Contain(because);
+}

@@ -1,0 +1,64 @@
+using VmaLockVerify.Harness.Exploration;
+using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Harness.Scenarios;
+using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Invariants;
+
+[assembly: Xunit.CollectionBehavior(DisableTestParallelization = true)]
+
+namespace VmaLockVerify.Tests;
+
+/// <summary>Builds engine runs and finds the repository's files.</summary>
+internal static class TestSupport
+{
+    public static RunRequest Request(
+        string scenario,
+        string generation,
+        string? mutant = null,
+        string strategy = "portfolio",
+        uint iterations = 200,
+        uint seed = 1,
+        int readers = RunRequest.DefaultReaders,
+        params string[] invariants) =>
+        new(
+            ScenarioRegistry.Find(scenario) ?? throw new ArgumentException(scenario),
+            Generations.Find(generation) ?? throw new ArgumentException(generation),
+            mutant is null ? null : MutantRegistry.Find(mutant) ?? throw new ArgumentException(mutant),
+            strategy,
+            iterations,
+            RunRequest.DefaultMaxSteps,
+            seed,
+            0,
+            readers,
+            invariants.Length == 0 ? InvariantRegistry.All : [.. invariants.Select(i => InvariantRegistry.Find(i) ?? throw new ArgumentException(i))]);
+
+    /// <summary>The repository root (the folder holding VmaLockVerify.sln).</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "VmaLockVerify.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+
+            throw new InvalidOperationException("VmaLockVerify.sln not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    /// <summary>The saved traces in traces/.</summary>
+    public static IEnumerable<string> SavedTraces =>
+        Directory.EnumerateFiles(Path.Combine(RepositoryRoot, "traces"), "*.trace.json").Order(StringComparer.Ordinal);
+
+    /// <summary>Runs the vmalock command line in-process and captures its output.</summary>
+    public static (int ExitCode, string Output, string Error) Vmalock(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = Harness.Cli.CommandLine.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+}

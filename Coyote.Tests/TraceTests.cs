@@ -1,0 +1,147 @@
+using System.Text.Json.Nodes;
+using FluentAssertions;
+using VmaLockVerify.Harness.Exploration;
+using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Harness.Traces;
+using Xunit;
+
+namespace VmaLockVerify.Tests;
+
+/// <summary>The saved traces in traces/: one per mutant, each replaying to its recorded violation.</summary>
+public sealed class TraceTests
+{
+    public static TheoryData<string> Saved()
+    {
+        var data = new TheoryData<string>();
+        foreach (var path in TestSupport.SavedTraces)
+        {
+            data.Add(Path.GetFileName(path));
+        }
+
+        return data;
+    }
+
+    [Fact]
+    public void Every_mutant_has_a_saved_trace()
+    {
+        var mutants = TestSupport.SavedTraces.Select(p => TraceFile.Load(p).Mutant);
+        mutants.Should().BeEquivalentTo(MutantRegistry.All.Select(m => m.Name));
+    }
+
+    [Theory]
+    [MemberData(nameof(Saved))]
+    public void Saved_trace_replays_to_its_recorded_violation(string file)
+    {
+        var path = Path.Combine(TestSupport.RepositoryRoot, "traces", file);
+        var outcome = Replayer.Replay(path);
+
+        outcome.Reproduced.Should().BeTrue();
+        outcome.Result.Bug!.Message.Should().Be(outcome.Trace.Message);
+        outcome.Trace.Invariant.Should().Be(MutantRegistry.Find(outcome.Trace.Mutant!)!.CaughtBy);
+        outcome.Steps.Should().Contain(s => s.Text.Contains("vma_start_read", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Saved))]
+    public void Regenerating_a_saved_trace_gives_the_same_file(string file)
+    {
+        var copy = Path.Combine(Path.GetTempPath(), $"vmalock-{Guid.NewGuid():N}-{file}");
+        File.Copy(Path.Combine(TestSupport.RepositoryRoot, "traces", file), copy);
+        try
+        {
+            var before = File.ReadAllText(copy);
+            Replayer.Regenerate(copy);
+            File.ReadAllText(copy).Should().Be(before, "the same seed and options find the same schedule");
+        }
+        finally
+        {
+            File.Delete(copy);
+        }
+    }
+
+    [Fact]
+    public void Replay_prints_the_interleaving_in_kernel_terms_and_exits_1()
+    {
+        var path = TestSupport.SavedTraces.First(p => p.Contains("skip-recheck", StringComparison.Ordinal));
+
+        var (code, output, _) = TestSupport.Vmalock("replay", path);
+
+        code.Should().Be(ExitCodes.BugFound);
+        output.Should().Contain("lock_vma_under_rcu(mm, 0x1").And.Contain("down_read_trylock(vma1->vm_lock)")
+            .And.Contain("vma1->vm_lock_seq = ").And.Contain("mm->mm_lock_seq = ")
+            .And.Contain("---- switch ").And.Contain("VIOLATION NoReadOnWriteMarkedVma: vma_start_read(vma1) succeeded");
+    }
+
+    [Fact]
+    public void A_trace_whose_schedule_no_longer_fits_the_code_is_stale()
+    {
+        // The same names, different code under them: the mprotect schedule replayed against the
+        // merge scenario, as if fault-vs-mprotect had been rewritten since the trace was saved.
+        var source = TestSupport.SavedTraces.First(p => p.Contains("no-drain", StringComparison.Ordinal));
+        var node = JsonNode.Parse(File.ReadAllText(source))!;
+        node["scenario"]!.GetValue<string>().Should().Be("fault-vs-mprotect");
+        node["scenario"] = "fault-vs-merge";
+        var path = WriteTemp(node.ToJsonString());
+        try
+        {
+            var (code, output, error) = TestSupport.Vmalock("replay", path);
+
+            code.Should().Be(ExitCodes.StaleTrace);
+            error.Trim().Should().StartWith($"vmalock: stale trace {path}: the recorded schedule no longer violates WriterExcludesReaders")
+                .And.EndWith($"regenerate it with: dotnet run --project Harness -- regenerate {path}");
+            error.Trim().Split('\n').Should().HaveCount(1);
+            output.Should().BeEmpty();
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void A_trace_naming_a_mutant_the_code_no_longer_has_is_stale()
+    {
+        var source = TestSupport.SavedTraces.First();
+        var node = JsonNode.Parse(File.ReadAllText(source))!;
+        node["mutant"] = "mutant-removed-since";
+        var path = WriteTemp(node.ToJsonString());
+        try
+        {
+            var (code, _, error) = TestSupport.Vmalock("replay", path);
+            code.Should().Be(ExitCodes.StaleTrace);
+            error.Should().Contain("mutant 'mutant-removed-since' no longer exists");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("not json at all")]
+    [InlineData("{\"format\": \"something-else/9\"}")]
+    [InlineData("[1, 2, 3]")]
+    public void A_malformed_trace_file_is_bad_input(string content)
+    {
+        var path = WriteTemp(content);
+        try
+        {
+            var (code, output, error) = TestSupport.Vmalock("replay", path);
+            code.Should().Be(ExitCodes.BadInput);
+            error.Should().StartWith("vmalock: malformed trace file");
+            error.Trim().Split('\n').Should().HaveCount(1);
+            output.Should().BeEmpty();
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static string WriteTemp(string content)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"vmalock-test-{Guid.NewGuid():N}.trace.json");
+        File.WriteAllText(path, content);
+        return path;
+    }
+}

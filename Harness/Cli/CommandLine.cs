@@ -1,0 +1,98 @@
+using System.CommandLine;
+using VmaLockVerify.Harness.Exploration;
+
+namespace VmaLockVerify.Harness.Cli;
+
+/// <summary>
+/// The vmalock command line, on System.CommandLine: the .NET team's parser, POSIX-style options,
+/// typed values and generated help, with no rendering dependencies. Every failure is one line on
+/// standard error and a distinct exit code (<see cref="ExitCodes"/>).
+/// </summary>
+public static class CommandLine
+{
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = Build(output, error);
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            error.WriteLine($"vmalock: {parsed.Errors[0].Message} (see --help)");
+            return ExitCodes.BadInput;
+        }
+
+        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+    }
+
+    private static RootCommand Build(TextWriter output, TextWriter error)
+    {
+        var scenario = new Option<string[]>("--scenario") { Description = "scenario to explore (repeatable; default: all, or the mutant's own)" };
+        var generation = new Option<string?>("--generation") { Description = "protocol generation (default: all)" };
+        var mutant = new Option<string?>("--mutant") { Description = "explore a mutant instead of the correct port" };
+        var strategy = new Option<string>("--strategy") { Description = "random|pct|probabilistic|delay-bounding|qlearning|portfolio", DefaultValueFactory = _ => ExploreOptions.DefaultStrategy };
+        var iterations = new Option<uint?>("--iterations") { Description = $"iterations per scenario x generation (default {ExploreOptions.DefaultIterations})" };
+        var maxSteps = new Option<uint>("--max-steps") { Description = "scheduling steps per iteration before it is cut off", DefaultValueFactory = _ => Exploration.RunRequest.DefaultMaxSteps };
+        var seed = new Option<uint>("--seed") { Description = "random seed of the strategy", DefaultValueFactory = _ => 1 };
+        var timeout = new Option<int>("--timeout") { Description = "stop each run after this many seconds (0: no limit)", DefaultValueFactory = _ => 0 };
+        var readers = new Option<int>("--readers") { Description = "page-fault threads, 1..4", DefaultValueFactory = _ => Exploration.RunRequest.DefaultReaders };
+        var invariant = new Option<string[]>("--invariant") { Description = "check only this invariant (repeatable; default: all)" };
+        var tracesDir = new Option<string>("--traces-dir") { Description = "where bug traces are written", DefaultValueFactory = _ => ExploreOptions.DefaultTracesDir };
+        var json = new Option<string?>("--json") { Description = "also write the results as JSON to this file" };
+
+        var explore = new Command("explore", "explore interleavings under Coyote and check every invariant")
+        {
+            scenario, generation, mutant, strategy, iterations, maxSteps, seed, timeout, readers, invariant, tracesDir, json,
+        };
+        explore.SetAction(p => Guard(error, () => ExploreCommand.Run(
+            new ExploreOptions(
+                p.GetValue(scenario) ?? [],
+                p.GetValue(generation),
+                p.GetValue(mutant),
+                p.GetValue(strategy)!,
+                p.GetValue(iterations),
+                p.GetValue(maxSteps),
+                p.GetValue(seed),
+                p.GetValue(timeout),
+                p.GetValue(readers),
+                p.GetValue(invariant) ?? [],
+                p.GetValue(tracesDir)!,
+                p.GetValue(json)),
+            output)));
+
+        var trace = new Argument<string>("TRACE") { Description = "a trace file written by explore" };
+        var replay = new Command("replay", "replay a saved buggy schedule and print it in kernel terms") { trace };
+        replay.SetAction(p => Guard(error, () => ReplayCommand.Replay(p.GetValue(trace)!, output)));
+
+        var traces = new Argument<string[]>("TRACE") { Description = "trace files to regenerate in place", Arity = ArgumentArity.OneOrMore };
+        var regenerate = new Command("regenerate", "re-run the exploration a trace records and overwrite it (for traces made stale by a code change)") { traces };
+        regenerate.SetAction(p => Guard(error, () => ReplayCommand.Regenerate(p.GetValue(traces)!, output)));
+
+        var list = new Command("list", "list scenarios, generations, mutants, invariants and strategies");
+        list.SetAction(_ => Guard(error, () => ListCommand.Run(output)));
+
+        return new RootCommand("vmalock: model checking of the Linux per-VMA lock under Coyote") { explore, replay, regenerate, list };
+    }
+
+    /// <summary>Runs a verb; a <see cref="HarnessException"/> becomes one line and its exit code.</summary>
+    private static int Guard(TextWriter error, Func<int> verb)
+    {
+        try
+        {
+            return verb();
+        }
+        catch (HarnessException e)
+        {
+            error.WriteLine($"vmalock: {e.Message}");
+            return e.ExitCode;
+        }
+        catch (IOException e)
+        {
+            error.WriteLine($"vmalock: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            error.WriteLine($"vmalock: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+    }
+}

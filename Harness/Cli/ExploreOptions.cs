@@ -1,0 +1,29 @@
+namespace VmaLockVerify.Harness.Cli;
+
+/// <summary>The explore verb's options, as parsed (null: not given).</summary>
+public sealed record ExploreOptions(
+    IReadOnlyList<string> Scenarios,
+    string? Generation,
+    string? Mutant,
+    string Strategy,
+    uint? Iterations,
+    uint MaxSteps,
+    uint Seed,
+    int TimeoutSeconds,
+    int Readers,
+    IReadOnlyList<string> Invariants,
+    string TracesDir,
+    string? JsonPath)
+{
+    /// <summary>
+    /// Iterations per scenario × generation when none are given: the default explore (5 scenarios ×
+    /// 2 generations, two engines side by side) then finishes in about a minute on 2 cores.
+    /// </summary>
+    public const uint DefaultIterations = 2500;
+
+    /// <summary>The default strategy: Coyote's portfolio.</summary>
+    public const string DefaultStrategy = "portfolio";
+
+    /// <summary>Where explore writes the traces of the bugs it finds.</summary>
+    public const string DefaultTracesDir = "vmalock-traces";
+}

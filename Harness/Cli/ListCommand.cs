@@ -1,0 +1,35 @@
+using VmaLockVerify.Harness.Exploration;
+using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Harness.Scenarios;
+using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Invariants;
+
+namespace VmaLockVerify.Harness.Cli;
+
+/// <summary>vmalock list: everything that can be named on the command line, one line each.</summary>
+public static class ListCommand
+{
+    public static int Run(TextWriter output)
+    {
+        Section(output, "scenarios", ScenarioRegistry.All.Select(s => (s.Name, s.Description)));
+        Section(output, "generations", Generations.All.Select(g => (g.Name, g.Description)));
+        Section(output, "mutants", MutantRegistry.All.Select(m =>
+            (m.Name, $"{m.Description}; caught by {m.CaughtBy} in {m.Scenario}; from {m.Origin}")));
+        Section(output, "invariants", InvariantRegistry.All.Select(i => (i.Name, i.Property)));
+        Section(output, "strategies", Strategies.All);
+        return ExitCodes.Clean;
+    }
+
+    private static void Section(TextWriter output, string title, IEnumerable<(string Name, string Description)> items)
+    {
+        var list = items.ToList();
+        var width = list.Max(i => i.Name.Length);
+        output.WriteLine($"{title}:");
+        foreach (var (name, description) in list)
+        {
+            output.WriteLine($"  {name.PadRight(width)}  {description}");
+        }
+
+        output.WriteLine();
+    }
+}

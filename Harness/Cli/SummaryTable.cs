@@ -1,0 +1,46 @@
+using System.Globalization;
+using System.Text;
+using VmaLockVerify.Harness.Exploration;
+
+namespace VmaLockVerify.Harness.Cli;
+
+/// <summary>The table explore prints: one row per scenario × generation × mutant, with what was explored.</summary>
+public static class SummaryTable
+{
+    public static string Render(IReadOnlyList<RunResult> results)
+    {
+        string[] header = ["scenario", "gen", "mutant", "strategy", "iterations", "bugs", "it/s", "steps/it", "at bound", "threads", "ops", "result"];
+        var rows = results.Select(r => new[]
+        {
+            r.Request.Scenario.Name,
+            r.Request.Generation.Name,
+            r.Request.MutantName,
+            r.Request.Strategy,
+            r.IterationsRun.ToString(CultureInfo.InvariantCulture),
+            (r.Bug is null ? 0 : 1).ToString(CultureInfo.InvariantCulture),
+            r.IterationsPerSecond.ToString("F0", CultureInfo.InvariantCulture),
+            r.MaxStepsInAnIteration.ToString(CultureInfo.InvariantCulture),
+            r.IterationsAtStepBound.ToString(CultureInfo.InvariantCulture),
+            r.MaxConcurrency.ToString(CultureInfo.InvariantCulture),
+            r.ControlledOperations.ToString(CultureInfo.InvariantCulture),
+            r.Bug is null ? "clean" : r.Bug.Invariant,
+        }).ToList();
+        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Select(row => row[i].Length).DefaultIfEmpty(0).Max())).ToArray();
+        var text = new StringBuilder();
+        text.AppendLine();
+        text.AppendLine(Line(header, widths));
+        text.AppendLine(string.Join("  ", widths.Select(w => new string('-', w))));
+        foreach (var row in rows)
+        {
+            text.AppendLine(Line(row, widths));
+        }
+
+        text.AppendLine();
+        text.AppendLine("steps/it: most scheduling decisions in one iteration; at bound: iterations cut off by --max-steps;");
+        text.AppendLine("threads: most controlled operations alive at once; ops: controlled operations created over the run.");
+        return text.ToString();
+    }
+
+    private static string Line(IReadOnlyList<string> cells, int[] widths) =>
+        string.Join("  ", cells.Select((c, i) => c.PadRight(widths[i]))).TrimEnd();
+}

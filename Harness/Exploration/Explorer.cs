@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using Microsoft.Coyote;
+using Microsoft.Coyote.Logging;
+using Microsoft.Coyote.SystematicTesting;
+using VmaLockVerify.Harness.Scenarios;
+using VmaLockVerify.Implementation.Kernel;
+using VmaLockVerify.Implementation.Mm;
+using VmaLockVerify.Invariants;
+
+namespace VmaLockVerify.Harness.Exploration;
+
+/// <summary>Runs scenarios under Coyote's TestingEngine, one fresh kernel per iteration.</summary>
+public static class Explorer
+{
+    /// <summary>Explores one request (or replays one schedule when <paramref name="reproducibleTrace"/> is given).</summary>
+    public static RunResult Run(RunRequest request, TraceRecorder? recorder = null, string? reproducibleTrace = null)
+    {
+        var configuration = Configuration.Create()
+            .WithTelemetryEnabled(false)
+            .WithPartiallyControlledConcurrencyAllowed(false)
+            .WithVerbosityEnabled(VerbosityLevel.None)
+            .WithConsoleLoggingEnabled(false)
+            .WithTestingIterations(request.Iterations)
+            .WithMaxSchedulingSteps(request.MaxSteps)
+            .WithRandomGeneratorSeed(request.Seed);
+        configuration = Strategies.Apply(configuration, request.Strategy);
+        if (request.TimeoutSeconds > 0)
+        {
+            configuration = configuration.WithTestingTimeout(request.TimeoutSeconds);
+        }
+
+        if (reproducibleTrace is not null)
+        {
+            configuration = configuration.WithReproducibleTrace(reproducibleTrace);
+        }
+
+        using var engine = TestingEngine.Create(configuration, () => Iteration(request, recorder));
+        engine.SetLogger(new SilentLogger());
+        var clock = Stopwatch.StartNew();
+        engine.Run();
+        clock.Stop();
+
+        var report = engine.TestReport;
+        var bug = report.NumOfFoundBugs > 0 ? Classify(report.BugReports.First(), request) : null;
+        var steps = Math.Max(report.MaxExploredFairSteps, report.MaxExploredUnfairSteps);
+        return new RunResult(
+            request,
+            report.NumOfExploredFairPaths + report.NumOfExploredUnfairPaths,
+            bug,
+            bug is null ? null : engine.ReproducibleTrace,
+            clock.Elapsed,
+            [.. report.UncontrolledInvocations.Order(StringComparer.Ordinal)],
+            steps,
+            report.MaxUnfairStepsHitInUnfairTests + report.MaxFairStepsHitInFairTests,
+            report.MaxConcurrencyDegree,
+            report.TotalControlledOperations);
+    }
+
+    /// <summary>One iteration: boot a kernel, attach the monitors, run the scenario to completion.</summary>
+    private static Task Iteration(RunRequest request, TraceRecorder? recorder)
+    {
+        recorder?.Reset();
+        var world = new KernelWorld(new CoyoteControl(), recorder);
+        world.AddObserver(MonitorSink.Attach(request.Invariants, recorder is null ? null : recorder.Stop));
+        var locking = request.Mutant?.CreateLocking(world, request.Generation) ?? request.Generation.Create(world);
+        var operations = request.Mutant?.CreateOperations(world, locking) ?? new MmOperations(world, locking);
+        var kernel = new BootedKernel(world, locking, operations, new FaultHandler(world, locking));
+        return request.Scenario.RunAsync(kernel, request.Readers);
+    }
+
+    /// <summary>Names what a Coyote bug report is about.</summary>
+    public static Finding Classify(string report, RunRequest request)
+    {
+        var message = report.Trim();
+        if (message.StartsWith('['))
+        {
+            var end = message.IndexOf(']', StringComparison.Ordinal);
+            var name = message[1..end];
+            if (InvariantRegistry.Find(name) is not null)
+            {
+                return new Finding(name, message[(end + 1)..].Trim());
+            }
+        }
+
+        if (message.Contains("liveness", StringComparison.OrdinalIgnoreCase))
+        {
+            var monitor = request.Invariants.FirstOrDefault(i => message.Contains(i.Name, StringComparison.Ordinal));
+            if (monitor is not null)
+            {
+                return new Finding(monitor.Name, message);
+            }
+        }
+
+        if (message.StartsWith("kernel BUG", StringComparison.Ordinal))
+        {
+            return new Finding(Finding.KernelBug, message);
+        }
+
+        if (message.StartsWith("Deadlock", StringComparison.OrdinalIgnoreCase) || message.Contains("deadlock", StringComparison.OrdinalIgnoreCase))
+        {
+            return new Finding(Finding.Deadlock, message);
+        }
+
+        if (message.Contains("uncontrolled", StringComparison.OrdinalIgnoreCase) || message.Contains("not intercepted", StringComparison.OrdinalIgnoreCase))
+        {
+            return new Finding(Finding.Uncontrolled, message);
+        }
+
+        return new Finding(Finding.Exception, message);
+    }
+}

@@ -1,0 +1,53 @@
+using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Harness.Scenarios;
+using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Invariants;
+
+namespace VmaLockVerify.Harness.Exploration;
+
+/// <summary>One Coyote engine run: a scenario on a generation (correct or mutated), with its budget and seed.</summary>
+public sealed record RunRequest(
+    Scenario Scenario,
+    GenerationInfo Generation,
+    Mutant? Mutant,
+    string Strategy,
+    uint Iterations,
+    uint MaxSteps,
+    uint Seed,
+    int TimeoutSeconds,
+    int Readers,
+    IReadOnlyList<InvariantInfo> Invariants)
+{
+    /// <summary>The default number of fault threads.</summary>
+    public const int DefaultReaders = 2;
+
+    /// <summary>The default bound on scheduling steps per iteration (an iteration of the scenarios takes a few hundred).</summary>
+    public const uint DefaultMaxSteps = 5000;
+
+    public string MutantName => this.Mutant?.Name ?? "correct";
+
+    public string Label => $"{this.Scenario.Name} {this.Generation.Name} {this.MutantName}";
+
+    /// <summary>The explore command line that performs exactly this run.</summary>
+    public string CommandLine()
+    {
+        var parts = new List<string>
+        {
+            "dotnet run --project Harness -- explore",
+            $"--scenario {this.Scenario.Name}",
+            $"--generation {this.Generation.Name}",
+        };
+        if (this.Mutant is not null)
+        {
+            parts.Add($"--mutant {this.Mutant.Name}");
+        }
+
+        parts.Add($"--strategy {this.Strategy} --iterations {this.Iterations} --max-steps {this.MaxSteps} --seed {this.Seed} --readers {this.Readers}");
+        if (this.Invariants.Count != InvariantRegistry.All.Count)
+        {
+            parts.AddRange(this.Invariants.Select(i => $"--invariant {i.Name}"));
+        }
+
+        return string.Join(' ', parts);
+    }
+}

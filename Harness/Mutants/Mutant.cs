@@ -1,0 +1,37 @@
+using VmaLockVerify.Implementation.Kernel;
+using VmaLockVerify.Implementation.Mm;
+using VmaLockVerify.Implementation.VmaLock;
+
+namespace VmaLockVerify.Harness.Mutants;
+
+/// <summary>
+/// A deliberately broken port: one step of one kernel function overridden in a subclass, so the
+/// whole mutation is visible in one file. Each mutant says what it breaks, where that comes from,
+/// the scenario that exposes it and the invariant that must catch it. Adding one is a class in
+/// this folder plus a line in <see cref="MutantRegistry"/>.
+/// </summary>
+public abstract class Mutant
+{
+    public abstract string Name { get; }
+
+    /// <summary>One line: the change, in kernel terms.</summary>
+    public abstract string Description { get; }
+
+    /// <summary>The kernel fix it reverts, or the history it stands for.</summary>
+    public abstract string Origin { get; }
+
+    /// <summary>The scenario that exposes it (explore's default when --mutant is given without --scenario).</summary>
+    public abstract string Scenario { get; }
+
+    /// <summary>The invariant that must report it.</summary>
+    public abstract string CaughtBy { get; }
+
+    /// <summary>Whether the mutation exists in this generation.</summary>
+    public virtual bool AppliesTo(GenerationInfo generation) => generation.RwsemOrdering is not null;
+
+    /// <summary>The mutated per-VMA lock, or null to keep the generation's own.</summary>
+    public virtual VmaLockGeneration? CreateLocking(KernelWorld world, GenerationInfo generation) => null;
+
+    /// <summary>The mutated writers, or null to keep the correct ones.</summary>
+    public virtual MmOperations? CreateOperations(KernelWorld world, VmaLockGeneration locking) => null;
+}

@@ -1,0 +1,16 @@
+namespace VmaLockVerify.Harness.Mutants;
+
+/// <summary>Every mutant the command line knows.</summary>
+public static class MutantRegistry
+{
+    public static IReadOnlyList<Mutant> All { get; } =
+    [
+        new SkipRecheck(),
+        new NoDrain(),
+        new SkipDetachedCheck(),
+        new MadviseUnderReadLock(),
+        new RangeFailNoEndRead(),
+    ];
+
+    public static Mutant? Find(string name) => All.FirstOrDefault(m => m.Name == name);
+}

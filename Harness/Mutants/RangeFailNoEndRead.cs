@@ -1,0 +1,31 @@
+using VmaLockVerify.Implementation.Kernel;
+using VmaLockVerify.Implementation.Mm;
+using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Invariants;
+
+namespace VmaLockVerify.Harness.Mutants;
+
+/// <summary>lock_vma_under_rcu() gives up when the VMA's range no longer covers the address, but forgets vma_end_read().</summary>
+public sealed class RangeFailNoEndRead : Mutant
+{
+    public override string Name => "range-fail-no-end-read";
+
+    public override string Description => "lock_vma_under_rcu()'s range re-check failure path returns without vma_end_read(): the read lock leaks";
+
+    public override string Origin => "the inval_end_read label of lock_vma_under_rcu() (v6.5): every failure after vma_start_read() must drop the lock";
+
+    public override string Scenario => "fault-vs-merge";
+
+    public override string CaughtBy => nameof(ReadLocksReleased);
+
+    public override VmaLockGeneration CreateLocking(KernelWorld world, GenerationInfo generation) =>
+        new Port(world, generation.Name, generation.RwsemOrdering!);
+
+    private sealed class Port(KernelWorld world, string name, SeqRwsemOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
+    {
+        /// <summary>Mutated: goto inval instead of inval_end_read.</summary>
+        protected override void LockVmaRangeChanged(VmAreaStruct vma)
+        {
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using VmaLockVerify.Harness.Cli;
+
+return CommandLine.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,56 @@
+using VmaLockVerify.Implementation.Mm;
+
+namespace VmaLockVerify.Harness.Scenarios;
+
+/// <summary>
+/// A named race: an address space set up before any thread runs, some page-fault threads
+/// ("fault0".."fault3", the readers) and one or two writer threads, run to completion under the
+/// controlled scheduler. A scenario is one class in this folder plus one line in
+/// <see cref="ScenarioRegistry"/>.
+/// </summary>
+public abstract class Scenario
+{
+    /// <summary>Where the first VMA starts.</summary>
+    protected const ulong Vma1Start = MmStruct.TaskBase;
+
+    /// <summary>Where the first VMA ends and the second (adjacent, mergeable) one starts.</summary>
+    protected const ulong Vma2Start = MmStruct.TaskBase + 0x2000;
+
+    /// <summary>Where the second VMA ends.</summary>
+    protected const ulong Vma2End = MmStruct.TaskBase + 0x4000;
+
+    /// <summary>The protection of the scenarios' VMAs: private anonymous read/write memory.</summary>
+    protected const VmFlags ReadWrite = VmFlags.Read | VmFlags.Write | VmFlags.MayRead | VmFlags.MayWrite;
+
+    public abstract string Name { get; }
+
+    /// <summary>One line: what the writer does while the faults run.</summary>
+    public abstract string Description { get; }
+
+    /// <summary>Sets up the address space, starts the threads, and waits for all of them.</summary>
+    public abstract Task RunAsync(BootedKernel kernel, int readers);
+
+    /// <summary>
+    /// The address space every scenario starts from: "mm" with two adjacent anonymous VMAs sharing
+    /// one anon_vma, vma1 = [0x10000, 0x12000) and vma2 = [0x12000, 0x14000), both read/write.
+    /// </summary>
+    protected static (MmStruct Mm, VmAreaStruct Vma1, VmAreaStruct Vma2) TwoAdjacentVmas(BootedKernel kernel)
+    {
+        var world = kernel.World;
+        var mm = new MmStruct(world, "mm");
+        var anonVma = new AnonVma(world, world.NewName("anon_vma"));
+        var vma1 = kernel.Locking.VmAreaAlloc(mm, world.NewName("vma"), Vma1Start, Vma2Start, ReadWrite, anonVma);
+        var vma2 = kernel.Locking.VmAreaAlloc(mm, world.NewName("vma"), Vma2Start, Vma2End, ReadWrite, anonVma);
+        mm.MmMt.Populate(vma1);
+        mm.MmMt.Populate(vma2);
+        return (mm, vma1, vma2);
+    }
+
+    /// <summary>Starts <paramref name="readers"/> fault threads; fault i writes to <paramref name="addressOf"/>(i).</summary>
+    protected static IEnumerable<Task> Faults(BootedKernel kernel, MmStruct mm, int readers, Func<int, ulong> addressOf) =>
+        Enumerable.Range(0, readers).Select(i =>
+            kernel.World.Spawn($"fault{i}", () => kernel.Faults.DoUserAddrFault(mm, addressOf(i), write: true)));
+
+    /// <summary>Starts a writer thread.</summary>
+    protected static Task Writer(BootedKernel kernel, string name, Action body) => kernel.World.Spawn(name, body);
+}

@@ -1,0 +1,16 @@
+namespace VmaLockVerify.Harness.Scenarios;
+
+/// <summary>Every scenario, in the order explore runs them.</summary>
+public static class ScenarioRegistry
+{
+    public static IReadOnlyList<Scenario> All { get; } =
+    [
+        new FaultVsMprotect(),
+        new FaultVsMunmap(),
+        new FaultVsMerge(),
+        new FaultVsTwoWriters(),
+        new FaultVsDowngrade(),
+    ];
+
+    public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);
+}

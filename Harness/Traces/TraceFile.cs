@@ -1,0 +1,103 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Microsoft.Coyote.SystematicTesting;
+using VmaLockVerify.Harness.Exploration;
+
+namespace VmaLockVerify.Harness.Traces;
+
+/// <summary>The options a trace was found with: enough to rerun the exploration that found it.</summary>
+public sealed record TraceOptions(string Strategy, uint Iterations, uint MaxSteps, uint Seed, int Readers, IReadOnlyList<string> Invariants);
+
+/// <summary>
+/// A saved buggy schedule, self-describing: what was explored (scenario, generation, mutant,
+/// options, seed), what broke (invariant and message), with which Coyote, and Coyote's own
+/// reproducible trace. Written by explore, read by replay and regenerate.
+/// </summary>
+public sealed record TraceFile(
+    string Format,
+    string Scenario,
+    string Generation,
+    string? Mutant,
+    TraceOptions Options,
+    string Invariant,
+    string Message,
+    string CoyoteVersion,
+    string Command,
+    JsonNode CoyoteTrace)
+{
+    public const string CurrentFormat = "vmalock-trace/1";
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    /// <summary>The version of the Coyote engine in use.</summary>
+    public static string RunningCoyoteVersion =>
+        typeof(TestingEngine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+        ?? typeof(TestingEngine).Assembly.GetName().Version?.ToString() ?? "unknown";
+
+    /// <summary>Builds the trace of a run that found a bug.</summary>
+    public static TraceFile From(RunResult result)
+    {
+        var request = result.Request;
+        var bug = result.Bug ?? throw new InvalidOperationException("a trace needs a bug");
+        return new TraceFile(
+            CurrentFormat,
+            request.Scenario.Name,
+            request.Generation.Name,
+            request.Mutant?.Name,
+            new TraceOptions(request.Strategy, request.Iterations, request.MaxSteps, request.Seed, request.Readers, [.. request.Invariants.Select(i => i.Name)]),
+            bug.Invariant,
+            bug.Message,
+            RunningCoyoteVersion,
+            request.CommandLine(),
+            JsonNode.Parse(result.ReproducibleTrace ?? throw new InvalidOperationException("a trace needs Coyote's schedule"))!);
+    }
+
+    /// <summary>The conventional file name explore gives a trace.</summary>
+    public static string FileNameFor(RunRequest request) =>
+        $"{request.Scenario.Name}.{request.Generation.Name}.{request.MutantName}.seed{request.Seed}.trace.json";
+
+    public void Save(string path)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        File.WriteAllText(path, JsonSerializer.Serialize(this, Json) + "\n");
+    }
+
+    /// <summary>Reads a trace file; a missing or malformed one is bad input (exit 2).</summary>
+    public static TraceFile Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new HarnessException(ExitCodes.BadInput, $"trace file not found: {path}");
+        }
+
+        TraceFile? trace;
+        try
+        {
+            trace = JsonSerializer.Deserialize<TraceFile>(File.ReadAllText(path), Json);
+        }
+        catch (JsonException e)
+        {
+            throw new HarnessException(ExitCodes.BadInput, $"malformed trace file {path}: {e.Message.Split(Environment.NewLine)[0]}");
+        }
+
+        if (trace is null || trace.Format != CurrentFormat || string.IsNullOrEmpty(trace.Scenario) || string.IsNullOrEmpty(trace.Generation)
+            || trace.Options is null || string.IsNullOrEmpty(trace.Invariant) || trace.CoyoteTrace is null)
+        {
+            throw new HarnessException(ExitCodes.BadInput, $"malformed trace file {path}: not a {CurrentFormat} file (format, scenario, generation, options, invariant and coyoteTrace are required)");
+        }
+
+        return trace;
+    }
+}

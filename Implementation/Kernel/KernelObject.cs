@@ -1,0 +1,42 @@
+using VmaLockVerify.Implementation.Memory;
+
+namespace VmaLockVerify.Implementation.Kernel;
+
+/// <summary>
+/// A slab object of the port (mm_struct, vm_area_struct, its vma_lock). Freeing it poisons it: any
+/// later access to one of its <see cref="SharedVar{T}"/> locations is a use-after-free, reported the
+/// way KASAN reports one (the access, the object, and who freed it).
+/// </summary>
+public abstract class KernelObject(KernelWorld world, string name)
+{
+    /// <summary>The name traces use: "mm", "vma1".</summary>
+    public string Name { get; } = name;
+
+    public KernelWorld World { get; } = world;
+
+    /// <summary>Who freed the object and where; null while it is live.</summary>
+    public string? FreedBy { get; private set; }
+
+    /// <summary>Frees the object (kmem_cache_free): later accesses are use-after-free.</summary>
+    public void Free(string where)
+    {
+        if (this.FreedBy is not null)
+        {
+            this.World.Bug($"KASAN: double-free of {this.Name} in {where}, already freed by {this.FreedBy}");
+        }
+
+        this.FreedBy = $"{this.World.Current.Name} in {where}";
+    }
+
+    internal void CheckAlive(AccessKind kind, string op, string field)
+    {
+        if (this.FreedBy is not null)
+        {
+            var what = kind == AccessKind.Load ? "read" : "write";
+            this.World.Bug(
+                $"KASAN: use-after-free {what} of {this.Name}->{field} ({op}) by {this.World.Current.Name} in {this.World.Current.FunctionName}; freed by {this.FreedBy}");
+        }
+    }
+
+    public override string ToString() => this.Name;
+}

@@ -1,0 +1,181 @@
+using VmaLockVerify.Implementation.Memory;
+using VmaLockVerify.Spec;
+
+namespace VmaLockVerify.Implementation.Kernel;
+
+/// <summary>
+/// One booted kernel for one iteration: its threads, RCU, memory model, and the observers that
+/// judge it. Everything in it is created fresh per iteration, so iterations share nothing.
+/// </summary>
+public sealed class KernelWorld
+{
+    private static readonly AsyncLocal<TaskStruct?> CurrentTask = new();
+    private readonly List<IProtocolObserver> observers = [];
+    private readonly Dictionary<string, int> vmEvents = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> names = new(StringComparer.Ordinal);
+    private ulong lastPfn;
+
+    public KernelWorld(IExecutionControl control, TraceRecorder? recorder = null, IMemoryModel? memory = null)
+    {
+        this.Control = control;
+        this.Recorder = recorder;
+        this.Memory = memory ?? SequentialConsistency.Instance;
+        this.Rcu = new Rcu(this);
+    }
+
+    public IExecutionControl Control { get; }
+
+    public IMemoryModel Memory { get; }
+
+    public TraceRecorder? Recorder { get; }
+
+    public Rcu Rcu { get; }
+
+    /// <summary><c>current</c>: the task this code runs in.</summary>
+    public TaskStruct Current => CurrentTask.Value ?? throw new InvalidOperationException("kernel code ran outside a kernel task");
+
+    /// <summary>count_vm_vma_lock_event() counters (VMA_LOCK_SUCCESS, VMA_LOCK_ABORT, VMA_LOCK_MISS, ...).</summary>
+    public IReadOnlyDictionary<string, int> VmEvents => this.vmEvents;
+
+    public void AddObserver(IProtocolObserver observer) => this.observers.Add(observer);
+
+    /// <summary>Starts a kernel thread running <paramref name="body"/> (kthread_run).</summary>
+    public Task Spawn(string name, Action body) => Task.Run(() => this.RunAs(name, body));
+
+    /// <summary>Runs <paramref name="body"/> as the named task on the calling thread.</summary>
+    public void RunAs(string name, Action body)
+    {
+        var previous = CurrentTask.Value;
+        CurrentTask.Value = new TaskStruct(this, name);
+        try
+        {
+            body();
+        }
+        finally
+        {
+            CurrentTask.Value = previous;
+        }
+    }
+
+    /// <summary>Reports a protocol event to every observer, atomically with the effect it describes.</summary>
+    public void Emit(ProtocolEvent e)
+    {
+        this.Record(TraceStepKind.Event, e.Describe());
+        foreach (var observer in this.observers)
+        {
+            observer.Observe(e);
+        }
+    }
+
+    /// <summary>BUG() / VM_BUG_ON(): a kernel assertion failed.</summary>
+    public void Bug(string message)
+    {
+        this.Recorder?.Stop();
+        this.Control.Fail($"kernel BUG: {message}");
+        throw new KernelBugException(message); // BUG() does not return
+    }
+
+    /// <summary>VM_BUG_ON(condition) with the kernel's spelling of the condition.</summary>
+    public void VmBugOn(bool condition, string assertion)
+    {
+        if (condition)
+        {
+            this.Bug($"{assertion} in {this.Current.FunctionName} ({this.Current.Name})");
+        }
+    }
+
+    /// <summary>A fresh object name: "vma3" after "vma1" and "vma2" were handed out.</summary>
+    public string NewName(string prefix)
+    {
+        var n = this.names.GetValueOrDefault(prefix) + 1;
+        this.names[prefix] = n;
+        return $"{prefix}{n}";
+    }
+
+    /// <summary>alloc_page(): a fresh page frame number (the allocator is not part of the model).</summary>
+    public ulong AllocPage() => ++this.lastPfn;
+
+    /// <summary>count_vm_vma_lock_event(name).</summary>
+    public void CountVmEvent(string name) =>
+        this.vmEvents[name] = this.vmEvents.GetValueOrDefault(name) + 1;
+
+    /// <summary>A controlled choice that stands for a timeout or another outside event.</summary>
+    public bool Chance(string what, int oneIn)
+    {
+        var taken = this.Control.Choose(oneIn) == 0;
+        if (taken)
+        {
+            this.Record(TraceStepKind.Choice, what);
+        }
+
+        return taken;
+    }
+
+    /// <summary>Enters a kernel function: its name is on the task's stack until the scope is disposed.</summary>
+    public FunctionScope Enter(string function, string arguments = "")
+    {
+        var task = this.Current;
+        this.Record(TraceStepKind.Enter, $"{function}({arguments})");
+        task.PushFunction(function);
+        return new FunctionScope(this, task, function);
+    }
+
+    internal void RecordAccess(string op, string location, string value)
+    {
+        if (this.Recorder is not null)
+        {
+            this.Record(TraceStepKind.Access, $"{op} {location} = {value}");
+        }
+    }
+
+    internal void Record(TraceStepKind kind, string text)
+    {
+        if (this.Recorder is { } recorder)
+        {
+            var task = CurrentTask.Value;
+            recorder.Add(task?.Name ?? "main", task?.Depth ?? 0, kind, text);
+        }
+    }
+
+    internal void RecordReturn(TaskStruct task, string function, string? value)
+    {
+        if (this.Recorder is { } recorder)
+        {
+            recorder.Add(task.Name, task.Depth, TraceStepKind.Return, value is null ? function : $"{function} = {value}");
+        }
+    }
+}
+
+/// <summary>Stops the thread that hit a kernel assertion, as BUG() does.</summary>
+public sealed class KernelBugException(string message) : Exception(message);
+
+/// <summary>The extent of one kernel function call on a task's stack.</summary>
+public sealed class FunctionScope(KernelWorld world, TaskStruct task, string function) : IDisposable
+{
+    private string? returned;
+    private bool disposed;
+
+    /// <summary>Records the function's return value and passes it through: <c>return fn.Returns(true);</c>.</summary>
+    public T Returns<T>(T value)
+    {
+        this.returned = value switch
+        {
+            null => "NULL",
+            bool b => b ? "true" : "false",
+            _ => value.ToString(),
+        };
+        return value;
+    }
+
+    public void Dispose()
+    {
+        if (this.disposed)
+        {
+            return;
+        }
+
+        this.disposed = true;
+        task.PopFunction();
+        world.RecordReturn(task, function, this.returned);
+    }
+}

@@ -1,0 +1,62 @@
+namespace VmaLockVerify.Implementation.Kernel;
+
+/// <summary>
+/// A kernel thread of a scenario (<c>current</c>): its name, the kernel functions it is inside,
+/// its RCU read-side nesting, and the sleep/wake handshake of schedule() and wake_up_process().
+/// </summary>
+public sealed class TaskStruct(KernelWorld world, string name)
+{
+    private readonly object sleepLock = new();
+    private readonly List<string> functions = [];
+    private bool wakeupPending;
+
+    public string Name { get; } = name;
+
+    public KernelWorld World { get; } = world;
+
+    /// <summary>rcu_read_lock() nesting depth.</summary>
+    public int RcuNesting { get; internal set; }
+
+    /// <summary>The innermost kernel function the task is in.</summary>
+    public string FunctionName => this.functions.Count == 0 ? "(task body)" : this.functions[^1];
+
+    /// <summary>How many kernel functions deep the task is.</summary>
+    public int Depth => this.functions.Count;
+
+    internal void PushFunction(string function) => this.functions.Add(function);
+
+    internal void PopFunction() => this.functions.RemoveAt(this.functions.Count - 1);
+
+    /// <summary>
+    /// schedule() after set_current_state(TASK_UNINTERRUPTIBLE): sleeps until woken. A wake-up that
+    /// came after the sleeper set its state but before it slept is not lost (the kernel's
+    /// set_current_state / wake_up_process handshake); callers re-check their condition in a loop.
+    /// </summary>
+    public void Schedule()
+    {
+        this.World.Record(TraceStepKind.Block, "schedule()");
+        lock (this.sleepLock)
+        {
+            while (!this.wakeupPending)
+            {
+                Monitor.Wait(this.sleepLock);
+            }
+
+            this.wakeupPending = false;
+        }
+
+        this.World.Record(TraceStepKind.Wake, "woken");
+    }
+
+    /// <summary>wake_up_process(task) (wake_up_q of a wake_q holding it).</summary>
+    public void WakeUp()
+    {
+        lock (this.sleepLock)
+        {
+            this.wakeupPending = true;
+            Monitor.Pulse(this.sleepLock);
+        }
+    }
+
+    public override string ToString() => this.Name;
+}

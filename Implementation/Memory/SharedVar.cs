@@ -1,0 +1,181 @@
+using System.Numerics;
+using VmaLockVerify.Implementation.Kernel;
+
+namespace VmaLockVerify.Implementation.Memory;
+
+/// <summary>
+/// One shared kernel location (a field of mm_struct, vm_area_struct, rw_semaphore, a tree slot).
+/// Every access is a scheduling point of the controlled scheduler, checks that the owning object
+/// has not been freed (KASAN), carries its <see cref="MemoryOrder"/> to the memory model, and is
+/// recorded for the readable trace. The value itself lives in <see cref="Cell"/>, which only the
+/// memory model touches.
+/// </summary>
+public class SharedVar<T>
+{
+    private readonly KernelWorld world;
+    private readonly Func<T, string> format;
+
+    public SharedVar(KernelWorld world, KernelObject owner, string field, T initial, Func<T, string>? format = null)
+    {
+        this.world = world;
+        this.Owner = owner;
+        this.Field = field;
+        this.Cell = initial;
+        this.format = format ?? (v => v?.ToString() ?? "NULL");
+    }
+
+    /// <summary>The object this location belongs to (freed together with it).</summary>
+    public KernelObject Owner { get; }
+
+    /// <summary>The C field name, e.g. <c>vm_lock_seq</c>.</summary>
+    public string Field { get; }
+
+    /// <summary>Kernel spelling of the location, e.g. <c>vma1->vm_lock_seq</c>.</summary>
+    public string Name => $"{this.Owner.Name}->{this.Field}";
+
+    /// <summary>Called after every store with the new value (VMA fields report writes to the monitors).</summary>
+    public Action<T>? AfterStore { get; init; }
+
+    /// <summary>The stored value; touched only by <see cref="IMemoryModel"/> implementations.</summary>
+    internal T Cell { get; set; }
+
+    protected KernelWorld World => this.world;
+
+    /// <summary>A plain C load (v6.4's <c>vma->vm_lock_seq</c>).</summary>
+    public T Plain() => this.Load(MemoryOrder.Plain, "load");
+
+    /// <summary>A plain C store.</summary>
+    public void SetPlain(T value) => this.Store(value, MemoryOrder.Plain, "store");
+
+    /// <summary>READ_ONCE(x).</summary>
+    public T ReadOnce() => this.Load(MemoryOrder.Once, "READ_ONCE");
+
+    /// <summary>WRITE_ONCE(x, v).</summary>
+    public void WriteOnce(T value) => this.Store(value, MemoryOrder.Once, "WRITE_ONCE");
+
+    /// <summary>smp_load_acquire(&amp;x).</summary>
+    public T LoadAcquire() => this.Load(MemoryOrder.Acquire, "smp_load_acquire");
+
+    /// <summary>smp_store_release(&amp;x, v).</summary>
+    public void StoreRelease(T value) => this.Store(value, MemoryOrder.Release, "smp_store_release");
+
+    /// <summary>rcu_dereference(p).</summary>
+    public T RcuDereference() => this.Load(MemoryOrder.Once, "rcu_dereference");
+
+    /// <summary>rcu_assign_pointer(p, v).</summary>
+    public void RcuAssignPointer(T value) => this.Store(value, MemoryOrder.Release, "rcu_assign_pointer");
+
+    /// <summary>A load with the given ordering, spelled as the kernel spells it (plain, READ_ONCE, smp_load_acquire).</summary>
+    public T Read(MemoryOrder order) => this.Load(order, order switch
+    {
+        MemoryOrder.Plain => "load",
+        MemoryOrder.Acquire => "smp_load_acquire",
+        _ => "READ_ONCE",
+    });
+
+    /// <summary>A store with the given ordering (plain, WRITE_ONCE, smp_store_release).</summary>
+    public void Write(T value, MemoryOrder order) => this.Store(value, order, order switch
+    {
+        MemoryOrder.Plain => "store",
+        MemoryOrder.Release => "smp_store_release",
+        _ => "WRITE_ONCE",
+    });
+
+    /// <summary>The value without a scheduling point or a record: for assertions' messages only.</summary>
+    public T Peek() => this.Cell;
+
+    public string Format(T value) => this.format(value);
+
+    protected T Load(MemoryOrder order, string op)
+    {
+        this.Before(AccessKind.Load, op);
+        var value = this.world.Memory.Load(this, order);
+        this.world.RecordAccess(op, this.Name, this.format(value));
+        return value;
+    }
+
+    protected void Store(T value, MemoryOrder order, string op)
+    {
+        this.Before(AccessKind.Store, op);
+        this.world.Memory.Store(this, value, order);
+        this.world.RecordAccess(op, this.Name, this.format(value));
+        this.AfterStore?.Invoke(value);
+    }
+
+    protected T ReadModifyWrite(Func<T, T> update, MemoryOrder order, string op)
+    {
+        this.Before(AccessKind.ReadModifyWrite, op);
+        var old = this.world.Memory.Exchange(this, update, order);
+        this.world.RecordAccess(op, this.Name, $"{this.format(old)} -> {this.format(this.Cell)}");
+        this.AfterStore?.Invoke(this.Cell);
+        return old;
+    }
+
+    private void Before(AccessKind kind, string op)
+    {
+        this.world.Control.Interleave();
+        this.Owner.CheckAlive(kind, op, this.Field);
+    }
+}
+
+/// <summary>
+/// atomic_t / atomic_long_t: the atomic operations of include/linux/atomic, each with the
+/// ordering its kernel suffix names (_relaxed, _acquire, _release, none = fully ordered).
+/// </summary>
+public sealed class AtomicVar<T> : SharedVar<T>
+    where T : struct, IBinaryInteger<T>
+{
+    public AtomicVar(KernelWorld world, KernelObject owner, string field, T initial, Func<T, string>? format = null)
+        : base(world, owner, field, initial, format)
+    {
+    }
+
+    /// <summary>atomic_read().</summary>
+    public T AtomicRead() => this.Load(MemoryOrder.Relaxed, "atomic_read");
+
+    /// <summary>atomic_set().</summary>
+    public void AtomicSet(T value) => this.Store(value, MemoryOrder.Relaxed, "atomic_set");
+
+    /// <summary>atomic_add_return{,_acquire,_release,_relaxed}(): returns the new value.</summary>
+    public T AddReturn(T delta, MemoryOrder order) =>
+        this.ReadModifyWrite(v => v + delta, order, "atomic_add_return" + Suffix(order)) + delta;
+
+    /// <summary>atomic_fetch_add{,_acquire,_release,_relaxed}(): returns the old value.</summary>
+    public T FetchAdd(T delta, MemoryOrder order) =>
+        this.ReadModifyWrite(v => v + delta, order, "atomic_fetch_add" + Suffix(order));
+
+    /// <summary>atomic_add() (no return value: relaxed).</summary>
+    public void Add(T delta) => this.ReadModifyWrite(v => v + delta, MemoryOrder.Relaxed, "atomic_add");
+
+    /// <summary>atomic_or() (relaxed).</summary>
+    public void Or(T bits) => this.ReadModifyWrite(v => v | bits, MemoryOrder.Relaxed, "atomic_or");
+
+    /// <summary>atomic_andnot() (relaxed).</summary>
+    public void AndNot(T bits) => this.ReadModifyWrite(v => v & ~bits, MemoryOrder.Relaxed, "atomic_andnot");
+
+    /// <summary>
+    /// atomic_try_cmpxchg{,_acquire,_release,_relaxed}(v, &amp;old, new): stores <paramref name="desired"/>
+    /// if the value is <paramref name="expected"/>; otherwise updates <paramref name="expected"/> to
+    /// the value seen. Returns whether it stored.
+    /// </summary>
+    public bool TryCmpxchg(ref T expected, T desired, MemoryOrder order)
+    {
+        var want = expected;
+        var old = this.ReadModifyWrite(v => v == want ? desired : v, order, "atomic_try_cmpxchg" + Suffix(order));
+        if (old == want)
+        {
+            return true;
+        }
+
+        expected = old;
+        return false;
+    }
+
+    private static string Suffix(MemoryOrder order) => order switch
+    {
+        MemoryOrder.Acquire => "_acquire",
+        MemoryOrder.Release => "_release",
+        MemoryOrder.Relaxed => "_relaxed",
+        _ => string.Empty,
+    };
+}

@@ -1,0 +1,141 @@
+using VmaLockVerify.Implementation.Kernel;
+using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Spec;
+
+namespace VmaLockVerify.Implementation.Mm;
+
+/// <summary>
+/// The page-fault path: do_user_addr_fault() of arch/x86/mm/fault.c (v6.4) with its per-VMA lock
+/// attempt and its fallback to mmap_read_lock, and the anonymous-fault part of handle_mm_fault()
+/// (mm/memory.c). A fault is a reader of the per-VMA lock.
+/// </summary>
+public sealed class FaultHandler(KernelWorld world, VmaLockGeneration locking)
+{
+    /// <summary>VM_FAULT_RETRY: the handler cannot finish under the VMA lock.</summary>
+    public const string Retry = "VM_FAULT_RETRY";
+
+    private string Thread => world.Current.Name;
+
+    /// <summary>do_user_addr_fault(), arch/x86/mm/fault.c, v6.4. Returns how the fault ended.</summary>
+    public string DoUserAddrFault(MmStruct mm, ulong address, bool write)
+    {
+        world.Emit(new FaultStarted(this.Thread, mm.Name, address));
+        string outcome;
+        using (var fn = world.Enter("do_user_addr_fault", $"{VmAreaStruct.Hex(address)}, {(write ? "write" : "read")}"))
+        {
+            outcome = this.TryUnderVmaLock(mm, address, write) ?? this.UnderMmapLock(mm, address, write);
+        }
+
+        world.Emit(new FaultCompleted(this.Thread, mm.Name, address, outcome));
+        return outcome;
+    }
+
+    /// <summary>The FAULT_FLAG_VMA_LOCK attempt; null when the fault must be redone under mmap_lock.</summary>
+    private string? TryUnderVmaLock(MmStruct mm, ulong address, bool write)
+    {
+        var vma = locking.LockVmaUnderRcu(mm, address);
+        if (vma is null)
+        {
+            world.Emit(new FaultFellBack(this.Thread, mm.Name, address, "lock_vma_under_rcu returned NULL"));
+            return null;
+        }
+
+        if (AccessError(vma, write))
+        {
+            locking.VmaEndRead(vma);
+            world.Emit(new FaultFellBack(this.Thread, mm.Name, address, "access_error"));
+            return null;
+        }
+
+        var fault = this.HandleMmFault(vma, address, write, underVmaLock: true);
+        locking.VmaEndRead(vma);
+        if (fault != Retry)
+        {
+            world.CountVmEvent("VMA_LOCK_SUCCESS");
+            return fault;
+        }
+
+        world.CountVmEvent("VMA_LOCK_RETRY");
+        world.Emit(new FaultFellBack(this.Thread, mm.Name, address, Retry));
+        return null;
+    }
+
+    /// <summary>The lock_mmap: part of do_user_addr_fault(): find_vma and handle_mm_fault under mmap_read_lock.</summary>
+    private string UnderMmapLock(MmStruct mm, ulong address, bool write)
+    {
+        locking.MmapReadLock(mm);
+        var vma = mm.MmMt.FindVma(address);
+        string outcome;
+        if (vma is null || vma.VmStart.ReadOnce() > address)
+        {
+            outcome = "SIGSEGV (bad_area)"; // no stack VMAs in the scenarios: expand_stack is not reached
+        }
+        else if (AccessError(vma, write))
+        {
+            outcome = "SIGSEGV (access_error)";
+        }
+        else
+        {
+            outcome = this.HandleMmFault(vma, address, write, underVmaLock: false);
+        }
+
+        locking.MmapReadUnlock(mm);
+        return outcome;
+    }
+
+    /// <summary>
+    /// populate_vma_page_range() → __get_user_pages() → handle_mm_fault(), mm/gup.c, v6.4: fault a
+    /// page in with mmap_lock already held for read (as mm_populate does after a downgrade).
+    /// </summary>
+    public string PopulateUnderReadLock(MmStruct mm, ulong address)
+    {
+        using var fn = world.Enter("populate_vma_page_range", VmAreaStruct.Hex(address));
+        var vma = mm.MmMt.FindVma(address);
+        return fn.Returns(vma is null || vma.VmStart.ReadOnce() > address
+            ? "-EFAULT"
+            : this.HandleMmFault(vma, address, write: true, underVmaLock: false));
+    }
+
+    /// <summary>access_error(), arch/x86/mm/fault.c: the fault's kind against vm_flags.</summary>
+    private static bool AccessError(VmAreaStruct vma, bool write)
+    {
+        var flags = vma.VmFlags.ReadOnce();
+        return write ? (flags & (ulong)VmFlags.Write) == 0 : (flags & (ulong)(VmFlags.Read | VmFlags.Exec | VmFlags.Write)) == 0;
+    }
+
+    /// <summary>
+    /// handle_mm_fault() → handle_pte_fault() → do_anonymous_page(), mm/memory.c, v6.4: map a
+    /// fresh page at the address unless one is already there.
+    /// </summary>
+    private string HandleMmFault(VmAreaStruct vma, ulong address, bool write, bool underVmaLock)
+    {
+        using var fn = world.Enter("handle_mm_fault", $"{vma.Name}, {VmAreaStruct.Hex(address)}{(underVmaLock ? ", FAULT_FLAG_VMA_LOCK" : "")}");
+        var pte = vma.VmMm.PageTable.Pte(address);
+        if (pte.ReadOnce() != 0)
+        {
+            return fn.Returns("handled (page present)");
+        }
+
+        // anon_vma_prepare(): every VMA of the scenarios has its anon_vma already.
+        if (vma.AnonVma.ReadOnce() is null)
+        {
+            return fn.Returns(underVmaLock ? Retry : "VM_FAULT_OOM (no anon_vma)");
+        }
+
+        // The new PTE's protection comes from vm_flags (vm_get_page_prot / maybe_mkwrite).
+        var writable = write && (vma.VmFlags.ReadOnce() & (ulong)VmFlags.Write) != 0;
+        var pfn = world.AllocPage();
+        lock (vma.VmMm.PageTable.Ptl)
+        {
+            // pte_offset_map_lock(): re-check under the page table lock.
+            if (pte.ReadOnce() != 0)
+            {
+                return fn.Returns("handled (raced with another fault)");
+            }
+
+            pte.WriteOnce(pfn);
+        }
+
+        return fn.Returns(writable ? "handled (mapped writable page)" : "handled (mapped page)");
+    }
+}

@@ -1,0 +1,209 @@
+using VmaLockVerify.Implementation.Kernel;
+using VmaLockVerify.Implementation.VmaLock;
+
+namespace VmaLockVerify.Implementation.Mm;
+
+/// <summary>madvise() behaviours the scenarios use (include/uapi/asm-generic/mman-common.h).</summary>
+public enum MadviseBehavior
+{
+    /// <summary>MADV_DONTNEED: zap the pages; needs mmap_lock only for read.</summary>
+    DontNeed = 4,
+
+    /// <summary>MADV_DONTFORK: set VM_DONTCOPY on the VMA; needs mmap_lock for write.</summary>
+    DontFork = 10,
+}
+
+/// <summary>
+/// The writers: address-space changes that hold mmap_lock for write and write-lock every VMA they
+/// change (mm/mprotect.c, mm/madvise.c, mm/mmap.c, v6.4). Each method is one kernel function; the
+/// protected virtual ones are steps a mutant may override.
+/// </summary>
+public class MmOperations(KernelWorld world, VmaLockGeneration locking)
+{
+    protected KernelWorld World => world;
+
+    protected VmaLockGeneration Locking => locking;
+
+    /// <summary>do_mprotect_pkey(), mm/mprotect.c, v6.4, for a range that is one whole VMA.</summary>
+    public int DoMprotectPkey(MmStruct mm, ulong start, VmFlags newFlags)
+    {
+        using var fn = world.Enter("do_mprotect_pkey", $"{VmAreaStruct.Hex(start)}, {VmFlagsFormat.Describe((ulong)newFlags)}");
+        locking.MmapWriteLock(mm);
+        var vma = mm.MmMt.FindVma(start);
+        var error = vma is null || vma.VmStart.ReadOnce() > start ? -Errno.ENOMEM : 0;
+        if (error == 0)
+        {
+            this.MprotectFixup(vma!, newFlags);
+        }
+
+        locking.MmapWriteUnlock(mm);
+        return fn.Returns(error);
+    }
+
+    /// <summary>mprotect_fixup(), mm/mprotect.c, v6.4: vm_flags and vm_page_prot change under the VMA write lock.</summary>
+    public void MprotectFixup(VmAreaStruct vma, VmFlags newFlags)
+    {
+        using var fn = world.Enter("mprotect_fixup", vma.Name);
+        locking.VmaStartWrite(vma);
+        this.VmFlagsReset(vma, (ulong)newFlags);
+    }
+
+    /// <summary>do_madvise(), mm/madvise.c, v6.4, for a range that is one whole VMA.</summary>
+    public int DoMadvise(MmStruct mm, ulong start, MadviseBehavior behavior)
+    {
+        using var fn = world.Enter("do_madvise", $"{VmAreaStruct.Hex(start)}, MADV_{behavior.ToString().ToUpperInvariant()}");
+        var write = this.MadviseNeedMmapWrite(behavior);
+        if (write)
+        {
+            locking.MmapWriteLock(mm);
+        }
+        else
+        {
+            locking.MmapReadLock(mm);
+        }
+
+        var vma = mm.MmMt.FindVma(start);
+        var error = vma is null || vma.VmStart.ReadOnce() > start ? -Errno.ENOMEM : 0;
+        if (error == 0 && behavior == MadviseBehavior.DontFork)
+        {
+            // madvise_behavior() → madvise_update_vma(): vm_flags change under the VMA write lock.
+            locking.VmaStartWrite(vma!);
+            this.VmFlagsReset(vma!, vma!.VmFlags.ReadOnce() | (ulong)VmFlags.DontCopy);
+        }
+        else if (error == 0)
+        {
+            this.ZapPageRange(vma!.VmMm, vma.VmStart.ReadOnce(), vma.VmEnd.ReadOnce());
+        }
+
+        if (write)
+        {
+            locking.MmapWriteUnlock(mm);
+        }
+        else
+        {
+            locking.MmapReadUnlock(mm);
+        }
+
+        return fn.Returns(error);
+    }
+
+    /// <summary>madvise_need_mmap_write(), mm/madvise.c, v6.4: which behaviours change VMAs and need mmap_lock for write.</summary>
+    protected virtual bool MadviseNeedMmapWrite(MadviseBehavior behavior) => behavior switch
+    {
+        MadviseBehavior.DontNeed => false,
+        _ => true,
+    };
+
+    /// <summary>
+    /// do_vmi_munmap() → do_vmi_align_munmap(), mm/mmap.c, v6.4, for a range that is one whole VMA,
+    /// as munmap(2) calls it (downgrade = true): write-lock and detach the VMA, remove it from the
+    /// tree, downgrade mmap_lock (releasing every VMA write lock), tear down its page tables under
+    /// the read lock, free it after an RCU grace period.
+    /// </summary>
+    public int DoMunmap(MmStruct mm, ulong start)
+    {
+        using var fn = world.Enter("do_vmi_munmap", VmAreaStruct.Hex(start));
+        locking.MmapWriteLock(mm);
+        var vma = mm.MmMt.FindVma(start);
+        if (vma is null || vma.VmStart.ReadOnce() > start)
+        {
+            locking.MmapWriteUnlock(mm);
+            return fn.Returns(0);
+        }
+
+        locking.VmaStartWrite(vma);
+        locking.VmaMarkDetached(vma, true);
+        mm.MmMt.Erase(vma);
+        locking.MmapWriteDowngrade(mm);
+        this.UnmapRegion(mm, vma);
+        locking.VmAreaFree(vma);
+        locking.MmapReadUnlock(mm);
+        return fn.Returns(0);
+    }
+
+    /// <summary>
+    /// vma_merge(), mm/mmap.c, v6.4, the case where <paramref name="next"/> is merged into
+    /// <paramref name="prev"/> (prev expands over next, next is removed). Caller holds mmap_lock
+    /// for write. vma_prepare() write-locks both; vma_complete() detaches and frees next.
+    /// </summary>
+    public void VmaMerge(VmAreaStruct prev, VmAreaStruct next)
+    {
+        using var fn = world.Enter("vma_merge", $"{prev.Name}, {next.Name}");
+        var mm = prev.VmMm;
+
+        // vma_prepare(): every VMA that changes or goes away is write-locked first.
+        locking.VmaStartWrite(prev);
+        locking.VmaStartWrite(next);
+
+        // vma_expand() write-locks prev once more: idempotent within one mmap-write section.
+        locking.VmaStartWrite(prev);
+        var end = next.VmEnd.ReadOnce();
+        prev.VmEnd.WriteOnce(end);
+        mm.MmMt.Erase(next);
+        mm.MmMt.Store(prev, prev.VmStart.ReadOnce(), end);
+
+        // vma_complete(): the removed VMA is detached and freed.
+        locking.VmaMarkDetached(next, true);
+        locking.VmAreaFree(next);
+    }
+
+    /// <summary>
+    /// __split_vma(vmi, vma, addr, new_below = 0), mm/mmap.c, v6.4: a new VMA takes [addr, vm_end);
+    /// the old one shrinks. The new VMA is complete before it is inserted, so it is not locked.
+    /// Caller holds mmap_lock for write. Returns the new VMA.
+    /// </summary>
+    public VmAreaStruct SplitVma(VmAreaStruct vma, ulong address)
+    {
+        using var fn = world.Enter("__split_vma", $"{vma.Name}, {VmAreaStruct.Hex(address)}");
+        var mm = vma.VmMm;
+
+        // vm_area_dup(): a private copy, invisible to faults until vma_complete() stores it.
+        var end = vma.VmEnd.ReadOnce();
+        var created = locking.VmAreaAlloc(mm, world.NewName("vma"), address, end, (VmFlags)vma.VmFlags.ReadOnce(), vma.AnonVma.ReadOnce());
+        world.Emit(new Spec.VmaCreated(world.Current.Name, mm.Name, created.Name));
+
+        // vma_prepare(): the VMA that shrinks is write-locked.
+        locking.VmaStartWrite(vma);
+        vma.VmEnd.WriteOnce(address);
+
+        // vma_complete(): store the shrunk range and the new VMA.
+        mm.MmMt.Store(vma, vma.VmStart.ReadOnce(), address);
+        mm.MmMt.Store(created, address, end);
+        return fn.Returns(created);
+    }
+
+    /// <summary>vm_flags_reset(), include/linux/mm.h, v6.4: asserts the VMA write lock, then stores.</summary>
+    private void VmFlagsReset(VmAreaStruct vma, ulong flags)
+    {
+        locking.VmaAssertWriteLocked(vma);
+        vma.VmFlags.WriteOnce(flags);
+    }
+
+    /// <summary>unmap_region(), mm/mmap.c, v6.4: zap the VMA's page-table entries.</summary>
+    private void UnmapRegion(MmStruct mm, VmAreaStruct vma)
+    {
+        using var fn = world.Enter("unmap_region", vma.Name);
+        this.ZapPageRange(mm, vma.VmStart.ReadOnce(), vma.VmEnd.ReadOnce());
+    }
+
+    /// <summary>zap_page_range_single(): clear every present PTE of [start, end) under the page table lock.</summary>
+    private void ZapPageRange(MmStruct mm, ulong start, ulong end)
+    {
+        lock (mm.PageTable.Ptl)
+        {
+            foreach (var pte in mm.PageTable.Range(start, end))
+            {
+                if (pte.ReadOnce() != 0)
+                {
+                    pte.WriteOnce(0);
+                }
+            }
+        }
+    }
+}
+
+/// <summary>The errno values the port returns (include/uapi/asm-generic/errno-base.h).</summary>
+public static class Errno
+{
+    public const int ENOMEM = 12;
+}

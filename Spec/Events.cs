@@ -1,0 +1,123 @@
+namespace VmaLockVerify.Spec;
+
+/// <summary>How a lock is held.</summary>
+public enum LockMode
+{
+    Read,
+    Write,
+}
+
+/// <summary>
+/// Something the port did that the protocol has an opinion about. The port reports each one at
+/// the instant it takes effect (no scheduling point between the effect and the report), so the
+/// monitors see the events in the order the effects happened. Names are the kernel's objects as
+/// the scenario named them ("mm", "vma1") and the thread names ("fault0", "writer").
+/// </summary>
+public abstract record ProtocolEvent(string Thread)
+{
+    /// <summary>One line in kernel terms, for traces and violation messages.</summary>
+    public abstract string Describe();
+}
+
+/// <summary>A thread acquired mmap_lock (mmap_read_lock/_trylock or mmap_write_lock).</summary>
+public sealed record MmapLockAcquired(string Thread, string Mm, LockMode Mode) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} acquired {Mm}->mmap_lock for {Mode.ToString().ToLowerInvariant()}";
+}
+
+/// <summary>A thread is about to release mmap_lock (up_read/up_write); reported before the release.</summary>
+public sealed record MmapLockReleased(string Thread, string Mm, LockMode Mode) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} releases {Mm}->mmap_lock ({Mode.ToString().ToLowerInvariant()})";
+}
+
+/// <summary>downgrade_write() on mmap_lock: the write hold became a read hold.</summary>
+public sealed record MmapLockDowngraded(string Thread, string Mm) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} downgraded {Mm}->mmap_lock to read";
+}
+
+/// <summary>vma_end_write_all() stored the next mm_lock_seq: every VMA write lock of this mm is released.</summary>
+public sealed record MmSequenceBumped(string Thread, string Mm, long NewSequence) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} vma_end_write_all: {Mm}->mm_lock_seq = {NewSequence}";
+}
+
+/// <summary>vma_start_write() stored vm_lock_seq = mm_lock_seq: the VMA is write-marked in the current sequence.</summary>
+public sealed record VmaWriteMarked(string Thread, string Mm, string Vma, long Sequence) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} vma_start_write: {Vma}->vm_lock_seq = {Sequence}";
+}
+
+/// <summary>vma_start_write() returned; the VMA must now be write-marked in the current sequence.</summary>
+public sealed record VmaStartWriteReturned(string Thread, string Mm, string Vma, bool WasAlreadyMarked) : ProtocolEvent(Thread)
+{
+    public override string Describe() =>
+        $"{Thread} vma_start_write({Vma}) returned{(WasAlreadyMarked ? " (already write-locked in this sequence)" : "")}";
+}
+
+/// <summary>vma_start_read() returned: Locked says whether the VMA is now read-locked by the thread.</summary>
+public sealed record VmaStartReadReturned(string Thread, string Mm, string Vma, bool Locked) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} vma_start_read({Vma}) = {(Locked ? "true" : "false")}";
+}
+
+/// <summary>vma_end_read() is releasing the thread's read lock; reported before the release.</summary>
+public sealed record VmaReadUnlocked(string Thread, string Mm, string Vma) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} vma_end_read({Vma})";
+}
+
+/// <summary>vma_mark_detached(vma, detached) stored the flag.</summary>
+public sealed record VmaDetachedChanged(string Thread, string Mm, string Vma, bool Detached) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} vma_mark_detached({Vma}, {(Detached ? "true" : "false")})";
+}
+
+/// <summary>The VMA tree of an mm gained or lost a VMA (vma_iter_store / vma_iter_clear).</summary>
+public sealed record VmaTreeChanged(string Thread, string Mm, string Vma, bool Inserted) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} {(Inserted ? "inserted" : "removed")} {Vma} {(Inserted ? "into" : "from")} {Mm}->mm_mt";
+}
+
+/// <summary>A writer stored a VMA field that page faults read (vm_start, vm_end, vm_flags, anon_vma).</summary>
+public sealed record VmaFieldWritten(string Thread, string Mm, string Vma, string Field, string Value) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} wrote {Vma}->{Field} = {Value}";
+}
+
+/// <summary>A page fault began at an address (do_user_addr_fault).</summary>
+public sealed record FaultStarted(string Thread, string Mm, ulong Address) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} page fault at 0x{Address:x}";
+}
+
+/// <summary>lock_vma_under_rcu() returned a read-locked VMA: the fault proceeds on it without mmap_lock.</summary>
+public sealed record FaultLockedVma(string Thread, string Mm, string Vma, ulong Address) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} lock_vma_under_rcu(0x{Address:x}) = {Vma}";
+}
+
+/// <summary>The fault gave up on the per-VMA lock and retries under mmap_read_lock.</summary>
+public sealed record FaultFellBack(string Thread, string Mm, ulong Address, string Reason) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} falls back to mmap_read_lock at 0x{Address:x} ({Reason})";
+}
+
+/// <summary>The page fault finished (handled, or SIGSEGV for an unmapped address).</summary>
+public sealed record FaultCompleted(string Thread, string Mm, ulong Address, string Outcome) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} page fault at 0x{Address:x} done: {Outcome}";
+}
+
+/// <summary>A VMA was freed (the RCU callback of vm_area_free ran).</summary>
+public sealed record VmaFreed(string Thread, string Mm, string Vma) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} freed {Vma} (vm_area_free RCU callback)";
+}
+
+/// <summary>A new VMA was allocated (vm_area_alloc / vm_area_dup); it is private to its creator until inserted.</summary>
+public sealed record VmaCreated(string Thread, string Mm, string Vma) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} allocated {Vma}";
+}

@@ -1,0 +1,335 @@
+namespace VmaLockVerify.Spec;
+
+/// <summary>
+/// The per-VMA lock as an executable abstract model, in the terms of the seed message
+/// (shared/seed, Michal Hocko, January 2023): "write lock" marks a VMA as potentially modified
+/// in the current mmap-write section; "write unlock" is a batch release of every mark; a read
+/// lock needs the VMA unmarked. It knows nothing of counters, rw_semaphores or memory: only which
+/// thread holds what, and which VMAs are marked and attached.
+///
+/// <see cref="Apply"/> takes one <see cref="ProtocolEvent"/>, says whether the protocol allows
+/// that outcome in the current abstract state, and moves to the next state. Monitors query the
+/// state (before applying) to state their own properties.
+/// </summary>
+public sealed class ProtocolSpec
+{
+    private readonly Dictionary<string, MmState> mms = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, VmaState> vmas = new(StringComparer.Ordinal);
+
+    /// <summary>Abstract state of one address space.</summary>
+    public sealed class MmState
+    {
+        /// <summary>The thread holding mmap_lock for write, if any.</summary>
+        public string? Writer { get; internal set; }
+
+        /// <summary>Threads holding mmap_lock for read.</summary>
+        public HashSet<string> Readers { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Abstract sequence: how many mmap-write sections have ended (by unlock or downgrade).</summary>
+        public long Sequence { get; internal set; }
+
+        /// <summary>VMAs write-marked in the current sequence.</summary>
+        public HashSet<string> Marked { get; } = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>Abstract state of one VMA.</summary>
+    public sealed class VmaState
+    {
+        public bool Detached { get; internal set; }
+
+        /// <summary>Whether the VMA is in its mm's tree (visible to lock_vma_under_rcu).</summary>
+        public bool InTree { get; internal set; }
+
+        /// <summary>Whether the VMA was ever in a tree; fields of a never-published VMA are private to its creator.</summary>
+        public bool EverPublished { get; internal set; }
+
+        public bool Freed { get; internal set; }
+
+        /// <summary>Threads holding the VMA read lock (vma_start_read succeeded, vma_end_read not yet called).</summary>
+        public HashSet<string> Readers { get; } = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>Threads inside a page fault, by thread name.</summary>
+    public HashSet<string> FaultsInProgress { get; } = new(StringComparer.Ordinal);
+
+    public MmState Mm(string mm)
+    {
+        if (!this.mms.TryGetValue(mm, out var state))
+        {
+            state = new MmState();
+            this.mms[mm] = state;
+        }
+
+        return state;
+    }
+
+    public VmaState Vma(string vma)
+    {
+        if (!this.vmas.TryGetValue(vma, out var state))
+        {
+            state = new VmaState { InTree = true, EverPublished = true };
+            this.vmas[vma] = state;
+        }
+
+        return state;
+    }
+
+    /// <summary>Whether the VMA is write-marked in its mm's current sequence.</summary>
+    public bool IsWriteMarked(string mm, string vma) => this.Mm(mm).Marked.Contains(vma);
+
+    /// <summary>Whether any thread holds a VMA read lock or is inside a page fault.</summary>
+    public bool AnyReaderActive => this.FaultsInProgress.Count > 0 || this.vmas.Values.Any(v => v.Readers.Count > 0);
+
+    /// <summary>The VMAs whose read lock the thread holds.</summary>
+    public IEnumerable<string> VmasReadLockedBy(string thread) =>
+        this.vmas.Where(kv => kv.Value.Readers.Contains(thread)).Select(kv => kv.Key);
+
+    /// <summary>
+    /// Checks that the protocol allows this outcome now, then applies it. Returns null when it is
+    /// allowed, else the reason it is not (the state is updated either way, so later events are
+    /// judged against what actually happened).
+    /// </summary>
+    public string? Apply(ProtocolEvent e)
+    {
+        return e switch
+        {
+            MmapLockAcquired a => this.OnMmapLockAcquired(a),
+            MmapLockReleased r => this.OnMmapLockReleased(r),
+            MmapLockDowngraded d => this.OnDowngraded(d),
+            MmSequenceBumped b => this.OnSequenceBumped(b),
+            VmaWriteMarked m => this.OnWriteMarked(m),
+            VmaStartWriteReturned w => this.OnStartWriteReturned(w),
+            VmaStartReadReturned r => this.OnStartReadReturned(r),
+            VmaReadUnlocked u => this.OnReadUnlocked(u),
+            VmaDetachedChanged d => this.OnDetachedChanged(d),
+            VmaTreeChanged t => this.OnTreeChanged(t),
+            VmaFieldWritten f => this.OnFieldWritten(f),
+            FaultStarted f => this.OnFaultStarted(f),
+            FaultLockedVma l => this.OnFaultLockedVma(l),
+            FaultFellBack => null,
+            FaultCompleted c => this.OnFaultCompleted(c),
+            VmaFreed f => this.OnFreed(f),
+            VmaCreated c => this.OnCreated(c),
+            _ => $"the specification has no rule for {e.GetType().Name}",
+        };
+    }
+
+    private string? OnMmapLockAcquired(MmapLockAcquired e)
+    {
+        var mm = this.Mm(e.Mm);
+        string? verdict = null;
+        if (e.Mode == LockMode.Write)
+        {
+            if (mm.Writer is not null || mm.Readers.Count > 0)
+            {
+                verdict = $"mmap_write_lock succeeded for {e.Thread} while {Holders(mm)} held {e.Mm}->mmap_lock";
+            }
+
+            mm.Writer = e.Thread;
+        }
+        else
+        {
+            if (mm.Writer is not null)
+            {
+                verdict = $"mmap_read_lock succeeded for {e.Thread} while {mm.Writer} held {e.Mm}->mmap_lock for write";
+            }
+
+            mm.Readers.Add(e.Thread);
+        }
+
+        return verdict;
+    }
+
+    private string? OnMmapLockReleased(MmapLockReleased e)
+    {
+        var mm = this.Mm(e.Mm);
+        if (e.Mode == LockMode.Write)
+        {
+            if (mm.Writer != e.Thread)
+            {
+                return $"{e.Thread} released {e.Mm}->mmap_lock for write without holding it";
+            }
+
+            mm.Writer = null;
+            if (mm.Marked.Count > 0)
+            {
+                var left = string.Join(", ", mm.Marked);
+                mm.Marked.Clear();
+                return $"mmap_write_unlock by {e.Thread} left {left} write-locked (vma_end_write_all must release every VMA write lock)";
+            }
+
+            return null;
+        }
+
+        return mm.Readers.Remove(e.Thread) ? null : $"{e.Thread} released {e.Mm}->mmap_lock for read without holding it";
+    }
+
+    private string? OnDowngraded(MmapLockDowngraded e)
+    {
+        var mm = this.Mm(e.Mm);
+        string? verdict = mm.Writer != e.Thread ? $"{e.Thread} downgraded {e.Mm}->mmap_lock without holding it for write" : null;
+        mm.Writer = null;
+        mm.Readers.Add(e.Thread);
+        if (verdict is null && mm.Marked.Count > 0)
+        {
+            verdict = $"mmap_write_downgrade by {e.Thread} left {string.Join(", ", mm.Marked)} write-locked";
+        }
+
+        mm.Marked.Clear();
+        return verdict;
+    }
+
+    private string? OnSequenceBumped(MmSequenceBumped e)
+    {
+        var mm = this.Mm(e.Mm);
+        mm.Sequence++;
+        mm.Marked.Clear();
+        return mm.Writer == e.Thread ? null : $"{e.Thread} ended the write sequence of {e.Mm} without holding mmap_lock for write";
+    }
+
+    private string? OnWriteMarked(VmaWriteMarked e)
+    {
+        var mm = this.Mm(e.Mm);
+        mm.Marked.Add(e.Vma);
+        if (mm.Writer != e.Thread)
+        {
+            return $"{e.Thread} write-locked {e.Vma} without holding {e.Mm}->mmap_lock for write";
+        }
+
+        var readers = this.Vma(e.Vma).Readers.Where(r => r != e.Thread).ToList();
+        return readers.Count == 0 ? null : $"{e.Thread} write-locked {e.Vma} while {string.Join(", ", readers)} held its read lock";
+    }
+
+    private string? OnStartWriteReturned(VmaStartWriteReturned e)
+    {
+        var mm = this.Mm(e.Mm);
+        if (mm.Writer != e.Thread)
+        {
+            return $"vma_start_write({e.Vma}) returned to {e.Thread}, which does not hold {e.Mm}->mmap_lock for write";
+        }
+
+        if (!mm.Marked.Contains(e.Vma))
+        {
+            return $"vma_start_write({e.Vma}) returned but {e.Vma} is not write-locked in the current sequence";
+        }
+
+        return null;
+    }
+
+    private string? OnStartReadReturned(VmaStartReadReturned e)
+    {
+        if (!e.Locked)
+        {
+            return null; // a read lock may always fail spuriously
+        }
+
+        this.Vma(e.Vma).Readers.Add(e.Thread);
+        return this.IsWriteMarked(e.Mm, e.Vma)
+            ? $"vma_start_read({e.Vma}) succeeded for {e.Thread} while {e.Vma} is write-locked in the current sequence"
+            : null;
+    }
+
+    private string? OnReadUnlocked(VmaReadUnlocked e) =>
+        this.Vma(e.Vma).Readers.Remove(e.Thread) ? null : $"vma_end_read({e.Vma}) by {e.Thread}, which does not hold its read lock";
+
+    private string? OnDetachedChanged(VmaDetachedChanged e)
+    {
+        var vma = this.Vma(e.Vma);
+        vma.Detached = e.Detached;
+        if (e.Detached && !this.IsWriteMarked(e.Mm, e.Vma))
+        {
+            return $"{e.Thread} detached {e.Vma} without write-locking it (only a write-locked VMA may be detached)";
+        }
+
+        return null;
+    }
+
+    private string? OnTreeChanged(VmaTreeChanged e)
+    {
+        var vma = this.Vma(e.Vma);
+        var firstPublication = e.Inserted && !vma.EverPublished;
+        vma.InTree = e.Inserted;
+        vma.EverPublished |= e.Inserted;
+        if (this.Mm(e.Mm).Writer != e.Thread)
+        {
+            return $"{e.Thread} changed {e.Mm}->mm_mt without holding mmap_lock for write";
+        }
+
+        // A complete new VMA may be published unlocked; a published one changes only write-locked.
+        return firstPublication || this.IsWriteMarked(e.Mm, e.Vma)
+            ? null
+            : $"{e.Thread} {(e.Inserted ? "changed the range of" : "removed")} {e.Vma} in the tree without write-locking it first";
+    }
+
+    private string? OnCreated(VmaCreated e)
+    {
+        this.vmas[e.Vma] = new VmaState();
+        return null;
+    }
+
+    private string? OnFieldWritten(VmaFieldWritten e)
+    {
+        var vma = this.Vma(e.Vma);
+        if (!vma.EverPublished)
+        {
+            return null; // a new VMA is private to its creator until it is inserted
+        }
+
+        if (!this.IsWriteMarked(e.Mm, e.Vma))
+        {
+            return $"{e.Thread} changed {e.Vma}->{e.Field} without write-locking {e.Vma} in the current sequence";
+        }
+
+        var readers = vma.Readers.Where(r => r != e.Thread).ToList();
+        return readers.Count == 0 ? null : $"{e.Thread} changed {e.Vma}->{e.Field} while {string.Join(", ", readers)} held its read lock";
+    }
+
+    private string? OnFaultStarted(FaultStarted e) =>
+        this.FaultsInProgress.Add(e.Thread) ? null : $"{e.Thread} started a page fault inside another one";
+
+    private string? OnFaultLockedVma(FaultLockedVma e)
+    {
+        var vma = this.Vma(e.Vma);
+        if (!vma.Readers.Contains(e.Thread))
+        {
+            return $"lock_vma_under_rcu returned {e.Vma} to {e.Thread} without its read lock held";
+        }
+
+        if (vma.Detached || vma.Freed)
+        {
+            return $"lock_vma_under_rcu returned {e.Vma} to {e.Thread} after {e.Vma} was detached";
+        }
+
+        return this.IsWriteMarked(e.Mm, e.Vma) ? $"lock_vma_under_rcu returned {e.Vma}, which is write-locked" : null;
+    }
+
+    private string? OnFaultCompleted(FaultCompleted e)
+    {
+        this.FaultsInProgress.Remove(e.Thread);
+        var held = this.VmasReadLockedBy(e.Thread).ToList();
+        if (held.Count > 0)
+        {
+            return $"the page fault of {e.Thread} returned still holding the read lock of {string.Join(", ", held)}";
+        }
+
+        var mm = this.Mm(e.Mm);
+        return mm.Readers.Contains(e.Thread) || mm.Writer == e.Thread
+            ? $"the page fault of {e.Thread} returned still holding {e.Mm}->mmap_lock"
+            : null;
+    }
+
+    private string? OnFreed(VmaFreed e)
+    {
+        var vma = this.Vma(e.Vma);
+        vma.Freed = true;
+        if (vma.Readers.Count > 0)
+        {
+            return $"{e.Vma} freed while {string.Join(", ", vma.Readers)} held its read lock";
+        }
+
+        return vma.InTree ? $"{e.Vma} freed while still in the VMA tree" : null;
+    }
+
+    private static string Holders(MmState mm) =>
+        mm.Writer ?? string.Join(", ", mm.Readers);
+}
