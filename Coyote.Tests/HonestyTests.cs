@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.Loader;
 using FluentAssertions;
 using Microsoft.Coyote.Rewriting;
@@ -20,9 +21,7 @@ public sealed class HonestyTests
     [Fact]
     public void The_rewrite_check_refuses_the_compiler_output_before_rewriting()
     {
-        // obj/ keeps the compiler's own output; the build rewrites only the copy in bin/.
-        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
-        var original = Path.Combine(TestSupport.RepositoryRoot, "Implementation", "obj", configuration, "net10.0", "VmaLockVerify.Implementation.dll");
+        var original = UnrewrittenImplementation;
         File.Exists(original).Should().BeTrue(original);
         var context = new AssemblyLoadContext("unrewritten", isCollectible: true);
         try
@@ -41,6 +40,42 @@ public sealed class HonestyTests
     }
 
     [Fact]
+    public void Vmalock_refuses_to_explore_with_an_unrewritten_assembly_and_exits_3()
+    {
+        // A copy of the built program with the port swapped for the compiler's unrewritten output.
+        var built = Path.Combine(TestSupport.RepositoryRoot, "Harness", "bin", BuildConfiguration, "net10.0");
+        var copy = Directory.CreateTempSubdirectory("vmalock-unrewritten-").FullName;
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(built))
+            {
+                File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+            }
+
+            File.Copy(UnrewrittenImplementation, Path.Combine(copy, "VmaLockVerify.Implementation.dll"), overwrite: true);
+            var start = new ProcessStartInfo("dotnet", ["vmalock.dll", "explore", "--iterations", "1"])
+            {
+                WorkingDirectory = copy,
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+            };
+            using var process = Process.Start(start)!;
+            var error = process.StandardError.ReadToEnd();
+            var output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+
+            process.ExitCode.Should().Be(ExitCodes.NotHonest);
+            error.Trim().Should().Be(
+                "vmalock: not rewritten for Coyote: VmaLockVerify.Implementation (build with 'dotnet build', which runs 'coyote rewrite'); refusing to explore uncontrolled code");
+            output.Should().BeEmpty("nothing is explored");
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Work_handed_to_the_thread_pool_is_reported_as_uncontrolled()
     {
         var request = TestSupport.Request("fault-vs-mprotect", "6.5", iterations: 5) with { Scenario = new ThreadPoolScenario() };
@@ -50,6 +85,13 @@ public sealed class HonestyTests
         result.Bug.Should().NotBeNull("an uncontrolled invocation fails the run when partial control is off");
         result.Bug!.Invariant.Should().Be(Finding.Uncontrolled);
     }
+
+    /// <summary>Debug or Release: the configuration these tests were built in.</summary>
+    private static string BuildConfiguration => new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+
+    /// <summary>obj/ keeps the compiler's own output; the build rewrites only the copies in bin/.</summary>
+    private static string UnrewrittenImplementation =>
+        Path.Combine(TestSupport.RepositoryRoot, "Implementation", "obj", BuildConfiguration, "net10.0", "VmaLockVerify.Implementation.dll");
 
     /// <summary>A scenario that hands work to the thread pool, which Coyote does not control.</summary>
     private sealed class ThreadPoolScenario : Scenario

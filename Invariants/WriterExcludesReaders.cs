@@ -9,7 +9,7 @@ namespace VmaLockVerify.Invariants;
 /// </summary>
 public sealed class WriterExcludesReaders : InvariantMonitor, IInvariant
 {
-    public static string Property => "No writer changes a VMA field while a reader holds that VMA (VMA read lock or mmap_lock for read).";
+    public static string Property => "No writer write-locks a VMA, or changes a field page faults read, while another thread holds that VMA for read.";
 
     protected override string? Check(ProtocolEvent e)
     {

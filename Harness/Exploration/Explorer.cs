@@ -35,7 +35,7 @@ public static class Explorer
         }
 
         using var engine = TestingEngine.Create(configuration, () => Iteration(request, recorder));
-        engine.SetLogger(new SilentLogger());
+        engine.SetLogger(new MemoryLogger(VerbosityLevel.None));
         var clock = Stopwatch.StartNew();
         engine.Run();
         clock.Stop();

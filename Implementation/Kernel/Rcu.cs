@@ -60,9 +60,6 @@ public sealed class Rcu(KernelWorld world)
         }
     }
 
-    /// <summary>Whether the current task is inside an RCU read-side critical section.</summary>
-    public bool ReadLockHeld => world.Current.RcuNesting > 0;
-
     /// <summary>call_rcu(head, func): runs <paramref name="callback"/> after a grace period.</summary>
     public void CallRcu(string what, Action callback)
     {

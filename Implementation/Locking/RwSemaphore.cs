@@ -150,28 +150,23 @@ public sealed class RwSemaphore : KernelObject
     public void DownWrite()
     {
         using var fn = this.World.Enter("down_write", this.Name);
-        long tmp = 0;
-        if (this.Count.TryCmpxchg(ref tmp, WriterLocked, MemoryOrder.Acquire))
+        if (!this.WriteTrylock())
         {
-            this.Owner.WriteOnce(this.World.Current.Name);
-            return;
+            this.DownWriteSlowpath();
         }
-
-        this.DownWriteSlowpath();
     }
 
-    /// <summary>down_write_trylock().</summary>
-    public bool DownWriteTrylock()
+    /// <summary>rwsem_write_trylock(): cmpxchg the count from unlocked to RWSEM_WRITER_LOCKED.</summary>
+    private bool WriteTrylock()
     {
-        using var fn = this.World.Enter("down_write_trylock", this.Name);
         long tmp = 0;
-        if (this.Count.TryCmpxchg(ref tmp, WriterLocked, MemoryOrder.Acquire))
+        if (!this.Count.TryCmpxchg(ref tmp, WriterLocked, MemoryOrder.Acquire))
         {
-            this.Owner.WriteOnce(this.World.Current.Name);
-            return fn.Returns(true);
+            return false;
         }
 
-        return fn.Returns(false);
+        this.Owner.WriteOnce(this.World.Current.Name);
+        return true;
     }
 
     /// <summary>up_write() / __up_write().</summary>
