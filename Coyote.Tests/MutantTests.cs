@@ -20,6 +20,7 @@ public sealed class MutantTests
         { "skip-detached-check", 100 },
         { "madvise-under-read-lock", 50 },
         { "range-fail-no-end-read", 1000 },
+        { "narrow-seq", 100 },
     };
 
     [Fact]

@@ -37,10 +37,13 @@ public sealed record MmapLockDowngraded(string Thread, string Mm) : ProtocolEven
     public override string Describe() => $"{Thread} downgraded {Mm}->mmap_lock to read";
 }
 
-/// <summary>vma_end_write_all() stored the next mm_lock_seq: every VMA write lock of this mm is released.</summary>
+/// <summary>
+/// mm_lock_seq moved on: vma_end_write_all() released every VMA write lock of this mm (and, from
+/// v6.14, mmap_write_lock() began a new write sequence).
+/// </summary>
 public sealed record MmSequenceBumped(string Thread, string Mm, long NewSequence) : ProtocolEvent(Thread)
 {
-    public override string Describe() => $"{Thread} vma_end_write_all: {Mm}->mm_lock_seq = {NewSequence}";
+    public override string Describe() => $"{Thread} advanced {Mm}->mm_lock_seq to {NewSequence}";
 }
 
 /// <summary>vma_start_write() stored vm_lock_seq = mm_lock_seq: the VMA is write-marked in the current sequence.</summary>

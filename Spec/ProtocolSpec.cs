@@ -74,8 +74,12 @@ public sealed class ProtocolSpec
         return state;
     }
 
-    /// <summary>Whether the VMA is write-marked in its mm's current sequence.</summary>
-    public bool IsWriteMarked(string mm, string vma) => this.Mm(mm).Marked.Contains(vma);
+    /// <summary>
+    /// Whether the VMA is write-marked in the current sequence of the mm it belongs to. A VMA
+    /// belongs to one mm at a time (a recycled VMA object is a new VMA with a new name), so a reader
+    /// that names another mm still sees the mark.
+    /// </summary>
+    public bool IsWriteMarked(string mm, string vma) => this.Mm(mm).Marked.Contains(vma) || this.mms.Values.Any(m => m.Marked.Contains(vma));
 
     /// <summary>Whether any thread holds a VMA read lock or is inside a page fault.</summary>
     public bool AnyReaderActive => this.FaultsInProgress.Count > 0 || this.vmas.Values.Any(v => v.Readers.Count > 0);

@@ -10,6 +10,7 @@ public static class MutantRegistry
         new SkipDetachedCheck(),
         new MadviseUnderReadLock(),
         new RangeFailNoEndRead(),
+        new NarrowSeq(),
     ];
 
     public static Mutant? Find(string name) => All.FirstOrDefault(m => m.Name == name);

@@ -10,6 +10,7 @@ public static class ScenarioRegistry
         new FaultVsMerge(),
         new FaultVsTwoWriters(),
         new FaultVsDowngrade(),
+        new LongFaultVsWriters(),
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

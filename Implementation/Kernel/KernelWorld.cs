@@ -84,6 +84,13 @@ public sealed class KernelWorld
         }
     }
 
+    /// <summary>smp_wmb() / smp_rmb() / smp_mb(): a barrier for the memory model, recorded in traces.</summary>
+    public void Barrier(MemoryBarrier barrier)
+    {
+        this.Memory.Fence(barrier);
+        this.Record(TraceStepKind.Access, $"smp_{barrier.ToString().ToLowerInvariant()}()");
+    }
+
     /// <summary>A fresh object name: "vma3" after "vma1" and "vma2" were handed out.</summary>
     public string NewName(string prefix)
     {

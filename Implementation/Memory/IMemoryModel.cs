@@ -16,6 +16,22 @@ public interface IMemoryModel
 
     /// <summary>Performs an atomic read-modify-write; returns the old value.</summary>
     T Exchange<T>(SharedVar<T> location, Func<T, T> update, MemoryOrder order);
+
+    /// <summary>A stand-alone barrier (smp_wmb, smp_rmb, smp_mb).</summary>
+    void Fence(MemoryBarrier barrier);
+}
+
+/// <summary>The kernel's stand-alone memory barriers.</summary>
+public enum MemoryBarrier
+{
+    /// <summary>smp_wmb(): orders earlier stores before later stores.</summary>
+    Wmb,
+
+    /// <summary>smp_rmb(): orders earlier loads before later loads.</summary>
+    Rmb,
+
+    /// <summary>smp_mb(): orders everything.</summary>
+    Mb,
 }
 
 /// <summary>Every access takes effect at once, in program order: the model Coyote's interleavings explore.</summary>
@@ -32,5 +48,10 @@ public sealed class SequentialConsistency : IMemoryModel
         var old = location.Cell;
         location.Cell = update(old);
         return old;
+    }
+
+    /// <summary>Nothing to order: every access is already in program order.</summary>
+    public void Fence(MemoryBarrier barrier)
+    {
     }
 }

@@ -13,17 +13,18 @@ namespace VmaLockVerify.Implementation.Mm;
 /// </summary>
 public sealed class VmAreaStruct : KernelObject
 {
-    public VmAreaStruct(KernelWorld world, MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, bool fileBacked = false)
+    public VmAreaStruct(
+        KernelWorld world, MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, Func<int, string>? seqFormat = null)
         : base(world, name)
     {
         this.VmMm = mm;
-        this.IsAnonymous = !fileBacked;
+        this.IsAnonymous = true;
         this.VmStart = this.Field("vm_start", start, Hex);
         this.VmEnd = this.Field("vm_end", end, Hex);
         this.VmFlags = this.Field("vm_flags", (ulong)flags, VmFlagsFormat.Describe);
         this.AnonVma = this.Field<AnonVma?>("anon_vma", anonVma, a => a?.Name ?? "NULL");
         this.VmLock = new RwSemaphore(world, $"{name}->vm_lock");
-        this.VmLockSeq = new SharedVar<int>(world, this, "vm_lock_seq", -1);
+        this.VmLockSeq = new SharedVar<int>(world, this, "vm_lock_seq", -1, seqFormat);
         this.Detached = new SharedVar<bool>(world, this, "detached", false, d => d ? "true" : "false");
     }
 
@@ -51,7 +52,7 @@ public sealed class VmAreaStruct : KernelObject
     /// <summary>vma->detached: set once the VMA is isolated from the tree.</summary>
     public SharedVar<bool> Detached { get; }
 
-    /// <summary>vma_is_anonymous(): the VMA has no vm_ops (set at mmap time, never changed).</summary>
+    /// <summary>vma_is_anonymous(): the VMA has no vm_ops (the scenarios map anonymous memory only).</summary>
     public bool IsAnonymous { get; }
 
     /// <summary>Frees the VMA and its vma_lock (__vm_area_free).</summary>

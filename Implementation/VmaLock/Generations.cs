@@ -22,6 +22,8 @@ public static class Generations
             w => new SeqRwsemGeneration(w, "6.4", SeqRwsemOrdering.V6_4), SeqRwsemOrdering.V6_4),
         new("6.5", "v6.5 (b1f02b95758d): as 6.4, with release/acquire on mm_lock_seq and ONCE accesses to vm_lock_seq",
             w => new SeqRwsemGeneration(w, "6.5", SeqRwsemOrdering.V6_5), SeqRwsemOrdering.V6_5),
+        new("6.14", "v6.14 (eb449bd96954): as 6.5, with mm_lock_seq a seqcount (odd while mmap_lock is write-held) and vm_lock_seq unsigned",
+            w => new SeqRwsemGeneration(w, "6.14", SeqRwsemOrdering.V6_14), SeqRwsemOrdering.V6_14),
     ];
 
     public static GenerationInfo? Find(string name) => All.FirstOrDefault(g => g.Name == name);

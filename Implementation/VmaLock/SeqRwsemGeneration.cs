@@ -1,3 +1,4 @@
+using System.Globalization;
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Memory;
 using VmaLockVerify.Implementation.Mm;
@@ -6,25 +7,33 @@ using VmaLockVerify.Spec;
 namespace VmaLockVerify.Implementation.VmaLock;
 
 /// <summary>
-/// The orderings that distinguish v6.4 from v6.5 (b1f02b95758d, "mm: fix memory ordering for
-/// mm_lock_seq and vm_lock_seq"): how vm_lock_seq is read and written, how vma_end_write_all
-/// stores mm_lock_seq, and how vma_start_read's re-check loads it.
+/// What distinguishes the rw_semaphore + sequence-count versions: the orderings v6.5 fixed
+/// (b1f02b95758d, "mm: fix memory ordering for mm_lock_seq and vm_lock_seq": how vm_lock_seq is
+/// read and written, how vma_end_write_all stores mm_lock_seq, how vma_start_read's re-check loads
+/// it), and whether mm_lock_seq is a seqcount (v6.14, eb449bd96954: incremented by
+/// mmap_write_lock and again by vma_end_write_all, so it is odd while mmap_lock is write-held).
 /// </summary>
-public sealed record SeqRwsemOrdering(MemoryOrder VmLockSeq, MemoryOrder EndWriteAllStore, MemoryOrder RecheckLoad)
+public sealed record SeqRwsemOrdering(MemoryOrder VmLockSeq, MemoryOrder EndWriteAllStore, MemoryOrder RecheckLoad, bool Seqcount = false)
 {
     /// <summary>v6.4: plain vm_lock_seq, WRITE_ONCE / READ_ONCE of mm_lock_seq.</summary>
     public static readonly SeqRwsemOrdering V6_4 = new(MemoryOrder.Plain, MemoryOrder.Once, MemoryOrder.Once);
 
     /// <summary>v6.5: READ_ONCE/WRITE_ONCE vm_lock_seq, smp_store_release / smp_load_acquire of mm_lock_seq.</summary>
     public static readonly SeqRwsemOrdering V6_5 = new(MemoryOrder.Once, MemoryOrder.Release, MemoryOrder.Acquire);
+
+    /// <summary>
+    /// v6.14: mm_lock_seq is a seqcount_t (raw_write_seqcount begin/end: plain increments with
+    /// smp_wmb; raw_read_seqcount: READ_ONCE then smp_rmb); vm_lock_seq is unsigned, UINT_MAX at first.
+    /// </summary>
+    public static readonly SeqRwsemOrdering V6_14 = new(MemoryOrder.Once, MemoryOrder.Plain, MemoryOrder.Once, Seqcount: true);
 }
 
 /// <summary>
-/// Generations "6.4" and "6.5": a per-VMA rw_semaphore plus the two sequence counters. A VMA is
-/// write-locked iff vm_lock_seq == mm_lock_seq; vma_end_write_all() releases them all by bumping
-/// mm_lock_seq. Ports include/linux/mm.h, include/linux/mmap_lock.h and lock_vma_under_rcu() of
-/// mm/memory.c at v6.4 / v6.5, with the stable fixes both carry (657b5146955e: anon_vma is checked
-/// after vma_start_read).
+/// Generations "6.4", "6.5" and "6.14": a per-VMA rw_semaphore plus the two sequence counters. A
+/// VMA is write-locked iff vm_lock_seq == mm_lock_seq; vma_end_write_all() releases them all by
+/// bumping mm_lock_seq. Ports include/linux/mm.h, include/linux/mmap_lock.h and
+/// lock_vma_under_rcu() of mm/memory.c at v6.4 / v6.5 / v6.14, with the stable fix all carry
+/// (657b5146955e: anon_vma is checked after vma_start_read).
 ///
 /// The protected virtual methods are single steps of those functions, each overridable by a mutant.
 /// </summary>
@@ -35,6 +44,10 @@ public class SeqRwsemGeneration(KernelWorld world, string name, SeqRwsemOrdering
     protected SeqRwsemOrdering Ordering { get; } = ordering;
 
     private string Thread => this.World.Current.Name;
+
+    /// <summary>vm_area_alloc(): from v6.14 vm_lock_seq is unsigned (UINT_MAX at first, the same bits as v6.4's int -1).</summary>
+    public override VmAreaStruct VmAreaAlloc(MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma) =>
+        new(this.World, mm, name, start, end, flags, anonVma, this.Ordering.Seqcount ? s => unchecked((uint)s).ToString(CultureInfo.InvariantCulture) : null);
 
     /// <summary>vm_area_free(), kernel/fork.c, v6.4: call_rcu(vm_area_free_rcu_cb).</summary>
     public override void VmAreaFree(VmAreaStruct vma)
@@ -81,7 +94,19 @@ public class SeqRwsemGeneration(KernelWorld world, string name, SeqRwsemOrdering
     /// (v6.5 loads mm_lock_seq with smp_load_acquire.)
     /// </summary>
     protected virtual bool VmaStartReadRecheck(VmAreaStruct vma) =>
-        vma.VmLockSeq.Plain() == vma.VmMm.MmLockSeq.Read(this.Ordering.RecheckLoad);
+        vma.VmLockSeq.Plain() == this.ReadMmLockSeq(vma.VmMm);
+
+    /// <summary>The re-check's load of mm_lock_seq: smp_load_acquire (v6.5), raw_read_seqcount (v6.14).</summary>
+    private int ReadMmLockSeq(MmStruct mm)
+    {
+        var seq = mm.MmLockSeq.Read(this.Ordering.RecheckLoad);
+        if (this.Ordering.Seqcount)
+        {
+            this.World.Barrier(MemoryBarrier.Rmb);
+        }
+
+        return seq;
+    }
 
     /// <summary>vma_end_read(), include/linux/mm.h, v6.4: RCU keeps the VMA alive until up_read() is done with it.</summary>
     public override void VmaEndRead(VmAreaStruct vma)
@@ -135,14 +160,41 @@ public class SeqRwsemGeneration(KernelWorld world, string name, SeqRwsemOrdering
         return vma.VmLockSeq.Read(this.Ordering.VmLockSeq) == mmLockSeq;
     }
 
-    /// <summary>vma_end_write_all(), include/linux/mmap_lock.h, v6.4 (WRITE_ONCE) / v6.5 (smp_store_release).</summary>
+    /// <summary>
+    /// vma_end_write_all(), include/linux/mmap_lock.h: WRITE_ONCE (v6.4), smp_store_release (v6.5),
+    /// mm_lock_seqcount_end (v6.14: smp_wmb, then the increment that makes the sequence even).
+    /// </summary>
     public override void VmaEndWriteAll(MmStruct mm)
     {
         using var fn = this.World.Enter("vma_end_write_all", mm.Name);
         this.MmapAssertWriteLocked(mm);
+        if (this.Ordering.Seqcount)
+        {
+            this.World.Barrier(MemoryBarrier.Wmb);
+        }
 
-        // No races during the update: mmap_lock is held for write.
-        var next = mm.MmLockSeq.Plain() + 1;
+        this.BumpMmLockSeq(mm);
+    }
+
+    /// <summary>mm_lock_seqcount_begin(), include/linux/mmap_lock.h, v6.14: the increment that makes the sequence odd, then smp_wmb.</summary>
+    protected override void MmapWriteLocked(MmStruct mm)
+    {
+        if (!this.Ordering.Seqcount)
+        {
+            return;
+        }
+
+        using var fn = this.World.Enter("mm_lock_seqcount_begin", mm.Name);
+        this.BumpMmLockSeq(mm);
+        this.World.Barrier(MemoryBarrier.Wmb);
+    }
+
+    /// <summary>mm->mm_lock_seq + 1, stored with the generation's ordering. No race: mmap_lock is held for write.</summary>
+    protected virtual void BumpMmLockSeq(MmStruct mm) => this.StoreMmLockSeq(mm, mm.MmLockSeq.Plain() + 1);
+
+    /// <summary>Stores a new mm_lock_seq with the generation's ordering and reports it.</summary>
+    protected void StoreMmLockSeq(MmStruct mm, int next)
+    {
         mm.MmLockSeq.Write(next, this.Ordering.EndWriteAllStore);
         this.World.Emit(new MmSequenceBumped(this.Thread, mm.Name, next));
     }

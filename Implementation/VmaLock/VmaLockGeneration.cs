@@ -81,6 +81,12 @@ public abstract class VmaLockGeneration(KernelWorld world)
         using var fn = this.World.Enter("mmap_write_lock", mm.Name);
         mm.MmapLock.DownWrite();
         this.World.Emit(new MmapLockAcquired(this.World.Current.Name, mm.Name, LockMode.Write));
+        this.MmapWriteLocked(mm);
+    }
+
+    /// <summary>What mmap_write_lock() does once it holds the lock (from v6.14: mm_lock_seqcount_begin()).</summary>
+    protected virtual void MmapWriteLocked(MmStruct mm)
+    {
     }
 
     /// <summary>mmap_write_unlock(), include/linux/mmap_lock.h, v6.4: vma_end_write_all, then up_write.</summary>
