@@ -7,13 +7,13 @@ using Xunit;
 namespace VmaLockVerify.Tests;
 
 /// <summary>
-/// The correct port is clean: every scenario on every generation, under every strategy, for 300
-/// iterations each (1,800 per scenario × generation), with every invariant registered, no
+/// The correct port is clean: every scenario on every generation, under every strategy, for 200
+/// iterations each (1,200 per scenario × generation), with every invariant registered, no
 /// uncontrolled invocation, and every iteration run to completion within the step bound.
 /// </summary>
 public sealed class CorrectImplementationTests
 {
-    public const uint IterationsPerStrategy = 300;
+    public const uint IterationsPerStrategy = 200;
 
     public static TheoryData<string, string, string> Matrix()
     {

@@ -1,6 +1,7 @@
 using FluentAssertions;
 using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Implementation.VmaLock;
 using VmaLockVerify.Invariants;
 using Xunit;
 
@@ -26,6 +27,11 @@ public sealed class InvariantTests
         { nameof(SpecConformance), "madvise-under-read-lock", "without holding mm->mmap_lock for write" },
         { nameof(SpecConformance), "range-fail-no-end-read", "still holding the read lock" },
         { nameof(SpecConformance), "narrow-seq", "returned but vma1 is not write-locked in the current sequence" },
+        { nameof(VmaPutHoldsMm), "mm-uaf-after-recycle", "dropped its reference on vma3 of mm2 without mmgrab(mm2)" },
+        { nameof(NoReadLockOnDetachedVma), "refcount-from-zero", "was detached" },
+        { nameof(SpecConformance), "mm-uaf-after-recycle", "without holding mm2" },
+        { nameof(SpecConformance), "double-put-on-failure", "which does not hold its read lock" },
+        { nameof(SpecConformance), "refcount-from-zero", "after vma1 was detached" },
     };
 
     [Fact]
@@ -38,8 +44,9 @@ public sealed class InvariantTests
     [MemberData(nameof(Firing))]
     public void Invariant_alone_catches_the_mutant(string invariant, string mutant, string messagePart)
     {
-        var scenario = MutantRegistry.Find(mutant)!.Scenario;
-        var result = Explorer.Run(TestSupport.Request(scenario, "6.4", mutant, "pct", iterations: 1000, invariants: invariant));
+        var found = MutantRegistry.Find(mutant)!;
+        var generation = Generations.All.First(found.AppliesTo).Name;
+        var result = Explorer.Run(TestSupport.Request(found.Scenario, generation, mutant, "pct", iterations: 1000, invariants: invariant));
 
         result.Bug.Should().NotBeNull();
         result.Bug!.Invariant.Should().Be(invariant);

@@ -21,6 +21,9 @@ public sealed class MutantTests
         { "madvise-under-read-lock", 50 },
         { "range-fail-no-end-read", 1000 },
         { "narrow-seq", 100 },
+        { "mm-uaf-after-recycle", 1000 },
+        { "double-put-on-failure", 50 },
+        { "refcount-from-zero", 200 },
     };
 
     [Fact]
@@ -43,5 +46,17 @@ public sealed class MutantTests
             result.IterationsRun.Should().BeLessThanOrEqualTo(budget);
             result.Uncontrolled.Should().BeEmpty();
         }
+    }
+
+    [Fact]
+    public void A_double_put_left_to_the_kernel_makes_the_writer_wait_forever_on_a_detached_looking_vma()
+    {
+        // Without SpecConformance to see the unbalanced vma_end_read(), the consequence shows:
+        // vm_refcnt reaches 0 while the VMA is attached, and munmap's writer waits for readers
+        // that will never leave (B12: a writer seeing a live VMA as detached).
+        var result = Explorer.Run(TestSupport.Request("fault-vs-munmap", "6.15", "double-put-on-failure", "pct", iterations: 1000, invariants: "NoReadOnWriteMarkedVma"));
+
+        result.Bug.Should().NotBeNull();
+        result.Bug!.Invariant.Should().Be(Finding.Deadlock);
     }
 }

@@ -24,6 +24,7 @@ public static class InvariantRegistry
         InvariantInfo.Of<VmaWriteRequiresMmapWriteLock>(),
         InvariantInfo.Of<NoReadLockOnDetachedVma>(),
         InvariantInfo.Of<ReadLocksReleased>(),
+        InvariantInfo.Of<VmaPutHoldsMm>(),
         InvariantInfo.Of<SpecConformance>(),
     ];
 

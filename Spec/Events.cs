@@ -124,3 +124,25 @@ public sealed record VmaCreated(string Thread, string Mm, string Vma) : Protocol
 {
     public override string Describe() => $"{Thread} allocated {Vma}";
 }
+
+/// <summary>mmgrab(): the thread took a reference on an mm_struct (mm_count), keeping its memory alive.</summary>
+public sealed record MmGrabbed(string Thread, string Mm) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} mmgrab({Mm})";
+}
+
+/// <summary>mmdrop(): the thread dropped its reference on an mm_struct; Freed when that freed it.</summary>
+public sealed record MmDropped(string Thread, string Mm, bool Freed) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} mmdrop({Mm}){(Freed ? ": freed" : "")}";
+}
+
+/// <summary>
+/// vma_refcount_put() (v6.15+) is about to drop a VMA reference; it has read the VMA's mm
+/// (<paramref name="VmaMm"/>) and may wake that mm's writer afterwards. <paramref name="OwnMm"/> is
+/// the mm of the thread's own process (current->mm), which it holds by being one of its users.
+/// </summary>
+public sealed record VmaReferenceDropping(string Thread, string Vma, string VmaMm, string? OwnMm) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} vma_refcount_put({Vma}) with {Vma}->vm_mm = {VmaMm}";
+}

@@ -49,6 +49,12 @@ public sealed class ProtocolSpec
         public HashSet<string> Readers { get; } = new(StringComparer.Ordinal);
     }
 
+    /// <summary>mmgrab() references held, per thread: (thread, mm) pairs, counted.</summary>
+    private readonly Dictionary<(string Thread, string Mm), int> grabs = [];
+
+    /// <summary>Whether the thread holds an mmgrab() reference on the mm.</summary>
+    public bool HasGrabbed(string thread, string mm) => this.grabs.GetValueOrDefault((thread, mm)) > 0;
+
     /// <summary>Threads inside a page fault, by thread name.</summary>
     public HashSet<string> FaultsInProgress { get; } = new(StringComparer.Ordinal);
 
@@ -75,11 +81,12 @@ public sealed class ProtocolSpec
     }
 
     /// <summary>
-    /// Whether the VMA is write-marked in the current sequence of the mm it belongs to. A VMA
-    /// belongs to one mm at a time (a recycled VMA object is a new VMA with a new name), so a reader
-    /// that names another mm still sees the mark.
+    /// Whether the VMA is write-marked in the current sequence of <paramref name="mm"/>, the mm
+    /// the reader looked it up in. (From v6.15 a recycled VMA may belong to another mm by the time
+    /// the reader locks it; lock_vma_under_rcu() must then reject it, which
+    /// <see cref="FaultLockedVma"/> checks.)
     /// </summary>
-    public bool IsWriteMarked(string mm, string vma) => this.Mm(mm).Marked.Contains(vma) || this.mms.Values.Any(m => m.Marked.Contains(vma));
+    public bool IsWriteMarked(string mm, string vma) => this.Mm(mm).Marked.Contains(vma);
 
     /// <summary>Whether any thread holds a VMA read lock or is inside a page fault.</summary>
     public bool AnyReaderActive => this.FaultsInProgress.Count > 0 || this.vmas.Values.Any(v => v.Readers.Count > 0);
@@ -114,6 +121,9 @@ public sealed class ProtocolSpec
             FaultCompleted c => this.OnFaultCompleted(c),
             VmaFreed f => this.OnFreed(f),
             VmaCreated c => this.OnCreated(c),
+            MmGrabbed g => this.OnGrabbed(g),
+            MmDropped d => this.OnDropped(d),
+            VmaReferenceDropping p => this.OnReferenceDropping(p),
             _ => $"the specification has no rule for {e.GetType().Name}",
         };
     }
@@ -333,6 +343,28 @@ public sealed class ProtocolSpec
 
         return vma.InTree ? $"{e.Vma} freed while still in the VMA tree" : null;
     }
+
+    private string? OnGrabbed(MmGrabbed e)
+    {
+        this.grabs[(e.Thread, e.Mm)] = this.grabs.GetValueOrDefault((e.Thread, e.Mm)) + 1;
+        return null;
+    }
+
+    private string? OnDropped(MmDropped e)
+    {
+        var held = this.grabs.GetValueOrDefault((e.Thread, e.Mm));
+        if (held > 0)
+        {
+            this.grabs[(e.Thread, e.Mm)] = held - 1;
+        }
+
+        return null;
+    }
+
+    private string? OnReferenceDropping(VmaReferenceDropping e) =>
+        e.VmaMm == e.OwnMm || this.HasGrabbed(e.Thread, e.VmaMm)
+            ? null
+            : $"{e.Thread} dropped its reference on {e.Vma} of {e.VmaMm} without holding {e.VmaMm} (the put may wake {e.VmaMm}'s writer after {e.VmaMm} is freed)";
 
     private static string Holders(MmState mm) =>
         mm.Writer ?? string.Join(", ", mm.Readers);

@@ -20,7 +20,7 @@ public sealed record ExploreOptions(
     /// scenario on every generation, two engines side by side) then finishes in about a minute on
     /// 2 cores.
     /// </summary>
-    public const uint DefaultIterations = 1200;
+    public const uint DefaultIterations = 800;
 
     /// <summary>The default strategy: Coyote's portfolio.</summary>
     public const string DefaultStrategy = "portfolio";

@@ -27,7 +27,7 @@ public abstract class Mutant
     public abstract string CaughtBy { get; }
 
     /// <summary>Whether the mutation exists in this generation.</summary>
-    public virtual bool AppliesTo(GenerationInfo generation) => generation.RwsemOrdering is not null;
+    public virtual bool AppliesTo(GenerationInfo generation) => generation.Kind == VmaLockKind.Rwsem;
 
     /// <summary>The mutated per-VMA lock, or null to keep the generation's own.</summary>
     public virtual VmaLockGeneration? CreateLocking(KernelWorld world, GenerationInfo generation) => null;

@@ -11,6 +11,9 @@ public static class MutantRegistry
         new MadviseUnderReadLock(),
         new RangeFailNoEndRead(),
         new NarrowSeq(),
+        new MmUafAfterRecycle(),
+        new DoublePutOnFailure(),
+        new RefcountFromZero(),
     ];
 
     public static Mutant? Find(string name) => All.FirstOrDefault(m => m.Name == name);

@@ -33,9 +33,9 @@ public sealed class NarrowSeq : Mutant
     public override bool AppliesTo(GenerationInfo generation) => generation.Name == "6.4";
 
     public override VmaLockGeneration CreateLocking(KernelWorld world, GenerationInfo generation) =>
-        new Port(world, generation.Name, generation.RwsemOrdering!);
+        new Port(world, generation.Name, generation.Ordering);
 
-    private sealed class Port(KernelWorld world, string name, SeqRwsemOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
+    private sealed class Port(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
     {
         /// <summary>Mutated: mm_lock_seq + 1, truncated to the narrow width.</summary>
         protected override void BumpMmLockSeq(MmStruct mm) => this.StoreMmLockSeq(mm, (mm.MmLockSeq.Plain() + 1) & ((1 << Bits) - 1));

@@ -19,9 +19,9 @@ public sealed class NoDrain : Mutant
     public override string CaughtBy => nameof(WriterExcludesReaders);
 
     public override VmaLockGeneration CreateLocking(KernelWorld world, GenerationInfo generation) =>
-        new Port(world, generation.Name, generation.RwsemOrdering!);
+        new Port(world, generation.Name, generation.Ordering);
 
-    private sealed class Port(KernelWorld world, string name, SeqRwsemOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
+    private sealed class Port(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
     {
         /// <summary>Mutated: mark the VMA, skipping down_write/up_write on vm_lock.</summary>
         protected override void VmaWriteLockAndMark(VmAreaStruct vma, int mmLockSeq) => this.StoreVmLockSeq(vma, mmLockSeq);

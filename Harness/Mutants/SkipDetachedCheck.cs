@@ -19,9 +19,9 @@ public sealed class SkipDetachedCheck : Mutant
     public override string CaughtBy => nameof(NoReadLockOnDetachedVma);
 
     public override VmaLockGeneration CreateLocking(KernelWorld world, GenerationInfo generation) =>
-        new Port(world, generation.Name, generation.RwsemOrdering!);
+        new Port(world, generation.Name, generation.Ordering);
 
-    private sealed class Port(KernelWorld world, string name, SeqRwsemOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
+    private sealed class Port(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
     {
         /// <summary>Mutated: never looks at vma->detached.</summary>
         protected override bool LockVmaIsDetached(VmAreaStruct vma) => false;

@@ -19,9 +19,9 @@ public sealed class SkipRecheck : Mutant
     public override string CaughtBy => nameof(NoReadOnWriteMarkedVma);
 
     public override VmaLockGeneration CreateLocking(KernelWorld world, GenerationInfo generation) =>
-        new Port(world, generation.Name, generation.RwsemOrdering!);
+        new Port(world, generation.Name, generation.Ordering);
 
-    private sealed class Port(KernelWorld world, string name, SeqRwsemOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
+    private sealed class Port(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
     {
         /// <summary>Mutated: "the early check passed, so the VMA is not write-locked".</summary>
         protected override bool VmaStartReadRecheck(VmAreaStruct vma) => false;

@@ -15,7 +15,7 @@ public sealed class FaultVsDowngrade : Scenario
     public override Task RunAsync(BootedKernel kernel, int readers)
     {
         var (mm, vma1, _) = TwoAdjacentVmas(kernel);
-        var writer = Writer(kernel, "writer", () =>
+        var writer = Writer(kernel, "writer", mm, () =>
         {
             kernel.Locking.MmapWriteLock(mm);
             kernel.Mm.MprotectFixup(vma1, ReadWrite | VmFlags.Exec);

@@ -16,7 +16,7 @@ public sealed class FaultVsMerge : Scenario
     public override Task RunAsync(BootedKernel kernel, int readers)
     {
         var (mm, vma1, vma2) = TwoAdjacentVmas(kernel);
-        var writer = Writer(kernel, "writer", () =>
+        var writer = Writer(kernel, "writer", mm, () =>
         {
             kernel.Locking.MmapWriteLock(mm);
             kernel.Mm.VmaMerge(vma1, vma2);

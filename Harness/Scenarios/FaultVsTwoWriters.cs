@@ -16,8 +16,8 @@ public sealed class FaultVsTwoWriters : Scenario
     public override Task RunAsync(BootedKernel kernel, int readers)
     {
         var (mm, _, _) = TwoAdjacentVmas(kernel);
-        var first = Writer(kernel, "writer", () => kernel.Mm.DoMprotectPkey(mm, Vma1Start, ReadWrite | VmFlags.Exec));
-        var second = Writer(kernel, "writer2", () => kernel.Mm.DoMadvise(mm, Vma1Start, MadviseBehavior.DontFork));
+        var first = Writer(kernel, "writer", mm, () => kernel.Mm.DoMprotectPkey(mm, Vma1Start, ReadWrite | VmFlags.Exec));
+        var second = Writer(kernel, "writer2", mm, () => kernel.Mm.DoMadvise(mm, Vma1Start, MadviseBehavior.DontFork));
         return Task.WhenAll(Faults(kernel, mm, readers, i => Vma1Start + ((ulong)(i % 2) * PageTable.PageSize)).Append(first).Append(second));
     }
 }

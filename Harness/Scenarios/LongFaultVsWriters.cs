@@ -17,12 +17,12 @@ public sealed class LongFaultVsWriters : Scenario
     public override Task RunAsync(BootedKernel kernel, int readers)
     {
         var (mm, _, _) = TwoAdjacentVmas(kernel);
-        var first = Writer(kernel, "writer", () =>
+        var first = Writer(kernel, "writer", mm, () =>
         {
             kernel.Mm.DoMprotectPkey(mm, Vma1Start, ReadWrite | VmFlags.Exec);
             kernel.Mm.DoMprotectPkey(mm, Vma1Start, ReadWrite);
         });
-        var second = Writer(kernel, "writer2", () =>
+        var second = Writer(kernel, "writer2", mm, () =>
         {
             for (var i = 0; i < 3; i++)
             {

@@ -41,16 +41,16 @@ public abstract class Scenario
         var anonVma = new AnonVma(world, world.NewName("anon_vma"));
         var vma1 = kernel.Locking.VmAreaAlloc(mm, world.NewName("vma"), Vma1Start, Vma2Start, ReadWrite, anonVma);
         var vma2 = kernel.Locking.VmAreaAlloc(mm, world.NewName("vma"), Vma2Start, Vma2End, ReadWrite, anonVma);
-        mm.MmMt.Populate(vma1);
-        mm.MmMt.Populate(vma2);
+        kernel.Locking.InstallAtSetup(mm, vma1);
+        kernel.Locking.InstallAtSetup(mm, vma2);
         return (mm, vma1, vma2);
     }
 
     /// <summary>Starts <paramref name="readers"/> fault threads; fault i writes to <paramref name="addressOf"/>(i).</summary>
     protected static IEnumerable<Task> Faults(BootedKernel kernel, MmStruct mm, int readers, Func<int, ulong> addressOf) =>
         Enumerable.Range(0, readers).Select(i =>
-            kernel.World.Spawn($"fault{i}", () => kernel.Faults.DoUserAddrFault(mm, addressOf(i), write: true)));
+            kernel.World.Spawn($"fault{i}", mm.Name, () => kernel.Faults.DoUserAddrFault(mm, addressOf(i), write: true)));
 
-    /// <summary>Starts a writer thread.</summary>
-    protected static Task Writer(BootedKernel kernel, string name, Action body) => kernel.World.Spawn(name, body);
+    /// <summary>Starts a thread of the process owning <paramref name="mm"/>.</summary>
+    protected static Task Writer(BootedKernel kernel, string name, MmStruct mm, Action body) => kernel.World.Spawn(name, mm.Name, body);
 }

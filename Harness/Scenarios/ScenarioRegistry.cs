@@ -11,6 +11,9 @@ public static class ScenarioRegistry
         new FaultVsTwoWriters(),
         new FaultVsDowngrade(),
         new LongFaultVsWriters(),
+        new FaultVsRecycle(),
+        new FaultVsKillableWrite(),
+        new LockedReadUnderMmapReadLock(),
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

@@ -9,8 +9,8 @@ namespace VmaLockVerify.Implementation.Kernel;
 /// </summary>
 public abstract class KernelObject(KernelWorld world, string name)
 {
-    /// <summary>The name traces use: "mm", "vma1".</summary>
-    public string Name { get; } = name;
+    /// <summary>The name traces use: "mm", "vma1". A recycled slab object takes a new name.</summary>
+    public string Name { get; private set; } = name;
 
     public KernelWorld World { get; } = world;
 
@@ -26,6 +26,16 @@ public abstract class KernelObject(KernelWorld world, string name)
         }
 
         this.FreedBy = $"{this.World.Current.Name} in {where}";
+    }
+
+    /// <summary>
+    /// Reuses a freed object of a SLAB_TYPESAFE_BY_RCU cache as a new one: its memory never stopped
+    /// being an object of this type, so it is not poisoned; it gets the new object's name.
+    /// </summary>
+    protected void Reincarnate(string name)
+    {
+        this.Name = name;
+        this.FreedBy = null;
     }
 
     internal void CheckAlive(AccessKind kind, string op, string field)

@@ -31,6 +31,9 @@ public sealed class KernelWorld
 
     public Rcu Rcu { get; }
 
+    /// <summary>Whether kernel code runs in a task (false while a scenario sets up its address spaces).</summary>
+    public bool InTask => CurrentTask.Value is not null;
+
     /// <summary><c>current</c>: the task this code runs in.</summary>
     public TaskStruct Current => CurrentTask.Value ?? throw new InvalidOperationException("kernel code ran outside a kernel task");
 
@@ -39,22 +42,37 @@ public sealed class KernelWorld
 
     public void AddObserver(IProtocolObserver observer) => this.observers.Add(observer);
 
-    /// <summary>Starts a kernel thread running <paramref name="body"/> (kthread_run).</summary>
-    public Task Spawn(string name, Action body) => Task.Run(() => this.RunAs(name, body));
+    /// <summary>Starts a thread of the process owning <paramref name="mm"/> (null: a kernel thread) running <paramref name="body"/>.</summary>
+    public Task Spawn(string name, string? mm, Action body) => Task.Run(() => this.RunAs(name, mm, body));
 
     /// <summary>Runs <paramref name="body"/> as the named task on the calling thread.</summary>
-    public void RunAs(string name, Action body)
+    public void RunAs(string name, string? mm, Action body)
     {
         var previous = CurrentTask.Value;
-        CurrentTask.Value = new TaskStruct(this, name);
+        CurrentTask.Value = new TaskStruct(this, name, mm);
         try
         {
             body();
+        }
+        catch (Exception) when (this.StopRecording())
+        {
+            throw; // unreachable: the filter only stops the recording
         }
         finally
         {
             CurrentTask.Value = previous;
         }
+    }
+
+    /// <summary>
+    /// An exception leaving a kernel task ends the run (a BUG, or Coyote tearing the iteration
+    /// down after a bug or a deadlock). Called from an exception filter, so before the task's
+    /// function scopes unwind: their "returns" did not happen in the kernel and are not recorded.
+    /// </summary>
+    private bool StopRecording()
+    {
+        this.Recorder?.Stop();
+        return false;
     }
 
     /// <summary>Reports a protocol event to every observer, atomically with the effect it describes.</summary>

@@ -4,8 +4,11 @@ namespace VmaLockVerify.Implementation.Kernel;
 /// A kernel thread of a scenario (<c>current</c>): its name, the kernel functions it is inside,
 /// its RCU read-side nesting, and the sleep/wake handshake of schedule() and wake_up_process().
 /// </summary>
-public sealed class TaskStruct(KernelWorld world, string name)
+public sealed class TaskStruct(KernelWorld world, string name, string? mm)
 {
+    /// <summary>A schedule() returns at once, without its wake-up, one time in this many.</summary>
+    private const int SpuriousWakeupChance = 8;
+
     private readonly object sleepLock = new();
     private readonly List<string> functions = [];
     private bool wakeupPending;
@@ -13,6 +16,9 @@ public sealed class TaskStruct(KernelWorld world, string name)
     public string Name { get; } = name;
 
     public KernelWorld World { get; } = world;
+
+    /// <summary>current->mm: the address space of the task's process (null for a kernel thread).</summary>
+    public string? Mm { get; } = mm;
 
     /// <summary>rcu_read_lock() nesting depth.</summary>
     public int RcuNesting { get; internal set; }
@@ -30,10 +36,17 @@ public sealed class TaskStruct(KernelWorld world, string name)
     /// <summary>
     /// schedule() after set_current_state(TASK_UNINTERRUPTIBLE): sleeps until woken. A wake-up that
     /// came after the sleeper set its state but before it slept is not lost (the kernel's
-    /// set_current_state / wake_up_process handshake); callers re-check their condition in a loop.
+    /// set_current_state / wake_up_process handshake). The sleeper may also come back without the
+    /// wake-up it waits for (a stale wake_q entry, a wake-up meant for an earlier wait): a
+    /// controlled choice. Callers re-check their condition in a loop, as the kernel's do.
     /// </summary>
     public void Schedule()
     {
+        if (this.World.Chance($"{this.Name} woken spuriously", SpuriousWakeupChance))
+        {
+            return;
+        }
+
         this.World.Record(TraceStepKind.Block, "schedule()");
         lock (this.sleepLock)
         {

@@ -39,7 +39,8 @@ public class SharedVar<T>
     /// <summary>The stored value; touched only by <see cref="IMemoryModel"/> implementations.</summary>
     internal T Cell { get; set; }
 
-    protected KernelWorld World => this.world;
+    /// <summary>The kernel this location belongs to.</summary>
+    public KernelWorld World => this.world;
 
     /// <summary>A plain C load (v6.4's <c>vma->vm_lock_seq</c>).</summary>
     public T Plain() => this.Load(MemoryOrder.Plain, "load");
@@ -129,6 +130,9 @@ public sealed class AtomicVar<T> : SharedVar<T>
         : base(world, owner, field, initial, format)
     {
     }
+
+    /// <summary>An atomic read-modify-write under its kernel name; returns the old value.</summary>
+    public T Update(Func<T, T> update, MemoryOrder order, string kernelName) => this.ReadModifyWrite(update, order, kernelName);
 
     /// <summary>atomic_read().</summary>
     public T AtomicRead() => this.Load(MemoryOrder.Relaxed, "atomic_read");

@@ -96,6 +96,39 @@ public sealed class FaultHandler(KernelWorld world, VmaLockGeneration locking)
             : this.HandleMmFault(vma, address, write: true, underVmaLock: false));
     }
 
+    /// <summary>
+    /// uffd_lock_vma(), mm/userfaultfd.c (v6.13+): find the VMA under mmap_read_lock, read-lock it
+    /// with vma_start_read_locked(), drop mmap_lock, and keep working on the VMA under its own lock.
+    /// Returns the locked VMA, or null.
+    /// </summary>
+    public VmAreaStruct? UffdLockVma(MmStruct mm, ulong address)
+    {
+        using var fn = world.Enter("uffd_lock_vma", VmAreaStruct.Hex(address));
+        locking.MmapReadLock(mm);
+        var vma = mm.MmMt.FindVma(address);
+        if (vma is not null && (vma.VmStart.ReadOnce() > address || !locking.VmaStartReadLocked(vma)))
+        {
+            vma = null;
+        }
+
+        locking.MmapReadUnlock(mm);
+        return fn.Returns(vma);
+    }
+
+    /// <summary>
+    /// What mfill_atomic() does with a VMA locked by uffd_lock_vma(): reads the fields it depends on
+    /// (range and flags), fills a page, and drops the VMA lock.
+    /// </summary>
+    public string UffdFill(VmAreaStruct vma, ulong address)
+    {
+        using var fn = world.Enter("mfill_atomic", $"{vma.Name}, {VmAreaStruct.Hex(address)}");
+        var outcome = address < vma.VmStart.ReadOnce() || address >= vma.VmEnd.ReadOnce()
+            ? "-ENOENT"
+            : this.HandleMmFault(vma, address, write: true, underVmaLock: true);
+        locking.VmaEndRead(vma);
+        return fn.Returns(outcome);
+    }
+
     /// <summary>access_error(), arch/x86/mm/fault.c: the fault's kind against vm_flags.</summary>
     private static bool AccessError(VmAreaStruct vma, bool write)
     {

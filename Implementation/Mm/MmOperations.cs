@@ -24,8 +24,12 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
 
     protected VmaLockGeneration Locking => locking;
 
-    /// <summary>do_mprotect_pkey(), mm/mprotect.c, v6.4, for a range that is one whole VMA.</summary>
-    public int DoMprotectPkey(MmStruct mm, ulong start, VmFlags newFlags)
+    /// <summary>
+    /// do_mprotect_pkey(), mm/mprotect.c, v6.4, for a range that is one whole VMA. With
+    /// <paramref name="killable"/> the VMA is write-locked with vma_start_write_killable() (v6.19),
+    /// and a fatal signal during the wait ends the call with -EINTR.
+    /// </summary>
+    public int DoMprotectPkey(MmStruct mm, ulong start, VmFlags newFlags, bool killable = false)
     {
         using var fn = world.Enter("do_mprotect_pkey", $"{VmAreaStruct.Hex(start)}, {VmFlagsFormat.Describe((ulong)newFlags)}");
         locking.MmapWriteLock(mm);
@@ -33,7 +37,7 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
         var error = vma is null || vma.VmStart.ReadOnce() > start ? -Errno.ENOMEM : 0;
         if (error == 0)
         {
-            this.MprotectFixup(vma!, newFlags);
+            error = this.MprotectFixup(vma!, newFlags, killable);
         }
 
         locking.MmapWriteUnlock(mm);
@@ -41,11 +45,63 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
     }
 
     /// <summary>mprotect_fixup(), mm/mprotect.c, v6.4: vm_flags and vm_page_prot change under the VMA write lock.</summary>
-    public void MprotectFixup(VmAreaStruct vma, VmFlags newFlags)
+    public int MprotectFixup(VmAreaStruct vma, VmFlags newFlags, bool killable = false)
     {
         using var fn = world.Enter("mprotect_fixup", vma.Name);
-        locking.VmaStartWrite(vma);
+        if (killable)
+        {
+            var error = locking.VmaStartWriteKillable(vma);
+            if (error != 0)
+            {
+                return fn.Returns(error);
+            }
+        }
+        else
+        {
+            locking.VmaStartWrite(vma);
+        }
+
         this.VmFlagsReset(vma, (ulong)newFlags);
+        return fn.Returns(0);
+    }
+
+    /// <summary>
+    /// mmap_region(), mm/vma.c (v6.x) for a new anonymous mapping at [start, end): the new VMA is
+    /// write-locked before it becomes visible (33313a747e81), attached and inserted, all under
+    /// mmap_lock held for write. Returns the VMA.
+    /// </summary>
+    public VmAreaStruct MmapRegion(MmStruct mm, ulong start, ulong end, VmFlags flags, AnonVma anonVma)
+    {
+        using var fn = world.Enter("mmap_region", $"{mm.Name}, {VmAreaStruct.Hex(start)}-{VmAreaStruct.Hex(end)}");
+        locking.MmapWriteLock(mm);
+        var vma = locking.VmAreaAlloc(mm, world.NewName("vma"), start, end, flags, anonVma);
+        this.InsertNewVma(vma, start, end);
+        locking.MmapWriteUnlock(mm);
+        return fn.Returns(vma);
+    }
+
+    /// <summary>
+    /// exit_mmap(), mm/mmap.c, then the final mmdrop() of mmput(): every VMA is write-locked (as
+    /// free_pgtables() does), detached, torn down and freed; then the mm_struct itself goes.
+    /// </summary>
+    public void ExitMmap(MmStruct mm)
+    {
+        using (var fn = world.Enter("exit_mmap", mm.Name))
+        {
+            locking.MmapWriteLock(mm);
+            for (var vma = mm.MmMt.FindVma(0); vma is not null; vma = mm.MmMt.FindVma(0))
+            {
+                locking.VmaStartWrite(vma);
+                this.ZapPageRange(mm, vma.VmStart.ReadOnce(), vma.VmEnd.ReadOnce());
+                locking.VmaMarkDetached(vma, true);
+                mm.MmMt.Erase(vma);
+                locking.VmAreaFree(vma);
+            }
+
+            locking.MmapWriteUnlock(mm);
+        }
+
+        mm.MmDrop();
     }
 
     /// <summary>do_madvise(), mm/madvise.c, v6.4, for a range that is one whole VMA.</summary>
@@ -160,7 +216,6 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
         // vm_area_dup(): a private copy, invisible to faults until vma_complete() stores it.
         var end = vma.VmEnd.ReadOnce();
         var created = locking.VmAreaAlloc(mm, world.NewName("vma"), address, end, (VmFlags)vma.VmFlags.ReadOnce(), vma.AnonVma.ReadOnce());
-        world.Emit(new Spec.VmaCreated(world.Current.Name, mm.Name, created.Name));
 
         // vma_prepare(): the VMA that shrinks is write-locked.
         locking.VmaStartWrite(vma);
@@ -168,8 +223,23 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
 
         // vma_complete(): store the shrunk range and the new VMA.
         mm.MmMt.Store(vma, vma.VmStart.ReadOnce(), address);
-        mm.MmMt.Store(created, address, end);
+        this.InsertNewVma(created, address, end);
         return fn.Returns(created);
+    }
+
+    /// <summary>
+    /// vma_iter_store_new(): a complete new VMA enters the tree; from v6.15 it is write-locked and
+    /// marked attached first.
+    /// </summary>
+    private void InsertNewVma(VmAreaStruct vma, ulong start, ulong end)
+    {
+        if (locking.LocksNewVmaBeforeInsert)
+        {
+            locking.VmaStartWrite(vma);
+            locking.VmaMarkAttached(vma);
+        }
+
+        vma.VmMm.MmMt.Store(vma, start, end);
     }
 
     /// <summary>vm_flags_reset(), include/linux/mm.h, v6.4: asserts the VMA write lock, then stores.</summary>
@@ -205,5 +275,7 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
 /// <summary>The errno values the port returns (include/uapi/asm-generic/errno-base.h).</summary>
 public static class Errno
 {
+    public const int EINTR = 4;
+
     public const int ENOMEM = 12;
 }

@@ -1,6 +1,7 @@
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Locking;
 using VmaLockVerify.Implementation.Memory;
+using VmaLockVerify.Spec;
 
 namespace VmaLockVerify.Implementation.Mm;
 
@@ -20,6 +21,37 @@ public sealed class MmStruct : KernelObject
         this.MmapLock = new RwSemaphore(world, $"{name}->mmap_lock");
         this.MmLockSeq = new SharedVar<int>(world, this, "mm_lock_seq", 0);
         this.MmMt = new MapleTree(world, this);
+        this.VmaWriterWait = new SharedVar<TaskStruct?>(world, this, "vma_writer_wait.task", null, t => t?.Name ?? "NULL");
+        this.MmCount = new AtomicVar<int>(world, this, "mm_count", 1);
+    }
+
+    /// <summary>mm->vma_writer_wait (v6.15+): the rcuwait a writer sleeps on until a VMA's readers leave.</summary>
+    public SharedVar<TaskStruct?> VmaWriterWait { get; }
+
+    /// <summary>mm->mm_count: references to the mm_struct itself (mmgrab / mmdrop).</summary>
+    public AtomicVar<int> MmCount { get; }
+
+    /// <summary>mmgrab(), include/linux/sched/mm.h: atomic_inc(&amp;mm->mm_count).</summary>
+    public void MmGrab()
+    {
+        using var fn = this.World.Enter("mmgrab", this.Name);
+        this.MmCount.Add(1);
+        this.World.Emit(new MmGrabbed(this.World.Current.Name, this.Name));
+    }
+
+    /// <summary>mmdrop(), include/linux/sched/mm.h: the last reference frees the mm (__mmdrop); mm_structs are not SLAB_TYPESAFE_BY_RCU.</summary>
+    public void MmDrop()
+    {
+        using var fn = this.World.Enter("mmdrop", this.Name);
+        var last = this.MmCount.SubAndTest(1, out _);
+        this.World.Emit(new MmDropped(this.World.Current.Name, this.Name, last));
+        if (last)
+        {
+            this.MmapLock.Free("__mmdrop");
+            this.MmMt.Free("__mmdrop");
+            this.PageTable.Free("__mmdrop");
+            this.Free("__mmdrop");
+        }
     }
 
     /// <summary>mm->mmap_lock.</summary>

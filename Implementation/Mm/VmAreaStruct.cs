@@ -17,7 +17,7 @@ public sealed class VmAreaStruct : KernelObject
         KernelWorld world, MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, Func<int, string>? seqFormat = null)
         : base(world, name)
     {
-        this.VmMm = mm;
+        this.VmMmVar = new SharedVar<MmStruct>(world, this, "vm_mm", mm, m => m.Name);
         this.IsAnonymous = true;
         this.VmStart = this.Field("vm_start", start, Hex);
         this.VmEnd = this.Field("vm_end", end, Hex);
@@ -26,10 +26,29 @@ public sealed class VmAreaStruct : KernelObject
         this.VmLock = new RwSemaphore(world, $"{name}->vm_lock");
         this.VmLockSeq = new SharedVar<int>(world, this, "vm_lock_seq", -1, seqFormat);
         this.Detached = new SharedVar<bool>(world, this, "detached", false, d => d ? "true" : "false");
+        this.VmRefcnt = new AtomicVar<int>(world, this, "vm_refcnt", 0, DescribeRefcnt);
     }
 
-    /// <summary>vma->vm_mm: the address space the VMA belongs to.</summary>
-    public MmStruct VmMm { get; }
+    /// <summary>VMA_LOCK_OFFSET (v6.15; VM_REFCNT_EXCLUDE_READERS_FLAG from 2026): set while a writer excludes readers.</summary>
+    public const int VmaLockOffset = 0x40000000;
+
+    /// <summary>VMA_REF_LIMIT: readers may not raise vm_refcnt to VMA_LOCK_OFFSET or beyond.</summary>
+    public const int VmaRefLimit = VmaLockOffset - 1;
+
+    /// <summary>
+    /// vma->vm_mm as a shared location. From v6.15 a freed VMA can be reused by another mm at once
+    /// (SLAB_TYPESAFE_BY_RCU), so a reader holding a stale pointer must load it and compare.
+    /// </summary>
+    public SharedVar<MmStruct> VmMmVar { get; }
+
+    /// <summary>
+    /// vma->vm_mm for code that holds the VMA steady (its mm's mmap_lock, or a reference on a VMA
+    /// that cannot be recycled): no scheduling point.
+    /// </summary>
+    public MmStruct VmMm => this.VmMmVar.Peek();
+
+    /// <summary>vma->vm_refcnt (v6.15+): 0 detached, 1 attached, +1 per reader, +VMA_LOCK_OFFSET while a writer excludes readers.</summary>
+    public AtomicVar<int> VmRefcnt { get; }
 
     /// <summary>vma->vm_start.</summary>
     public SharedVar<ulong> VmStart { get; }
@@ -63,6 +82,32 @@ public sealed class VmAreaStruct : KernelObject
     }
 
     public static string Hex(ulong value) => $"0x{value:x}";
+
+    /// <summary>Decodes vm_refcnt: attached or detached, readers, the writer's exclusion bit.</summary>
+    public static string DescribeRefcnt(int refcnt)
+    {
+        var excluded = (refcnt & VmaLockOffset) != 0;
+        var rest = refcnt & ~VmaLockOffset;
+        var state = rest == 0 ? "detached" : rest == 1 ? "attached" : $"attached+{rest - 1} reader(s)";
+        return excluded ? $"{refcnt:#,0} ({state}, VMA_LOCK_OFFSET)" : $"{refcnt} ({state})";
+    }
+
+    /// <summary>
+    /// vm_area_alloc() + vma_init() on an object taken back from the SLAB_TYPESAFE_BY_RCU cache
+    /// (v6.15): the same memory becomes a new VMA of <paramref name="mm"/>. vm_refcnt is left as
+    /// it is (0): readers with stale pointers may still be looking at it.
+    /// </summary>
+    public void Reuse(MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma)
+    {
+        this.Reincarnate(name);
+        this.World.Emit(new VmaCreated(this.World.Current.Name, mm.Name, name));
+        this.VmMmVar.SetPlain(mm);
+        this.VmStart.SetPlain(start);
+        this.VmEnd.SetPlain(end);
+        this.VmFlags.SetPlain((ulong)flags);
+        this.AnonVma.SetPlain(anonVma);
+        this.VmLockSeq.SetPlain(-1);
+    }
 
     /// <summary>A field page faults read: every store to it is reported to the monitors.</summary>
     private SharedVar<T> Field<T>(string field, T initial, Func<T, string> format) =>

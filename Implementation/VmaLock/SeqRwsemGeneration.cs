@@ -1,32 +1,9 @@
-using System.Globalization;
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Memory;
 using VmaLockVerify.Implementation.Mm;
 using VmaLockVerify.Spec;
 
 namespace VmaLockVerify.Implementation.VmaLock;
-
-/// <summary>
-/// What distinguishes the rw_semaphore + sequence-count versions: the orderings v6.5 fixed
-/// (b1f02b95758d, "mm: fix memory ordering for mm_lock_seq and vm_lock_seq": how vm_lock_seq is
-/// read and written, how vma_end_write_all stores mm_lock_seq, how vma_start_read's re-check loads
-/// it), and whether mm_lock_seq is a seqcount (v6.14, eb449bd96954: incremented by
-/// mmap_write_lock and again by vma_end_write_all, so it is odd while mmap_lock is write-held).
-/// </summary>
-public sealed record SeqRwsemOrdering(MemoryOrder VmLockSeq, MemoryOrder EndWriteAllStore, MemoryOrder RecheckLoad, bool Seqcount = false)
-{
-    /// <summary>v6.4: plain vm_lock_seq, WRITE_ONCE / READ_ONCE of mm_lock_seq.</summary>
-    public static readonly SeqRwsemOrdering V6_4 = new(MemoryOrder.Plain, MemoryOrder.Once, MemoryOrder.Once);
-
-    /// <summary>v6.5: READ_ONCE/WRITE_ONCE vm_lock_seq, smp_store_release / smp_load_acquire of mm_lock_seq.</summary>
-    public static readonly SeqRwsemOrdering V6_5 = new(MemoryOrder.Once, MemoryOrder.Release, MemoryOrder.Acquire);
-
-    /// <summary>
-    /// v6.14: mm_lock_seq is a seqcount_t (raw_write_seqcount begin/end: plain increments with
-    /// smp_wmb; raw_read_seqcount: READ_ONCE then smp_rmb); vm_lock_seq is unsigned, UINT_MAX at first.
-    /// </summary>
-    public static readonly SeqRwsemOrdering V6_14 = new(MemoryOrder.Once, MemoryOrder.Plain, MemoryOrder.Once, Seqcount: true);
-}
 
 /// <summary>
 /// Generations "6.4", "6.5" and "6.14": a per-VMA rw_semaphore plus the two sequence counters. A
@@ -37,18 +14,8 @@ public sealed record SeqRwsemOrdering(MemoryOrder VmLockSeq, MemoryOrder EndWrit
 ///
 /// The protected virtual methods are single steps of those functions, each overridable by a mutant.
 /// </summary>
-public class SeqRwsemGeneration(KernelWorld world, string name, SeqRwsemOrdering ordering) : VmaLockGeneration(world)
+public class SeqRwsemGeneration(KernelWorld world, string name, SequenceOrdering ordering) : SequenceGeneration(world, name, ordering)
 {
-    public override string Name { get; } = name;
-
-    protected SeqRwsemOrdering Ordering { get; } = ordering;
-
-    private string Thread => this.World.Current.Name;
-
-    /// <summary>vm_area_alloc(): from v6.14 vm_lock_seq is unsigned (UINT_MAX at first, the same bits as v6.4's int -1).</summary>
-    public override VmAreaStruct VmAreaAlloc(MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma) =>
-        new(this.World, mm, name, start, end, flags, anonVma, this.Ordering.Seqcount ? s => unchecked((uint)s).ToString(CultureInfo.InvariantCulture) : null);
-
     /// <summary>vm_area_free(), kernel/fork.c, v6.4: call_rcu(vm_area_free_rcu_cb).</summary>
     public override void VmAreaFree(VmAreaStruct vma)
     {
@@ -62,8 +29,8 @@ public class SeqRwsemGeneration(KernelWorld world, string name, SeqRwsemOrdering
         });
     }
 
-    /// <summary>vma_start_read(), include/linux/mm.h, v6.4/v6.5.</summary>
-    public override bool VmaStartRead(VmAreaStruct vma)
+    /// <summary>vma_start_read(), include/linux/mm.h, v6.4/v6.5/v6.14.</summary>
+    protected bool VmaStartRead(VmAreaStruct vma)
     {
         using var fn = this.World.Enter("vma_start_read", vma.Name);
         var mm = vma.VmMm;
@@ -71,22 +38,22 @@ public class SeqRwsemGeneration(KernelWorld world, string name, SeqRwsemOrdering
         // Check before locking. A race might cause a false locked result.
         if (vma.VmLockSeq.Read(this.Ordering.VmLockSeq) == mm.MmLockSeq.ReadOnce())
         {
-            return fn.Returns(this.ReadLockResult(vma, false));
+            return fn.Returns(this.ReadLockResult(vma.VmMm, vma, false));
         }
 
         if (!vma.VmLock.DownReadTrylock())
         {
-            return fn.Returns(this.ReadLockResult(vma, false));
+            return fn.Returns(this.ReadLockResult(vma.VmMm, vma, false));
         }
 
         // False unlocked results are impossible: vm_lock_seq is changed under vm_lock held for write.
         if (this.VmaStartReadRecheck(vma))
         {
             vma.VmLock.UpRead();
-            return fn.Returns(this.ReadLockResult(vma, false));
+            return fn.Returns(this.ReadLockResult(vma.VmMm, vma, false));
         }
 
-        return fn.Returns(this.ReadLockResult(vma, true));
+        return fn.Returns(this.ReadLockResult(vma.VmMm, vma, true));
     }
 
     /// <summary>
@@ -95,18 +62,6 @@ public class SeqRwsemGeneration(KernelWorld world, string name, SeqRwsemOrdering
     /// </summary>
     protected virtual bool VmaStartReadRecheck(VmAreaStruct vma) =>
         vma.VmLockSeq.Plain() == this.ReadMmLockSeq(vma.VmMm);
-
-    /// <summary>The re-check's load of mm_lock_seq: smp_load_acquire (v6.5), raw_read_seqcount (v6.14).</summary>
-    private int ReadMmLockSeq(MmStruct mm)
-    {
-        var seq = mm.MmLockSeq.Read(this.Ordering.RecheckLoad);
-        if (this.Ordering.Seqcount)
-        {
-            this.World.Barrier(MemoryBarrier.Rmb);
-        }
-
-        return seq;
-    }
 
     /// <summary>vma_end_read(), include/linux/mm.h, v6.4: RCU keeps the VMA alive until up_read() is done with it.</summary>
     public override void VmaEndRead(VmAreaStruct vma)
@@ -118,92 +73,27 @@ public class SeqRwsemGeneration(KernelWorld world, string name, SeqRwsemOrdering
         this.World.Rcu.ReadUnlock();
     }
 
-    /// <summary>vma_start_write(), include/linux/mm.h, v6.4/v6.5.</summary>
-    public override void VmaStartWrite(VmAreaStruct vma)
+    /// <summary>
+    /// vma_start_read_locked(), include/linux/mm.h, v6.13/v6.14 (the rw_semaphore form): with
+    /// mmap_lock held, no writer can mark the VMA, so down_read() needs no sequence check.
+    /// </summary>
+    public override bool VmaStartReadLocked(VmAreaStruct vma)
     {
-        using var fn = this.World.Enter("vma_start_write", vma.Name);
-        if (this.IsVmaWriteLocked(vma, out var mmLockSeq))
-        {
-            this.World.Emit(new VmaStartWriteReturned(this.Thread, vma.VmMm.Name, vma.Name, WasAlreadyMarked: true));
-            return;
-        }
-
-        this.VmaWriteLockAndMark(vma, mmLockSeq);
-        this.World.Emit(new VmaStartWriteReturned(this.Thread, vma.VmMm.Name, vma.Name, WasAlreadyMarked: false));
+        using var fn = this.World.Enter("vma_start_read_locked", vma.Name);
+        this.World.VmBugOn(!vma.VmMm.MmapLock.IsLocked(), $"mmap_assert_locked({vma.VmMm.Name})");
+        vma.VmLock.DownRead();
+        return fn.Returns(this.ReadLockResult(vma.VmMm, vma, true));
     }
 
     /// <summary>
     /// The body of vma_start_write(): take vm_lock for write (waiting for the current readers to
     /// drain), store vm_lock_seq = mm_lock_seq, release vm_lock at once.
     /// </summary>
-    protected virtual void VmaWriteLockAndMark(VmAreaStruct vma, int mmLockSeq)
+    protected override void VmaWriteLockAndMark(VmAreaStruct vma, int mmLockSeq)
     {
         vma.VmLock.DownWrite();
         this.StoreVmLockSeq(vma, mmLockSeq);
         vma.VmLock.UpWrite();
-    }
-
-    /// <summary>vma->vm_lock_seq = mm_lock_seq (WRITE_ONCE from v6.5): from now on new readers fail.</summary>
-    protected void StoreVmLockSeq(VmAreaStruct vma, int mmLockSeq)
-    {
-        vma.VmLockSeq.Write(mmLockSeq, this.Ordering.VmLockSeq);
-        this.World.Emit(new VmaWriteMarked(this.Thread, vma.VmMm.Name, vma.Name, mmLockSeq));
-    }
-
-    /// <summary>__is_vma_write_locked(), include/linux/mm.h, v6.4: asserts mmap_lock is write-held.</summary>
-    private bool IsVmaWriteLocked(VmAreaStruct vma, out int mmLockSeq)
-    {
-        this.MmapAssertWriteLocked(vma.VmMm);
-
-        // The caller holds mmap_lock for write: neither counter can change under it.
-        mmLockSeq = vma.VmMm.MmLockSeq.Plain();
-        return vma.VmLockSeq.Read(this.Ordering.VmLockSeq) == mmLockSeq;
-    }
-
-    /// <summary>
-    /// vma_end_write_all(), include/linux/mmap_lock.h: WRITE_ONCE (v6.4), smp_store_release (v6.5),
-    /// mm_lock_seqcount_end (v6.14: smp_wmb, then the increment that makes the sequence even).
-    /// </summary>
-    public override void VmaEndWriteAll(MmStruct mm)
-    {
-        using var fn = this.World.Enter("vma_end_write_all", mm.Name);
-        this.MmapAssertWriteLocked(mm);
-        if (this.Ordering.Seqcount)
-        {
-            this.World.Barrier(MemoryBarrier.Wmb);
-        }
-
-        this.BumpMmLockSeq(mm);
-    }
-
-    /// <summary>mm_lock_seqcount_begin(), include/linux/mmap_lock.h, v6.14: the increment that makes the sequence odd, then smp_wmb.</summary>
-    protected override void MmapWriteLocked(MmStruct mm)
-    {
-        if (!this.Ordering.Seqcount)
-        {
-            return;
-        }
-
-        using var fn = this.World.Enter("mm_lock_seqcount_begin", mm.Name);
-        this.BumpMmLockSeq(mm);
-        this.World.Barrier(MemoryBarrier.Wmb);
-    }
-
-    /// <summary>mm->mm_lock_seq + 1, stored with the generation's ordering. No race: mmap_lock is held for write.</summary>
-    protected virtual void BumpMmLockSeq(MmStruct mm) => this.StoreMmLockSeq(mm, mm.MmLockSeq.Plain() + 1);
-
-    /// <summary>Stores a new mm_lock_seq with the generation's ordering and reports it.</summary>
-    protected void StoreMmLockSeq(MmStruct mm, int next)
-    {
-        mm.MmLockSeq.Write(next, this.Ordering.EndWriteAllStore);
-        this.World.Emit(new MmSequenceBumped(this.Thread, mm.Name, next));
-    }
-
-    /// <summary>vma_assert_write_locked(), include/linux/mm.h, v6.4.</summary>
-    public override void VmaAssertWriteLocked(VmAreaStruct vma)
-    {
-        using var fn = this.World.Enter("vma_assert_write_locked", vma.Name);
-        this.World.VmBugOn(!this.IsVmaWriteLocked(vma, out _), $"VM_BUG_ON_VMA(!__is_vma_write_locked({vma.Name}))");
     }
 
     /// <summary>vma_mark_detached(), include/linux/mm.h, v6.4: only a write-locked VMA is detached.</summary>
@@ -272,10 +162,4 @@ public class SeqRwsemGeneration(KernelWorld world, string name, SeqRwsemOrdering
 
     /// <summary>userfaultfd_armed(): vm_flags has VM_UFFD_MISSING.</summary>
     private bool UserfaultfdArmed(VmAreaStruct vma) => (vma.VmFlags.Plain() & (ulong)VmFlags.UffdMissing) != 0;
-
-    private bool ReadLockResult(VmAreaStruct vma, bool locked)
-    {
-        this.World.Emit(new VmaStartReadReturned(this.Thread, vma.VmMm.Name, vma.Name, locked));
-        return locked;
-    }
 }

@@ -22,17 +22,42 @@ public abstract class VmaLockGeneration(KernelWorld world)
     public virtual VmAreaStruct VmAreaAlloc(MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma) =>
         new(this.World, mm, name, start, end, flags, anonVma);
 
+    /// <summary>Puts a VMA made at boot into its mm's tree (before any thread runs: no scheduling points).</summary>
+    public virtual void InstallAtSetup(MmStruct mm, VmAreaStruct vma) => mm.MmMt.Populate(vma);
+
+    /// <summary>Whether a new VMA must be write-locked before it is inserted (v6.15: vma_mark_attached asserts it).</summary>
+    public virtual bool LocksNewVmaBeforeInsert => false;
+
     /// <summary>vm_area_free(): frees the VMA after an RCU grace period.</summary>
     public abstract void VmAreaFree(VmAreaStruct vma);
-
-    /// <summary>vma_start_read(): try to read-lock the VMA; never blocks; may fail spuriously.</summary>
-    public abstract bool VmaStartRead(VmAreaStruct vma);
 
     /// <summary>vma_end_read(): drop the VMA read lock.</summary>
     public abstract void VmaEndRead(VmAreaStruct vma);
 
+    /// <summary>
+    /// vma_start_read_locked(): read-lock the VMA while holding mmap_lock for read (no writer can
+    /// be marking it); fails only on reader-count overflow.
+    /// </summary>
+    public abstract bool VmaStartReadLocked(VmAreaStruct vma);
+
     /// <summary>vma_start_write(): write-lock the VMA for the rest of this mmap-write section.</summary>
     public abstract void VmaStartWrite(VmAreaStruct vma);
+
+    /// <summary>
+    /// vma_start_write_killable() (v6.19): as vma_start_write, but the wait for readers can be
+    /// interrupted by a fatal signal; returns 0, or -EINTR with the VMA not write-locked.
+    /// Generations before 6.19 never interrupt it.
+    /// </summary>
+    public virtual int VmaStartWriteKillable(VmAreaStruct vma)
+    {
+        this.VmaStartWrite(vma);
+        return 0;
+    }
+
+    /// <summary>vma_mark_attached(): a new VMA becomes attached as it is inserted (v6.15); earlier VMAs are born attached.</summary>
+    public virtual void VmaMarkAttached(VmAreaStruct vma)
+    {
+    }
 
     /// <summary>vma_end_write_all(): release every VMA write lock of the mm.</summary>
     public abstract void VmaEndWriteAll(MmStruct mm);

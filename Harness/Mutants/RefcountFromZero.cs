@@ -1,0 +1,35 @@
+using VmaLockVerify.Implementation.Kernel;
+using VmaLockVerify.Implementation.Memory;
+using VmaLockVerify.Implementation.Mm;
+using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Invariants;
+
+namespace VmaLockVerify.Harness.Mutants;
+
+/// <summary>vma_start_read() takes its reference with a plain increment, from 0 too: a detached VMA can be read-locked (B10 in v6.15 terms).</summary>
+public sealed class RefcountFromZero : Mutant
+{
+    public override string Name => "refcount-from-zero";
+
+    public override string Description => "vma_start_read() increments vm_refcnt even from 0, so a reader can lock a detached VMA";
+
+    public override string Origin => "B10 in v6.15 terms: readers must never take a reference from 0 (refcount_inc_not_zero)";
+
+    public override string Scenario => "fault-vs-munmap";
+
+    public override string CaughtBy => nameof(NoReadLockOnDetachedVma);
+
+    public override bool AppliesTo(GenerationInfo generation) => generation.Kind == VmaLockKind.Refcount;
+
+    public override VmaLockGeneration CreateLocking(KernelWorld world, GenerationInfo generation) => new Port(world, generation.Name);
+
+    private sealed class Port(KernelWorld world, string name) : RefcountGeneration(world, name)
+    {
+        /// <summary>Mutated: "inc_limited", without "not_zero".</summary>
+        protected override bool VmaRefcountGet(VmAreaStruct vma, out int oldcnt)
+        {
+            oldcnt = vma.VmRefcnt.Update(v => v + 1 > VmAreaStruct.VmaRefLimit ? v : v + 1, MemoryOrder.Acquire, "refcount_inc_limited_acquire");
+            return oldcnt + 1 <= VmAreaStruct.VmaRefLimit;
+        }
+    }
+}
