@@ -24,6 +24,7 @@ public sealed class MutantTests
         { "mm-uaf-after-recycle", 1000 },
         { "double-put-on-failure", 50 },
         { "refcount-from-zero", 200 },
+        { "killable-keeps-offset", 100 },
     };
 
     [Fact]

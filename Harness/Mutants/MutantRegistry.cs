@@ -14,6 +14,7 @@ public static class MutantRegistry
         new MmUafAfterRecycle(),
         new DoublePutOnFailure(),
         new RefcountFromZero(),
+        new KillableKeepsOffset(),
     ];
 
     public static Mutant? Find(string name) => All.FirstOrDefault(m => m.Name == name);

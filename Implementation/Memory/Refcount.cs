@@ -28,10 +28,15 @@ public static class Refcount
         return old != 0 && old + 1 <= limit;
     }
 
-    /// <summary>refcount_add_not_zero(i, r) (relaxed): adds unless the count is 0.</summary>
+    /// <summary>refcount_add_not_zero(i, r) (relaxed): adds unless the count is 0; saturates (and warns) on overflow.</summary>
     public static bool AddNotZero(this AtomicVar<int> r, int delta)
     {
-        var old = r.Update(v => v == 0 ? v : v + delta, MemoryOrder.Relaxed, "refcount_add_not_zero");
+        var old = r.Update(v => v == 0 ? v : unchecked(v + delta), MemoryOrder.Relaxed, "refcount_add_not_zero");
+        if (old != 0 && (old < 0 || unchecked(old + delta) < 0))
+        {
+            r.World.Bug($"refcount_t: saturated; leaking memory ({r.Name} was {old}, plus {delta})");
+        }
+
         return old != 0;
     }
 
@@ -47,7 +52,14 @@ public static class Refcount
             r.World.Bug($"refcount_t: underflow; use-after-free ({r.Name} was {old}, minus {delta})");
         }
 
-        return old == delta;
+        if (old != delta)
+        {
+            return false;
+        }
+
+        // smp_acquire__after_ctrl_dep(): the last put orders what follows after the decrement.
+        r.World.Barrier(MemoryBarrier.Rmb);
+        return true;
     }
 
     /// <summary>__refcount_dec_and_test(r, &amp;old).</summary>

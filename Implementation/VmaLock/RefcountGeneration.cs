@@ -250,12 +250,18 @@ public class RefcountGeneration(KernelWorld world, string name) : SequenceGenera
             killable ? () => this.World.Chance($"fatal signal for {this.Thread} while it waits for the readers of {vma.Name}", 4) : null);
         if (!drained)
         {
-            var detached = this.VmaExitLocked(vma);
-            this.World.VmBugOn(detached, $"WARN_ON_ONCE(detached) after an interrupted wait on {vma.Name}");
+            this.VmaEnterLockedInterrupted(vma);
             return fn.Returns(-Errno.EINTR);
         }
 
         return fn.Returns(1);
+    }
+
+    /// <summary>__vma_enter_locked() after a fatal signal ended the wait (v6.19): take VMA_LOCK_OFFSET back.</summary>
+    protected virtual void VmaEnterLockedInterrupted(VmAreaStruct vma)
+    {
+        var detached = this.VmaExitLocked(vma);
+        this.World.VmBugOn(detached, $"WARN_ON_ONCE(detached) after an interrupted wait on {vma.Name}");
     }
 
     /// <summary>__vma_exit_locked(), mm/mmap_lock.c (v6.15): take VMA_LOCK_OFFSET back; true when that detached the VMA.</summary>
