@@ -18,6 +18,8 @@ public sealed class CommandLineTests
     [InlineData("explore", "--iterations", "0")]
     [InlineData("explore", "--iterations", "many")]
     [InlineData("explore", "--unknown-option")]
+    [InlineData("explore", "--json", "/no/such/dir/results.json")]
+    [InlineData("explore", "--max-steps", "3")]
     [InlineData("replay")]
     [InlineData("replay", "/no/such/file.trace.json")]
     [InlineData("teleport")]

@@ -86,6 +86,11 @@ public static class ExploreCommand
             throw new HarnessException(ExitCodes.BadInput, "--timeout must not be negative");
         }
 
+        if (options.JsonPath is not null && Path.GetDirectoryName(Path.GetFullPath(options.JsonPath)) is { } jsonDir && !Directory.Exists(jsonDir))
+        {
+            throw new HarnessException(ExitCodes.BadInput, $"--json {options.JsonPath}: directory {jsonDir} does not exist");
+        }
+
         if (!Strategies.IsKnown(options.Strategy))
         {
             throw Unknown("strategy", options.Strategy, Strategies.All.Select(s => s.Name));

@@ -11,7 +11,6 @@ public sealed class KernelWorld
 {
     private static readonly AsyncLocal<TaskStruct?> CurrentTask = new();
     private readonly List<IProtocolObserver> observers = [];
-    private readonly Dictionary<string, int> vmEvents = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> names = new(StringComparer.Ordinal);
     private ulong lastPfn;
 
@@ -36,9 +35,6 @@ public sealed class KernelWorld
 
     /// <summary><c>current</c>: the task this code runs in.</summary>
     public TaskStruct Current => CurrentTask.Value ?? throw new InvalidOperationException("kernel code ran outside a kernel task");
-
-    /// <summary>count_vm_vma_lock_event() counters (VMA_LOCK_SUCCESS, VMA_LOCK_ABORT, VMA_LOCK_MISS, ...).</summary>
-    public IReadOnlyDictionary<string, int> VmEvents => this.vmEvents;
 
     public void AddObserver(IProtocolObserver observer) => this.observers.Add(observer);
 
@@ -120,9 +116,8 @@ public sealed class KernelWorld
     /// <summary>alloc_page(): a fresh page frame number (the allocator is not part of the model).</summary>
     public ulong AllocPage() => ++this.lastPfn;
 
-    /// <summary>count_vm_vma_lock_event(name).</summary>
-    public void CountVmEvent(string name) =>
-        this.vmEvents[name] = this.vmEvents.GetValueOrDefault(name) + 1;
+    /// <summary>count_vm_vma_lock_event(name) (VMA_LOCK_SUCCESS, _ABORT, _MISS, _RETRY): shown in traces where it happens.</summary>
+    public void CountVmEvent(string name) => this.Record(TraceStepKind.Access, $"count_vm_vma_lock_event({name})");
 
     /// <summary>A controlled choice that stands for a timeout or another outside event.</summary>
     public bool Chance(string what, int oneIn)
