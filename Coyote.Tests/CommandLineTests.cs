@@ -19,6 +19,7 @@ public sealed class CommandLineTests
     [InlineData("explore", "--iterations", "many")]
     [InlineData("explore", "--unknown-option")]
     [InlineData("explore", "--json", "/no/such/dir/results.json")]
+    [InlineData("explore", "--junit", "/no/such/dir/junit.xml")]
     [InlineData("explore", "--max-steps", "3")]
     [InlineData("replay")]
     [InlineData("replay", "/no/such/file.trace.json")]
@@ -59,6 +60,33 @@ public sealed class CommandLineTests
         finally
         {
             File.Delete(json);
+        }
+    }
+
+    [Fact]
+    public void Junit_gives_one_test_case_per_run_and_a_failure_per_bug()
+    {
+        var dir = Directory.CreateTempSubdirectory("vmalock-junit-").FullName;
+        try
+        {
+            var junit = Path.Combine(dir, "explore.xml");
+            var (code, _, _) = TestSupport.Vmalock(
+                "explore", "--mutant", "skip-detached-check", "--generation", "6.4", "--traces-dir", dir, "--junit", junit);
+
+            code.Should().Be(ExitCodes.BugFound);
+            var document = System.Xml.Linq.XDocument.Load(junit);
+            var cases = document.Descendants("testcase").ToList();
+            cases.Should().ContainSingle();
+            cases[0].Attribute("classname")!.Value.Should().Be("fault-vs-munmap.6.4");
+            cases[0].Attribute("name")!.Value.Should().Be("skip-detached-check");
+            var failure = cases[0].Element("failure")!;
+            failure.Attribute("type")!.Value.Should().Be("NoReadLockOnDetachedVma");
+            failure.Value.Should().Contain("replay: dotnet run --project Harness -- replay ");
+            document.Root!.Attribute("failures")!.Value.Should().Be("1");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
         }
     }
 

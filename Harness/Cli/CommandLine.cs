@@ -37,10 +37,11 @@ public static class CommandLine
         var invariant = new Option<string[]>("--invariant") { Description = "check only this invariant (repeatable; default: all)" };
         var tracesDir = new Option<string>("--traces-dir") { Description = "where bug traces are written", DefaultValueFactory = _ => ExploreOptions.DefaultTracesDir };
         var json = new Option<string?>("--json") { Description = "also write the results as JSON to this file" };
+        var junit = new Option<string?>("--junit") { Description = "also write a JUnit XML report (one test case per scenario x generation x mutant)" };
 
         var explore = new Command("explore", "explore interleavings under Coyote and check every invariant")
         {
-            scenario, generation, mutant, strategy, iterations, maxSteps, seed, timeout, readers, invariant, tracesDir, json,
+            scenario, generation, mutant, strategy, iterations, maxSteps, seed, timeout, readers, invariant, tracesDir, json, junit,
         };
         explore.SetAction(p => Guard(error, () => ExploreCommand.Run(
             new ExploreOptions(
@@ -55,7 +56,8 @@ public static class CommandLine
                 p.GetValue(readers),
                 p.GetValue(invariant) ?? [],
                 p.GetValue(tracesDir)!,
-                p.GetValue(json)),
+                p.GetValue(json),
+                p.GetValue(junit)),
             output)));
 
         var trace = new Argument<string>("TRACE") { Description = "a trace file written by explore" };

@@ -55,6 +55,11 @@ public static class ExploreCommand
             WriteJson(options.JsonPath, results, written);
         }
 
+        if (options.JunitPath is not null)
+        {
+            JunitReport.Write(options.JunitPath, results, written.ToDictionary(w => w.Result, w => w.Path));
+        }
+
         var iterations = results.Sum(r => r.IterationsRun);
         output.WriteLine();
         output.WriteLine(buggy.Count == 0
@@ -86,9 +91,12 @@ public static class ExploreCommand
             throw new HarnessException(ExitCodes.BadInput, "--timeout must not be negative");
         }
 
-        if (options.JsonPath is not null && Path.GetDirectoryName(Path.GetFullPath(options.JsonPath)) is { } jsonDir && !Directory.Exists(jsonDir))
+        foreach (var (option, path) in new[] { ("--json", options.JsonPath), ("--junit", options.JunitPath) })
         {
-            throw new HarnessException(ExitCodes.BadInput, $"--json {options.JsonPath}: directory {jsonDir} does not exist");
+            if (path is not null && Path.GetDirectoryName(Path.GetFullPath(path)) is { } directory && !Directory.Exists(directory))
+            {
+                throw new HarnessException(ExitCodes.BadInput, $"{option} {path}: directory {directory} does not exist");
+            }
         }
 
         if (!Strategies.IsKnown(options.Strategy))

@@ -13,7 +13,8 @@ public sealed record ExploreOptions(
     int Readers,
     IReadOnlyList<string> Invariants,
     string TracesDir,
-    string? JsonPath)
+    string? JsonPath,
+    string? JunitPath = null)
 {
     /// <summary>
     /// Iterations per scenario × generation when none are given: the default explore (every
