@@ -109,34 +109,76 @@ public class SeqRwsemGeneration(KernelWorld world, string name, SequenceOrdering
         this.World.Emit(new VmaDetachedChanged(this.Thread, vma.VmMm.Name, vma.Name, detached));
     }
 
-    /// <summary>lock_vma_under_rcu(), mm/memory.c, v6.5 (v6.4 with 657b5146955e).</summary>
+    /// <summary>lock_vma_under_rcu(), mm/memory.c: v6.5 (v6.4 with 657b5146955e), or v6.14's body.</summary>
     public override VmAreaStruct? LockVmaUnderRcu(MmStruct mm, ulong address)
     {
         using var fn = this.World.Enter("lock_vma_under_rcu", $"{mm.Name}, {VmAreaStruct.Hex(address)}");
         this.World.Rcu.ReadLock();
+        var vma = this.Ordering.Seqcount ? this.LockVmaV6_14(mm, address) : this.LockVmaV6_5(mm, address);
+        if (vma is not null)
+        {
+            this.World.Emit(new FaultLockedVma(this.Thread, mm.Name, vma.Name, address));
+        }
+        else
+        {
+            this.World.CountVmEvent("VMA_LOCK_ABORT");
+        }
+
+        this.World.Rcu.ReadUnlock();
+        return fn.Returns(vma);
+    }
+
+    /// <summary>The body of lock_vma_under_rcu() at v6.5 (v6.4 with 657b5146955e), under RCU: the locked VMA or null.</summary>
+    private VmAreaStruct? LockVmaV6_5(MmStruct mm, ulong address)
+    {
         while (true)
         {
             var vma = mm.MmMt.MasWalk(address);
             if (vma is null || !vma.IsAnonymous || !this.VmaStartRead(vma))
             {
-                break;
+                return null;
             }
 
             // find_mergeable_anon_vma uses adjacent VMAs, which are not locked: check after vma_start_read.
             if (vma.AnonVma.Plain() is null || this.UserfaultfdArmed(vma))
             {
                 this.VmaEndRead(vma);
-                break;
+                return null;
             }
 
             // vm_start/vm_end might have changed before we locked the VMA.
             if (address < vma.VmStart.Plain() || address >= vma.VmEnd.Plain())
             {
                 this.LockVmaRangeChanged(vma);
-                break;
+                return null;
             }
 
             // The VMA may have been isolated after we found it: look again.
+            if (!this.LockVmaIsDetached(vma))
+            {
+                return vma;
+            }
+
+            this.VmaEndRead(vma);
+            this.World.CountVmEvent("VMA_LOCK_MISS");
+        }
+    }
+
+    /// <summary>
+    /// The body of lock_vma_under_rcu() at v6.14, under RCU: the detached re-check comes first, and
+    /// anon_vma is left to the fault handler (vmf_anon_prepare).
+    /// </summary>
+    private VmAreaStruct? LockVmaV6_14(MmStruct mm, ulong address)
+    {
+        while (true)
+        {
+            var vma = mm.MmMt.MasWalk(address);
+            if (vma is null || !this.VmaStartRead(vma))
+            {
+                return null;
+            }
+
+            // Check if the VMA got isolated after we found it.
             if (this.LockVmaIsDetached(vma))
             {
                 this.VmaEndRead(vma);
@@ -144,14 +186,15 @@ public class SeqRwsemGeneration(KernelWorld world, string name, SequenceOrdering
                 continue;
             }
 
-            this.World.Emit(new FaultLockedVma(this.Thread, mm.Name, vma.Name, address));
-            this.World.Rcu.ReadUnlock();
-            return fn.Returns(vma);
-        }
+            // vm_start/vm_end might have changed before we locked the VMA.
+            if (address < vma.VmStart.Plain() || address >= vma.VmEnd.Plain())
+            {
+                this.LockVmaRangeChanged(vma);
+                return null;
+            }
 
-        this.World.Rcu.ReadUnlock();
-        this.World.CountVmEvent("VMA_LOCK_ABORT");
-        return fn.Returns<VmAreaStruct?>(null);
+            return vma;
+        }
     }
 
     /// <summary>lock_vma_under_rcu()'s range re-check failed: drop the read lock (goto inval_end_read).</summary>
