@@ -8,28 +8,30 @@ namespace VmaLockVerify.Tests;
 public sealed class CommandLineTests
 {
     [Theory]
-    [InlineData("explore", "--scenario", "fault-vs-nothing")]
-    [InlineData("explore", "--generation", "2.6")]
-    [InlineData("explore", "--mutant", "no-such-mutant")]
-    [InlineData("explore", "--strategy", "dfs-forever")]
-    [InlineData("explore", "--invariant", "NoSuchInvariant")]
-    [InlineData("explore", "--readers", "0")]
-    [InlineData("explore", "--readers", "5")]
-    [InlineData("explore", "--iterations", "0")]
-    [InlineData("explore", "--iterations", "many")]
-    [InlineData("explore", "--unknown-option")]
-    [InlineData("explore", "--json", "/no/such/dir/results.json")]
-    [InlineData("explore", "--junit", "/no/such/dir/junit.xml")]
-    [InlineData("explore", "--max-steps", "3")]
-    [InlineData("replay")]
-    [InlineData("replay", "/no/such/file.trace.json")]
-    [InlineData("teleport")]
-    public void Bad_input_is_one_line_and_exit_2(params string[] args)
+    [InlineData("unknown scenario 'fault-vs-nothing'", "explore", "--scenario", "fault-vs-nothing")]
+    [InlineData("unknown generation '2.6'", "explore", "--generation", "2.6")]
+    [InlineData("unknown mutant 'no-such-mutant'", "explore", "--mutant", "no-such-mutant")]
+    [InlineData("does not exist in generation 6.4", "explore", "--mutant", "refcount-from-zero", "--generation", "6.4")]
+    [InlineData("unknown strategy 'dfs-forever'", "explore", "--strategy", "dfs-forever")]
+    [InlineData("unknown invariant 'NoSuchInvariant'", "explore", "--invariant", "NoSuchInvariant")]
+    [InlineData("--readers must be 1..4, not 0", "explore", "--readers", "0")]
+    [InlineData("--readers must be 1..4, not 5", "explore", "--readers", "5")]
+    [InlineData("--iterations must be at least 1", "explore", "--iterations", "0")]
+    [InlineData("Cannot parse argument 'many' for option '--iterations'", "explore", "--iterations", "many")]
+    [InlineData("Unrecognized command or argument '--unknown-option'", "explore", "--unknown-option")]
+    [InlineData("--json /no/such/dir/results.json: directory /no/such/dir does not exist", "explore", "--json", "/no/such/dir/results.json")]
+    [InlineData("--junit /no/such/dir/junit.xml: directory /no/such/dir does not exist", "explore", "--junit", "/no/such/dir/junit.xml")]
+    [InlineData("--parallel must be 1..64, not 0", "explore", "--parallel", "0")]
+    [InlineData("--max-steps must be at least 10, not 3", "explore", "--max-steps", "3")]
+    [InlineData("Required argument missing for command: 'replay'", "replay")]
+    [InlineData("trace file not found: /no/such/file.trace.json", "replay", "/no/such/file.trace.json")]
+    [InlineData("'teleport'", "teleport")]
+    public void Bad_input_is_one_line_and_exit_2(string expected, params string[] args)
     {
         var (code, output, error) = TestSupport.Vmalock(args);
 
         code.Should().Be(ExitCodes.BadInput);
-        error.Should().StartWith("vmalock: ");
+        error.Should().StartWith("vmalock: ").And.Contain(expected);
         error.Trim().Split('\n').Should().HaveCount(1);
         output.Should().BeEmpty();
     }

@@ -16,7 +16,9 @@ public static class CommandLine
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            error.WriteLine($"vmalock: {parsed.Errors[0].Message} (see --help)");
+            // An unknown word explains more than the missing command it caused.
+            var first = parsed.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parsed.Errors[0];
+            error.WriteLine($"vmalock: {first.Message} (see --help)");
             return ExitCodes.BadInput;
         }
 
@@ -37,11 +39,12 @@ public static class CommandLine
         var invariant = new Option<string[]>("--invariant") { Description = "check only this invariant (repeatable; default: all)" };
         var tracesDir = new Option<string>("--traces-dir") { Description = "where bug traces are written", DefaultValueFactory = _ => ExploreOptions.DefaultTracesDir };
         var json = new Option<string?>("--json") { Description = "also write the results as JSON to this file" };
+        var parallel = new Option<int?>("--parallel") { Description = "engines run side by side, each on its own runs (default: the number of cores); results do not depend on it" };
         var junit = new Option<string?>("--junit") { Description = "also write a JUnit XML report (one test case per scenario x generation x mutant)" };
 
         var explore = new Command("explore", "explore interleavings under Coyote and check every invariant")
         {
-            scenario, generation, mutant, strategy, iterations, maxSteps, seed, timeout, readers, invariant, tracesDir, json, junit,
+            scenario, generation, mutant, strategy, iterations, maxSteps, seed, timeout, readers, invariant, tracesDir, json, junit, parallel,
         };
         explore.SetAction(p => Guard(error, () => ExploreCommand.Run(
             new ExploreOptions(
@@ -57,7 +60,8 @@ public static class CommandLine
                 p.GetValue(invariant) ?? [],
                 p.GetValue(tracesDir)!,
                 p.GetValue(json),
-                p.GetValue(junit)),
+                p.GetValue(junit),
+                p.GetValue(parallel)),
             output)));
 
         var trace = new Argument<string>("TRACE") { Description = "a trace file written by explore" };

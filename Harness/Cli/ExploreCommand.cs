@@ -16,7 +16,7 @@ public static class ExploreCommand
         var requests = Plan(options);
         RewriteCheck.EnsureRewritten(RewriteCheck.ControlledAssemblies);
 
-        var engines = Math.Max(1, Math.Min(Environment.ProcessorCount, requests.Count));
+        var engines = Math.Max(1, Math.Min(options.Parallel ?? Environment.ProcessorCount, requests.Count));
         output.WriteLine(
             $"vmalock explore: {requests.Count} run(s), {requests[0].Iterations} iterations each, strategy {options.Strategy}, seed {options.Seed}, " +
             $"{options.Readers} fault thread(s), {engines} engine(s) side by side");
@@ -84,6 +84,11 @@ public static class ExploreCommand
         if (options.MaxSteps < 10)
         {
             throw new HarnessException(ExitCodes.BadInput, $"--max-steps must be at least 10, not {options.MaxSteps}");
+        }
+
+        if (options.Parallel is < 1 or > 64)
+        {
+            throw new HarnessException(ExitCodes.BadInput, $"--parallel must be 1..64, not {options.Parallel}");
         }
 
         if (options.TimeoutSeconds < 0)

@@ -14,7 +14,8 @@ public sealed record ExploreOptions(
     IReadOnlyList<string> Invariants,
     string TracesDir,
     string? JsonPath,
-    string? JunitPath = null)
+    string? JunitPath = null,
+    int? Parallel = null)
 {
     /// <summary>
     /// Iterations per scenario × generation when none are given: the default explore (every
