@@ -39,12 +39,13 @@ public static class CommandLine
         var invariant = new Option<string[]>("--invariant") { Description = "check only this invariant (repeatable; default: all)" };
         var tracesDir = new Option<string>("--traces-dir") { Description = "where bug traces are written", DefaultValueFactory = _ => ExploreOptions.DefaultTracesDir };
         var json = new Option<string?>("--json") { Description = "also write the results as JSON to this file" };
+        var shard = new Option<string?>("--shard") { Description = "run only slice I of N of the runs (I/N), for a CI matrix; merge the slices' --json with 'vmalock merge'" };
         var parallel = new Option<int?>("--parallel") { Description = "engines run side by side, each on its own runs (default: the number of cores); results do not depend on it" };
         var junit = new Option<string?>("--junit") { Description = "also write a JUnit XML report (one test case per scenario x generation x mutant)" };
 
         var explore = new Command("explore", "explore interleavings under Coyote and check every invariant")
         {
-            scenario, generation, mutant, strategy, iterations, maxSteps, seed, timeout, readers, invariant, tracesDir, json, junit, parallel,
+            scenario, generation, mutant, strategy, iterations, maxSteps, seed, timeout, readers, invariant, tracesDir, json, junit, parallel, shard,
         };
         explore.SetAction(p => Guard(error, () => ExploreCommand.Run(
             new ExploreOptions(
@@ -61,7 +62,8 @@ public static class CommandLine
                 p.GetValue(tracesDir)!,
                 p.GetValue(json),
                 p.GetValue(junit),
-                p.GetValue(parallel)),
+                p.GetValue(parallel),
+                p.GetValue(shard)),
             output)));
 
         var trace = new Argument<string>("TRACE") { Description = "a trace file written by explore" };
@@ -72,10 +74,14 @@ public static class CommandLine
         var regenerate = new Command("regenerate", "re-run the exploration a trace records and overwrite it (for traces made stale by a code change)") { traces };
         regenerate.SetAction(p => Guard(error, () => ReplayCommand.Regenerate(p.GetValue(traces)!, output)));
 
+        var results = new Argument<string[]>("RESULTS") { Description = "results files written by explore --json", Arity = ArgumentArity.OneOrMore };
+        var merge = new Command("merge", "combine the --json results of several explores (the shards of one) into one report") { results };
+        merge.SetAction(p => Guard(error, () => MergeCommand.Run(p.GetValue(results)!, output)));
+
         var list = new Command("list", "list scenarios, generations, mutants, invariants and strategies");
         list.SetAction(_ => Guard(error, () => ListCommand.Run(output)));
 
-        return new RootCommand("vmalock: model checking of the Linux per-VMA lock under Coyote") { explore, replay, regenerate, list };
+        return new RootCommand("vmalock: model checking of the Linux per-VMA lock under Coyote") { explore, replay, regenerate, merge, list };
     }
 
     /// <summary>Runs a verb; a <see cref="HarnessException"/> becomes one line and its exit code.</summary>

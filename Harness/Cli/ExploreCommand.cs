@@ -1,4 +1,3 @@
-using System.Text.Json;
 using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
 using VmaLockVerify.Harness.Scenarios;
@@ -15,10 +14,21 @@ public static class ExploreCommand
     {
         var requests = Plan(options);
         RewriteCheck.EnsureRewritten(RewriteCheck.ControlledAssemblies);
+        var shard = options.Shard is null ? string.Empty : $" (shard {options.Shard})";
+        if (requests.Count == 0)
+        {
+            output.WriteLine($"vmalock explore{shard}: no runs fall in this shard");
+            if (options.JsonPath is not null)
+            {
+                new ExploreSummary(ExploreSummary.CurrentFormat, TraceFile.RunningCoyoteVersion, options.Shard, []).Save(options.JsonPath);
+            }
+
+            return ExitCodes.Clean;
+        }
 
         var engines = Math.Max(1, Math.Min(options.Parallel ?? Environment.ProcessorCount, requests.Count));
         output.WriteLine(
-            $"vmalock explore: {requests.Count} run(s), {requests[0].Iterations} iterations each, strategy {options.Strategy}, seed {options.Seed}, " +
+            $"vmalock explore{shard}: {requests.Count} run(s), {requests[0].Iterations} iterations each, strategy {options.Strategy}, seed {options.Seed}, " +
             $"{options.Readers} fault thread(s), {engines} engine(s) side by side");
         output.WriteLine(
             $"Coyote {TraceFile.RunningCoyoteVersion}; rewritten: {string.Join(", ", RewriteCheck.ControlledAssemblies.Select(a => a.GetName().Name))}; " +
@@ -28,43 +38,64 @@ public static class ExploreCommand
         var results = new RunResult[requests.Count];
         Parallel.For(0, requests.Count, new ParallelOptions { MaxDegreeOfParallelism = engines }, i => results[i] = Explorer.Run(requests[i]));
 
-        output.Write(SummaryTable.Render(results));
         var uncontrolled = results.Where(r => r.Uncontrolled.Count > 0 || r.Bug?.Invariant == Finding.Uncontrolled).ToList();
         if (uncontrolled.Count > 0)
         {
+            output.Write(SummaryTable.Render([.. results.Select(r => RunSummary.From(r, null))]));
             var what = uncontrolled.SelectMany(r => r.Uncontrolled).Concat(uncontrolled.Select(r => r.Bug?.Message ?? string.Empty)).First(s => s.Length > 0);
             throw new HarnessException(ExitCodes.NotHonest, $"uncontrolled concurrency in {uncontrolled[0].Request.Label}: {what}");
         }
 
-        var buggy = results.Where(r => r.Bug is not null).ToList();
-        var written = new List<(RunResult Result, string Path)>();
-        foreach (var result in buggy)
+        var summaries = new List<RunSummary>();
+        var traces = new Dictionary<RunResult, string>();
+        foreach (var result in results)
         {
-            var path = Path.Combine(options.TracesDir, TraceFile.FileNameFor(result.Request));
-            TraceFile.From(result).Save(path);
-            written.Add((result, path));
-            output.WriteLine();
-            output.WriteLine($"BUG in {result.Request.Label}: {result.Bug!.Invariant}");
-            output.WriteLine($"  {result.Bug.Message}");
-            output.WriteLine($"  trace:  {path}");
-            output.WriteLine($"  replay: dotnet run --project Harness -- replay {path}");
+            string? trace = null;
+            if (result.Bug is not null)
+            {
+                trace = Path.Combine(options.TracesDir, TraceFile.FileNameFor(result.Request));
+                TraceFile.From(result).Save(trace);
+                traces[result] = trace;
+            }
+
+            summaries.Add(RunSummary.From(result, trace));
         }
 
         if (options.JsonPath is not null)
         {
-            WriteJson(options.JsonPath, results, written);
+            new ExploreSummary(ExploreSummary.CurrentFormat, TraceFile.RunningCoyoteVersion, options.Shard, summaries).Save(options.JsonPath);
         }
 
         if (options.JunitPath is not null)
         {
-            JunitReport.Write(options.JunitPath, results, written.ToDictionary(w => w.Result, w => w.Path));
+            JunitReport.Write(options.JunitPath, results, traces);
         }
 
-        var iterations = results.Sum(r => r.IterationsRun);
+        return Report(summaries, output);
+    }
+
+    /// <summary>Prints the table, each bug with its trace and replay command, and the verdict; returns the exit code.</summary>
+    public static int Report(IReadOnlyList<RunSummary> runs, TextWriter output)
+    {
+        output.Write(SummaryTable.Render(runs));
+        var buggy = runs.Where(r => r.Bug is not null).ToList();
+        foreach (var run in buggy)
+        {
+            output.WriteLine();
+            output.WriteLine($"BUG in {run.Label}: {run.Bug!.Invariant}");
+            output.WriteLine($"  {run.Bug.Message}");
+            if (run.Bug.Trace is not null)
+            {
+                output.WriteLine($"  trace:  {run.Bug.Trace}");
+                output.WriteLine($"  replay: dotnet run --project Harness -- replay {run.Bug.Trace}");
+            }
+        }
+
+        var iterations = runs.Sum(r => r.IterationsRun);
         output.WriteLine();
         output.WriteLine(buggy.Count == 0
-            ? $"no invariant violated: {iterations} iterations over {results.Length} run(s); uncontrolled invocations: 0"
-            : $"{buggy.Count} of {results.Length} run(s) found a bug ({iterations} iterations)");
+            ? $"no invariant violated: {iterations} iterations over {runs.Count} run(s); uncontrolled invocations: {runs.Sum(r => r.UncontrolledInvocations.Count)}"
+            : $"{buggy.Count} of {runs.Count} run(s) found a bug ({iterations} iterations)");
         return buggy.Count == 0 ? ExitCodes.Clean : ExitCodes.BugFound;
     }
 
@@ -131,47 +162,38 @@ public static class ExploreCommand
             }
         }
 
+        var (shardIndex, shardCount) = ParseShard(options.Shard);
         var invariants = options.Invariants.Count > 0
             ? options.Invariants.Select(n => InvariantRegistry.Find(n) ?? throw Unknown("invariant", n, InvariantRegistry.All.Select(i => i.Name))).Distinct().ToList()
             : [.. InvariantRegistry.All];
 
-        return
-        [
-            .. from scenario in scenarios
-               from generation in generations
-               select new RunRequest(scenario, generation, mutant, options.Strategy, options.Iterations ?? ExploreOptions.DefaultIterations,
-                   options.MaxSteps, options.Seed, options.TimeoutSeconds, options.Readers, invariants),
-        ];
+        var plan = from scenario in scenarios
+                   from generation in generations
+                   select new RunRequest(scenario, generation, mutant, options.Strategy, options.Iterations ?? ExploreOptions.DefaultIterations,
+                       options.MaxSteps, options.Seed, options.TimeoutSeconds, options.Readers, invariants);
+
+        // A shard takes every shardCount-th run of the plan, which is in a fixed order: the shards
+        // of one command line are disjoint and together are the whole plan.
+        return [.. plan.Where((_, index) => index % shardCount == shardIndex)];
+    }
+
+    /// <summary>--shard I/N (1 &lt;= I &lt;= N): the zero-based index and the count; no shard is 0/1.</summary>
+    private static (int Index, int Count) ParseShard(string? shard)
+    {
+        if (shard is null)
+        {
+            return (0, 1);
+        }
+
+        var parts = shard.Split('/');
+        if (parts.Length != 2 || !int.TryParse(parts[0], out var index) || !int.TryParse(parts[1], out var count) || count is < 1 or > 1000 || index < 1 || index > count)
+        {
+            throw new HarnessException(ExitCodes.BadInput, $"--shard must be I/N with 1 <= I <= N <= 1000, not '{shard}'");
+        }
+
+        return (index - 1, count);
     }
 
     private static HarnessException Unknown(string what, string name, IEnumerable<string> known) =>
         new(ExitCodes.BadInput, $"unknown {what} '{name}' (known: {string.Join(", ", known)})");
-
-    private static void WriteJson(string path, IReadOnlyList<RunResult> results, List<(RunResult Result, string Path)> traces)
-    {
-        var document = new
-        {
-            coyoteVersion = TraceFile.RunningCoyoteVersion,
-            runs = results.Select(r => new
-            {
-                scenario = r.Request.Scenario.Name,
-                generation = r.Request.Generation.Name,
-                mutant = r.Request.Mutant?.Name,
-                strategy = r.Request.Strategy,
-                seed = r.Request.Seed,
-                readers = r.Request.Readers,
-                iterationsRequested = r.Request.Iterations,
-                iterationsRun = r.IterationsRun,
-                seconds = Math.Round(r.Elapsed.TotalSeconds, 3),
-                iterationsPerSecond = Math.Round(r.IterationsPerSecond, 1),
-                maxStepsInAnIteration = r.MaxStepsInAnIteration,
-                iterationsAtStepBound = r.IterationsAtStepBound,
-                maxConcurrency = r.MaxConcurrency,
-                controlledOperations = r.ControlledOperations,
-                uncontrolledInvocations = r.Uncontrolled,
-                bug = r.Bug is null ? null : new { invariant = r.Bug.Invariant, message = r.Bug.Message, trace = traces.FirstOrDefault(t => t.Result == r).Path },
-            }),
-        };
-        File.WriteAllText(path, JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }) + "\n");
-    }
 }

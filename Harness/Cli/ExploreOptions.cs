@@ -15,7 +15,8 @@ public sealed record ExploreOptions(
     string TracesDir,
     string? JsonPath,
     string? JunitPath = null,
-    int? Parallel = null)
+    int? Parallel = null,
+    string? Shard = null)
 {
     /// <summary>
     /// Iterations per scenario × generation when none are given: the default explore (every

@@ -1,21 +1,20 @@
 using System.Globalization;
 using System.Text;
-using VmaLockVerify.Harness.Exploration;
 
 namespace VmaLockVerify.Harness.Cli;
 
 /// <summary>The table explore prints: one row per scenario × generation × mutant, with what was explored.</summary>
 public static class SummaryTable
 {
-    public static string Render(IReadOnlyList<RunResult> results)
+    public static string Render(IReadOnlyList<RunSummary> results)
     {
         string[] header = ["scenario", "gen", "mutant", "strategy", "iterations", "bugs", "it/s", "steps/it", "at bound", "threads", "ops", "result"];
         var rows = results.Select(r => new[]
         {
-            r.Request.Scenario.Name,
-            r.Request.Generation.Name,
-            r.Request.MutantName,
-            r.Request.Strategy,
+            r.Scenario,
+            r.Generation,
+            r.Mutant,
+            r.Strategy,
             r.IterationsRun.ToString(CultureInfo.InvariantCulture),
             (r.Bug is null ? 0 : 1).ToString(CultureInfo.InvariantCulture),
             r.IterationsPerSecond.ToString("F0", CultureInfo.InvariantCulture),

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using VmaLockVerify.Harness.Exploration;
+
+namespace VmaLockVerify.Harness.Cli;
+
+/// <summary>A bug as reported: the invariant, its message, and the trace file written for it.</summary>
+public sealed record BugSummary(string Invariant, string Message, string? Trace);
+
+/// <summary>One run as explore reports it: the table row, the --json entry, and what merge reads back.</summary>
+public sealed record RunSummary(
+    string Scenario,
+    string Generation,
+    string Mutant,
+    string Strategy,
+    uint Seed,
+    int Readers,
+    uint IterationsRequested,
+    long IterationsRun,
+    double Seconds,
+    double IterationsPerSecond,
+    int MaxStepsInAnIteration,
+    int IterationsAtStepBound,
+    int MaxConcurrency,
+    long ControlledOperations,
+    IReadOnlyList<string> UncontrolledInvocations,
+    BugSummary? Bug)
+{
+    public string Label => $"{this.Scenario} {this.Generation} {this.Mutant}";
+
+    public static RunSummary From(RunResult r, string? trace) => new(
+        r.Request.Scenario.Name,
+        r.Request.Generation.Name,
+        r.Request.MutantName,
+        r.Request.Strategy,
+        r.Request.Seed,
+        r.Request.Readers,
+        r.Request.Iterations,
+        r.IterationsRun,
+        Math.Round(r.Elapsed.TotalSeconds, 3),
+        Math.Round(r.IterationsPerSecond, 1),
+        r.MaxStepsInAnIteration,
+        r.IterationsAtStepBound,
+        r.MaxConcurrency,
+        r.ControlledOperations,
+        r.Uncontrolled,
+        r.Bug is null ? null : new BugSummary(r.Bug.Invariant, r.Bug.Message, trace));
+}
+
+/// <summary>What explore --json writes and merge reads: the runs of one explore (or one shard of it).</summary>
+public sealed record ExploreSummary(string Format, string CoyoteVersion, string? Shard, IReadOnlyList<RunSummary> Runs)
+{
+    public const string CurrentFormat = "vmalock-results/1";
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, Json) + "\n");
+
+    /// <summary>Reads a results file; a missing or malformed one is bad input (exit 2).</summary>
+    public static ExploreSummary Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new HarnessException(ExitCodes.BadInput, $"results file not found: {path}");
+        }
+
+        ExploreSummary? summary;
+        try
+        {
+            summary = JsonSerializer.Deserialize<ExploreSummary>(File.ReadAllText(path), Json);
+        }
+        catch (JsonException e)
+        {
+            throw new HarnessException(ExitCodes.BadInput, $"malformed results file {path}: {e.Message.Split(Environment.NewLine)[0]}");
+        }
+
+        if (summary is null || summary.Format != CurrentFormat || summary.Runs is null || summary.Runs.Any(r => r is null || r.Scenario is null))
+        {
+            throw new HarnessException(ExitCodes.BadInput, $"malformed results file {path}: not a {CurrentFormat} file written by explore --json");
+        }
+
+        return summary;
+    }
+}
