@@ -73,6 +73,22 @@ public sealed class TraceTests
     }
 
     [Fact]
+    public void Replay_as_json_gives_the_same_steps_and_the_violation()
+    {
+        var path = TestSupport.SavedTraces.First(p => p.Contains("refcount-from-zero", StringComparison.Ordinal));
+
+        var (code, output, _) = TestSupport.Vmalock("replay", path, "--format", "json");
+
+        code.Should().Be(ExitCodes.BugFound);
+        var json = JsonNode.Parse(output)!;
+        json["violation"]!["invariant"]!.GetValue<string>().Should().Be("NoReadLockOnDetachedVma");
+        var steps = json["steps"]!.AsArray();
+        steps.Should().HaveCount(Replayer.Replay(path).Steps.Count);
+        steps.Select(s => s!["text"]!.GetValue<string>()).Should().Contain(t => t.StartsWith("__refcount_inc_not_zero_limited_acquire", StringComparison.Ordinal) || t.Contains("vm_refcnt", StringComparison.Ordinal));
+        TestSupport.Vmalock("replay", path, "--format", "html").ExitCode.Should().Be(ExitCodes.BadInput);
+    }
+
+    [Fact]
     public void A_trace_whose_schedule_no_longer_fits_the_code_is_stale()
     {
         // The same names, different code under them: the mprotect schedule replayed against the

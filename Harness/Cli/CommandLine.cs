@@ -67,8 +67,9 @@ public static class CommandLine
             output)));
 
         var trace = new Argument<string>("TRACE") { Description = "a trace file written by explore" };
-        var replay = new Command("replay", "replay a saved buggy schedule and print it in kernel terms") { trace };
-        replay.SetAction(p => Guard(error, () => ReplayCommand.Replay(p.GetValue(trace)!, output)));
+        var format = new Option<string>("--format") { Description = "text (for terminals) or json (the same steps, for tools)", DefaultValueFactory = _ => "text" };
+        var replay = new Command("replay", "replay a saved buggy schedule and print it in kernel terms") { trace, format };
+        replay.SetAction(p => Guard(error, () => ReplayCommand.Replay(p.GetValue(trace)!, p.GetValue(format)!, output)));
 
         var traces = new Argument<string[]>("TRACE") { Description = "trace files to regenerate in place", Arity = ArgumentArity.OneOrMore };
         var regenerate = new Command("regenerate", "re-run the exploration a trace records and overwrite it (for traces made stale by a code change)") { traces };

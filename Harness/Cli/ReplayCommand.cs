@@ -1,3 +1,4 @@
+using System.Text.Json;
 using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
 using VmaLockVerify.Harness.Traces;
@@ -7,10 +8,32 @@ namespace VmaLockVerify.Harness.Cli;
 /// <summary>vmalock replay TRACE and vmalock regenerate TRACE.</summary>
 public static class ReplayCommand
 {
-    public static int Replay(string path, TextWriter output)
+    public static int Replay(string path, string format, TextWriter output)
     {
+        if (format is not ("text" or "json"))
+        {
+            throw new HarnessException(ExitCodes.BadInput, $"--format must be text or json, not '{format}'");
+        }
+
         RewriteCheck.EnsureRewritten(RewriteCheck.ControlledAssemblies);
         var outcome = Replayer.Replay(path);
+        if (format == "json")
+        {
+            output.WriteLine(JsonSerializer.Serialize(
+                new
+                {
+                    trace = path,
+                    scenario = outcome.Trace.Scenario,
+                    generation = outcome.Trace.Generation,
+                    mutant = outcome.Trace.Mutant,
+                    foundBy = outcome.Trace.Command,
+                    steps = outcome.Steps.Select(s => new { index = s.Index, thread = s.Thread, depth = s.Depth, kind = s.Kind.ToString().ToLowerInvariant(), text = s.Text }),
+                    violation = new { invariant = outcome.Result.Bug!.Invariant, message = outcome.Result.Bug.Message },
+                },
+                new JsonSerializerOptions { WriteIndented = true }));
+            return ExitCodes.BugFound;
+        }
+
         var trace = outcome.Trace;
         output.WriteLine($"replaying {path}");
         output.WriteLine($"  scenario   {trace.Scenario}: {outcome.Result.Request.Scenario.Description}");
