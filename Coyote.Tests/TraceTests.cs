@@ -75,13 +75,13 @@ public sealed class TraceTests
     [Fact]
     public void Replay_as_json_gives_the_same_steps_and_the_violation()
     {
-        var path = TestSupport.SavedTraces.First(p => p.Contains("refcount-from-zero", StringComparison.Ordinal));
+        var path = TestSupport.SavedTraces.First(p => p.Contains("double-put-on-failure", StringComparison.Ordinal));
 
         var (code, output, _) = TestSupport.Vmalock("replay", path, "--format", "json");
 
         code.Should().Be(ExitCodes.BugFound);
         var json = JsonNode.Parse(output)!;
-        json["violation"]!["invariant"]!.GetValue<string>().Should().Be("NoReadLockOnDetachedVma");
+        json["violation"]!["invariant"]!.GetValue<string>().Should().Be("SpecConformance");
         var steps = json["steps"]!.AsArray();
         steps.Should().HaveCount(Replayer.Replay(path).Steps.Count);
         steps.Select(s => s!["text"]!.GetValue<string>()).Should().Contain(t => t.StartsWith("__refcount_inc_not_zero_limited_acquire", StringComparison.Ordinal) || t.Contains("vm_refcnt", StringComparison.Ordinal));

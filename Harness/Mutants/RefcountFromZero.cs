@@ -2,7 +2,7 @@ using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Memory;
 using VmaLockVerify.Implementation.Mm;
 using VmaLockVerify.Implementation.VmaLock;
-using VmaLockVerify.Invariants;
+using VmaLockVerify.Harness.Exploration;
 
 namespace VmaLockVerify.Harness.Mutants;
 
@@ -17,7 +17,12 @@ public sealed class RefcountFromZero : Mutant
 
     public override string Scenario => "fault-vs-munmap";
 
-    public override string CaughtBy => nameof(NoReadLockOnDetachedVma);
+    /// <summary>
+    /// munmap's vm_area_free() asserts the VMA is detached (vma_assert_detached) and sees the
+    /// reference a reader took from 0; in schedules where the fault gets further first,
+    /// NoReadLockOnDetachedVma reports it proceeding on the detached VMA (and catches it alone).
+    /// </summary>
+    public override string CaughtBy => Finding.KernelBug;
 
     public override bool AppliesTo(GenerationInfo generation) => generation.Kind == VmaLockKind.Refcount;
 

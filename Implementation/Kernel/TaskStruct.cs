@@ -12,6 +12,7 @@ public sealed class TaskStruct(KernelWorld world, string name, string? mm)
     private readonly object sleepLock = new();
     private readonly List<string> functions = [];
     private bool wakeupPending;
+    private bool spuriouslyWoken;
 
     public string Name { get; } = name;
 
@@ -38,14 +39,20 @@ public sealed class TaskStruct(KernelWorld world, string name, string? mm)
     /// came after the sleeper set its state but before it slept is not lost (the kernel's
     /// set_current_state / wake_up_process handshake). The sleeper may also come back without the
     /// wake-up it waits for (a stale wake_q entry, a wake-up meant for an earlier wait): a
-    /// controlled choice. Callers re-check their condition in a loop, as the kernel's do.
+    /// controlled choice, at most once before it really sleeps. Callers re-check their condition
+    /// in a loop, as the kernel's do.
     /// </summary>
     public void Schedule()
     {
-        if (this.World.Chance($"{this.Name} woken spuriously", SpuriousWakeupChance))
+        // Spurious wake-ups are rare and never endless: at most one between two real ones, so
+        // every wait still ends in a bounded number of steps.
+        if (!this.spuriouslyWoken && this.World.Chance($"{this.Name} woken spuriously", SpuriousWakeupChance))
         {
+            this.spuriouslyWoken = true;
             return;
         }
+
+        this.spuriouslyWoken = false;
 
         this.World.Record(TraceStepKind.Block, "schedule()");
         lock (this.sleepLock)
