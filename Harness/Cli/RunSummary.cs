@@ -56,28 +56,10 @@ public sealed record ExploreSummary(string Format, string CoyoteVersion, string?
     public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, Json) + "\n");
 
     /// <summary>Reads a results file; a missing or malformed one is bad input (exit 2).</summary>
-    public static ExploreSummary Load(string path)
-    {
-        if (!File.Exists(path))
-        {
-            throw new HarnessException(ExitCodes.BadInput, $"results file not found: {path}");
-        }
-
-        ExploreSummary? summary;
-        try
-        {
-            summary = JsonSerializer.Deserialize<ExploreSummary>(File.ReadAllText(path), Json);
-        }
-        catch (JsonException e)
-        {
-            throw new HarnessException(ExitCodes.BadInput, $"malformed results file {path}: {e.Message.Split(Environment.NewLine)[0]}");
-        }
-
-        if (summary is null || summary.Format != CurrentFormat || summary.Runs is null || summary.Runs.Any(r => r is null || r.Scenario is null))
-        {
-            throw new HarnessException(ExitCodes.BadInput, $"malformed results file {path}: not a {CurrentFormat} file written by explore --json");
-        }
-
-        return summary;
-    }
+    public static ExploreSummary Load(string path) => HarnessJson.Read<ExploreSummary>(
+        path,
+        "results",
+        Json,
+        s => s.Format == CurrentFormat && s.Runs is not null && s.Runs.All(r => r is not null && r.Scenario is not null),
+        $"not a {CurrentFormat} file written by explore --json");
 }

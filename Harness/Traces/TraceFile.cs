@@ -75,29 +75,11 @@ public sealed record TraceFile(
     }
 
     /// <summary>Reads a trace file; a missing or malformed one is bad input (exit 2).</summary>
-    public static TraceFile Load(string path)
-    {
-        if (!File.Exists(path))
-        {
-            throw new HarnessException(ExitCodes.BadInput, $"trace file not found: {path}");
-        }
-
-        TraceFile? trace;
-        try
-        {
-            trace = JsonSerializer.Deserialize<TraceFile>(File.ReadAllText(path), Json);
-        }
-        catch (JsonException e)
-        {
-            throw new HarnessException(ExitCodes.BadInput, $"malformed trace file {path}: {e.Message.Split(Environment.NewLine)[0]}");
-        }
-
-        if (trace is null || trace.Format != CurrentFormat || string.IsNullOrEmpty(trace.Scenario) || string.IsNullOrEmpty(trace.Generation)
-            || trace.Options is null || string.IsNullOrEmpty(trace.Invariant) || trace.CoyoteTrace is null)
-        {
-            throw new HarnessException(ExitCodes.BadInput, $"malformed trace file {path}: not a {CurrentFormat} file (format, scenario, generation, options, invariant and coyoteTrace are required)");
-        }
-
-        return trace;
-    }
+    public static TraceFile Load(string path) => HarnessJson.Read<TraceFile>(
+        path,
+        "trace",
+        Json,
+        t => t.Format == CurrentFormat && !string.IsNullOrEmpty(t.Scenario) && !string.IsNullOrEmpty(t.Generation)
+            && t.Options is not null && !string.IsNullOrEmpty(t.Invariant) && t.CoyoteTrace is not null,
+        $"not a {CurrentFormat} file (format, scenario, generation, options, invariant and coyoteTrace are required)");
 }

@@ -154,9 +154,6 @@ public sealed class AtomicVar<T> : SharedVar<T>
     /// <summary>atomic_or() (relaxed).</summary>
     public void Or(T bits) => this.ReadModifyWrite(v => v | bits, MemoryOrder.Relaxed, "atomic_or");
 
-    /// <summary>atomic_andnot() (relaxed).</summary>
-    public void AndNot(T bits) => this.ReadModifyWrite(v => v & ~bits, MemoryOrder.Relaxed, "atomic_andnot");
-
     /// <summary>
     /// atomic_try_cmpxchg{,_acquire,_release,_relaxed}(v, &amp;old, new): stores <paramref name="desired"/>
     /// if the value is <paramref name="expected"/>; otherwise updates <paramref name="expected"/> to
