@@ -10,7 +10,7 @@ namespace VmaLockVerify.Harness.Mutants;
 /// vma_start_read() already dropped its reference (PROTOCOL.md B12, the 6.15 series syzbot
 /// crash): the count underflows, or an attached VMA looks detached to its writer.
 /// </summary>
-public sealed class DoublePutOnFailure : Mutant
+public sealed class DoublePutOnFailure : RefcountMutant
 {
     public override string Name => "double-put-on-failure";
 
@@ -23,11 +23,9 @@ public sealed class DoublePutOnFailure : Mutant
     /// <summary>The spec sees the unbalanced vma_end_read() first; without it the refcount_t checks fire (see the tests).</summary>
     public override string CaughtBy => nameof(SpecConformance);
 
-    public override bool AppliesTo(GenerationInfo generation) => generation.Kind == VmaLockKind.Refcount;
+    protected override RefcountGeneration Port(KernelWorld world, string name) => new Mutated(world, name);
 
-    public override VmaLockGeneration CreateLocking(KernelWorld world, GenerationInfo generation) => new Port(world, generation.Name);
-
-    private sealed class Port(KernelWorld world, string name) : RefcountGeneration(world, name)
+    private sealed class Mutated(KernelWorld world, string name) : RefcountGeneration(world, name)
     {
         /// <summary>Mutated: an extra vma_end_read().</summary>
         protected override void LockVmaStartReadFailed(VmAreaStruct vma) => this.VmaEndRead(vma);

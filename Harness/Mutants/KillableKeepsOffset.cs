@@ -9,7 +9,7 @@ namespace VmaLockVerify.Harness.Mutants;
 /// vma_start_write_killable() returns -EINTR after a fatal signal but leaves VMA_LOCK_OFFSET in
 /// vm_refcnt: readers stay excluded for good, and the next writer overflows the count or waits forever.
 /// </summary>
-public sealed class KillableKeepsOffset : Mutant
+public sealed class KillableKeepsOffset : RefcountMutant
 {
     public override string Name => "killable-keeps-offset";
 
@@ -26,11 +26,9 @@ public sealed class KillableKeepsOffset : Mutant
     /// </summary>
     public override string CaughtBy => Finding.KernelBug;
 
-    public override bool AppliesTo(GenerationInfo generation) => generation.Kind == VmaLockKind.Refcount;
+    protected override RefcountGeneration Port(KernelWorld world, string name) => new Mutated(world, name);
 
-    public override VmaLockGeneration CreateLocking(KernelWorld world, GenerationInfo generation) => new Port(world, generation.Name);
-
-    private sealed class Port(KernelWorld world, string name) : RefcountGeneration(world, name)
+    private sealed class Mutated(KernelWorld world, string name) : RefcountGeneration(world, name)
     {
         /// <summary>Mutated: the offset stays.</summary>
         protected override void VmaEnterLockedInterrupted(VmAreaStruct vma)

@@ -11,7 +11,7 @@ namespace VmaLockVerify.Harness.Mutants;
 /// vma_end_read(), whose vma_refcount_put() may wake the writer of another mm that has meanwhile
 /// exited and been freed.
 /// </summary>
-public sealed class MmUafAfterRecycle : Mutant
+public sealed class MmUafAfterRecycle : RefcountMutant
 {
     public override string Name => "mm-uaf-after-recycle";
 
@@ -24,11 +24,9 @@ public sealed class MmUafAfterRecycle : Mutant
     /// <summary>The put on an unpinned mm is reported at once; the use-after-free itself needs mm2 to be freed in that window too.</summary>
     public override string CaughtBy => nameof(VmaPutHoldsMm);
 
-    public override bool AppliesTo(GenerationInfo generation) => generation.Kind == VmaLockKind.Refcount;
+    protected override RefcountGeneration Port(KernelWorld world, string name) => new Mutated(world, name);
 
-    public override VmaLockGeneration CreateLocking(KernelWorld world, GenerationInfo generation) => new Port(world, generation.Name);
-
-    private sealed class Port(KernelWorld world, string name) : RefcountGeneration(world, name)
+    private sealed class Mutated(KernelWorld world, string name) : RefcountGeneration(world, name)
     {
         /// <summary>Mutated: vma_start_read() trusts that the VMA is the caller's.</summary>
         protected override bool VmaStartReadChecksMm(MmStruct mm, VmAreaStruct vma) => false;

@@ -35,3 +35,24 @@ public abstract class Mutant
     /// <summary>The mutated writers, or null to keep the correct ones.</summary>
     public virtual MmOperations? CreateOperations(KernelWorld world, VmaLockGeneration locking) => null;
 }
+
+/// <summary>A mutant of the rw_semaphore generations (6.4, 6.5, 6.14): its port overrides one step of <see cref="SeqRwsemGeneration"/>.</summary>
+public abstract class RwsemMutant : Mutant
+{
+    public sealed override VmaLockGeneration CreateLocking(KernelWorld world, GenerationInfo generation) =>
+        this.Port(world, generation.Name, generation.Ordering);
+
+    /// <summary>The mutated generation: a subclass of <see cref="SeqRwsemGeneration"/> with one step overridden.</summary>
+    protected abstract SeqRwsemGeneration Port(KernelWorld world, string name, SequenceOrdering ordering);
+}
+
+/// <summary>A mutant of the reference-count generation (6.15): its port overrides one step of <see cref="RefcountGeneration"/>.</summary>
+public abstract class RefcountMutant : Mutant
+{
+    public override bool AppliesTo(GenerationInfo generation) => generation.Kind == VmaLockKind.Refcount;
+
+    public sealed override VmaLockGeneration CreateLocking(KernelWorld world, GenerationInfo generation) => this.Port(world, generation.Name);
+
+    /// <summary>The mutated generation: a subclass of <see cref="RefcountGeneration"/> with one step overridden.</summary>
+    protected abstract RefcountGeneration Port(KernelWorld world, string name);
+}

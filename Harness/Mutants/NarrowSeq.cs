@@ -10,7 +10,7 @@ namespace VmaLockVerify.Harness.Mutants;
 /// bumps a VMA's stale vm_lock_seq equals mm_lock_seq again, so vma_start_write() believes the VMA
 /// is already write-locked and returns without draining its readers (PROTOCOL.md, counter wrap).
 /// </summary>
-public sealed class NarrowSeq : Mutant
+public sealed class NarrowSeq : RwsemMutant
 {
     /// <summary>The counter's width in bits.</summary>
     public const int Bits = 2;
@@ -32,10 +32,9 @@ public sealed class NarrowSeq : Mutant
     /// <summary>6.4: an int counter with no seqcount parity to protect it.</summary>
     public override bool AppliesTo(GenerationInfo generation) => generation.Name == "6.4";
 
-    public override VmaLockGeneration CreateLocking(KernelWorld world, GenerationInfo generation) =>
-        new Port(world, generation.Name, generation.Ordering);
+    protected override SeqRwsemGeneration Port(KernelWorld world, string name, SequenceOrdering ordering) => new Mutated(world, name, ordering);
 
-    private sealed class Port(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
+    private sealed class Mutated(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
     {
         /// <summary>Mutated: mm_lock_seq + 1, truncated to the narrow width.</summary>
         protected override void BumpMmLockSeq(MmStruct mm) => this.StoreMmLockSeq(mm, (mm.MmLockSeq.Plain() + 1) & ((1 << Bits) - 1));

@@ -6,7 +6,7 @@ using VmaLockVerify.Invariants;
 namespace VmaLockVerify.Harness.Mutants;
 
 /// <summary>vma_start_write() stores vm_lock_seq without taking vm_lock for write, so readers already inside are not waited for.</summary>
-public sealed class NoDrain : Mutant
+public sealed class NoDrain : RwsemMutant
 {
     public override string Name => "no-drain";
 
@@ -18,10 +18,9 @@ public sealed class NoDrain : Mutant
 
     public override string CaughtBy => nameof(WriterExcludesReaders);
 
-    public override VmaLockGeneration CreateLocking(KernelWorld world, GenerationInfo generation) =>
-        new Port(world, generation.Name, generation.Ordering);
+    protected override SeqRwsemGeneration Port(KernelWorld world, string name, SequenceOrdering ordering) => new Mutated(world, name, ordering);
 
-    private sealed class Port(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
+    private sealed class Mutated(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
     {
         /// <summary>Mutated: mark the VMA, skipping down_write/up_write on vm_lock.</summary>
         protected override void VmaWriteLockAndMark(VmAreaStruct vma, int mmLockSeq) => this.StoreVmLockSeq(vma, mmLockSeq);

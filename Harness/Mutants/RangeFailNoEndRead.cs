@@ -6,7 +6,7 @@ using VmaLockVerify.Invariants;
 namespace VmaLockVerify.Harness.Mutants;
 
 /// <summary>lock_vma_under_rcu() gives up when the VMA's range no longer covers the address, but forgets vma_end_read().</summary>
-public sealed class RangeFailNoEndRead : Mutant
+public sealed class RangeFailNoEndRead : RwsemMutant
 {
     public override string Name => "range-fail-no-end-read";
 
@@ -18,10 +18,9 @@ public sealed class RangeFailNoEndRead : Mutant
 
     public override string CaughtBy => nameof(ReadLocksReleased);
 
-    public override VmaLockGeneration CreateLocking(KernelWorld world, GenerationInfo generation) =>
-        new Port(world, generation.Name, generation.Ordering);
+    protected override SeqRwsemGeneration Port(KernelWorld world, string name, SequenceOrdering ordering) => new Mutated(world, name, ordering);
 
-    private sealed class Port(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
+    private sealed class Mutated(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
     {
         /// <summary>Mutated: goto inval instead of inval_end_read.</summary>
         protected override void LockVmaRangeChanged(VmAreaStruct vma)

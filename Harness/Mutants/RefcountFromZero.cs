@@ -7,7 +7,7 @@ using VmaLockVerify.Harness.Exploration;
 namespace VmaLockVerify.Harness.Mutants;
 
 /// <summary>vma_start_read() takes its reference with a plain increment, from 0 too: a detached VMA can be read-locked (B10 in v6.15 terms).</summary>
-public sealed class RefcountFromZero : Mutant
+public sealed class RefcountFromZero : RefcountMutant
 {
     public override string Name => "refcount-from-zero";
 
@@ -24,11 +24,9 @@ public sealed class RefcountFromZero : Mutant
     /// </summary>
     public override string CaughtBy => Finding.KernelBug;
 
-    public override bool AppliesTo(GenerationInfo generation) => generation.Kind == VmaLockKind.Refcount;
+    protected override RefcountGeneration Port(KernelWorld world, string name) => new Mutated(world, name);
 
-    public override VmaLockGeneration CreateLocking(KernelWorld world, GenerationInfo generation) => new Port(world, generation.Name);
-
-    private sealed class Port(KernelWorld world, string name) : RefcountGeneration(world, name)
+    private sealed class Mutated(KernelWorld world, string name) : RefcountGeneration(world, name)
     {
         /// <summary>Mutated: "inc_limited", without "not_zero".</summary>
         protected override bool VmaRefcountGet(VmAreaStruct vma, out int oldcnt)

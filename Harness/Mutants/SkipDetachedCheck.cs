@@ -6,7 +6,7 @@ using VmaLockVerify.Invariants;
 namespace VmaLockVerify.Harness.Mutants;
 
 /// <summary>lock_vma_under_rcu() omits the detached re-check (PROTOCOL.md B10).</summary>
-public sealed class SkipDetachedCheck : Mutant
+public sealed class SkipDetachedCheck : RwsemMutant
 {
     public override string Name => "skip-detached-check";
 
@@ -18,10 +18,9 @@ public sealed class SkipDetachedCheck : Mutant
 
     public override string CaughtBy => nameof(NoReadLockOnDetachedVma);
 
-    public override VmaLockGeneration CreateLocking(KernelWorld world, GenerationInfo generation) =>
-        new Port(world, generation.Name, generation.Ordering);
+    protected override SeqRwsemGeneration Port(KernelWorld world, string name, SequenceOrdering ordering) => new Mutated(world, name, ordering);
 
-    private sealed class Port(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
+    private sealed class Mutated(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
     {
         /// <summary>Mutated: never looks at vma->detached.</summary>
         protected override bool LockVmaIsDetached(VmAreaStruct vma) => false;

@@ -6,7 +6,7 @@ using VmaLockVerify.Invariants;
 namespace VmaLockVerify.Harness.Mutants;
 
 /// <summary>vma_start_read() trusts its early lockless check and omits the re-check after down_read_trylock().</summary>
-public sealed class SkipRecheck : Mutant
+public sealed class SkipRecheck : RwsemMutant
 {
     public override string Name => "skip-recheck";
 
@@ -18,10 +18,9 @@ public sealed class SkipRecheck : Mutant
 
     public override string CaughtBy => nameof(NoReadOnWriteMarkedVma);
 
-    public override VmaLockGeneration CreateLocking(KernelWorld world, GenerationInfo generation) =>
-        new Port(world, generation.Name, generation.Ordering);
+    protected override SeqRwsemGeneration Port(KernelWorld world, string name, SequenceOrdering ordering) => new Mutated(world, name, ordering);
 
-    private sealed class Port(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
+    private sealed class Mutated(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
     {
         /// <summary>Mutated: "the early check passed, so the VMA is not write-locked".</summary>
         protected override bool VmaStartReadRecheck(VmAreaStruct vma) => false;
