@@ -69,7 +69,17 @@ public sealed class TraceTests
         code.Should().Be(ExitCodes.BugFound);
         output.Should().Contain("lock_vma_under_rcu(mm, 0x1").And.Contain("down_read_trylock(vma1->vm_lock)")
             .And.Contain("vma1->vm_lock_seq = ").And.Contain("mm->mm_lock_seq = ")
-            .And.Contain("---- switch ").And.Contain("VIOLATION NoReadOnWriteMarkedVma: vma_start_read(vma1) succeeded");
+            .And.Contain("~~ switch to writer: fault0 preempted before step ").And.Contain("VIOLATION NoReadOnWriteMarkedVma: vma_start_read(vma1) succeeded");
+
+        // One column per thread: the writer's steps sit in the second column, under its header.
+        var lines = output.Split('\n');
+        var header = lines.First(l => l.StartsWith(" step |", StringComparison.Ordinal));
+        header.Should().MatchRegex(@"^ step \| fault0 +\| writer$");
+        var writerColumn = header.IndexOf("| writer", StringComparison.Ordinal);
+        var mprotect = lines.First(l => l.Contains("do_mprotect_pkey(", StringComparison.Ordinal));
+        mprotect.IndexOf("do_mprotect_pkey", StringComparison.Ordinal).Should().Be(writerColumn + 2);
+        mprotect[6..writerColumn].Trim().Should().Be("|", "the fault thread's cell is empty on the writer's row");
+        lines.Last(l => l.Length > 0).Should().StartWith("VIOLATION ");
     }
 
     [Fact]
@@ -82,8 +92,10 @@ public sealed class TraceTests
         code.Should().Be(ExitCodes.BugFound);
         var json = JsonNode.Parse(output)!;
         json["violation"]!["invariant"]!.GetValue<string>().Should().Be("SpecConformance");
-        var steps = json["steps"]!.AsArray();
+        var steps = json["blocks"]!.AsArray().SelectMany(b => b!["steps"]!.AsArray()).ToList();
         steps.Should().HaveCount(Replayer.Replay(path).Steps.Count);
+        steps.Should().OnlyContain(s => s!["source"]!["file"]!.GetValue<string>().EndsWith(".cs", StringComparison.Ordinal) && s["source"]!["line"]!.GetValue<int>() > 0);
+        steps.Should().Contain(s => s!["state"]!["vma1->vm_refcnt"] != null);
         steps.Select(s => s!["text"]!.GetValue<string>()).Should().Contain(t => t.StartsWith("__refcount_inc_not_zero_limited_acquire", StringComparison.Ordinal) || t.Contains("vm_refcnt", StringComparison.Ordinal));
         TestSupport.Vmalock("replay", path, "--format", "html").ExitCode.Should().Be(ExitCodes.BadInput);
     }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
 using VmaLockVerify.Harness.Traces;
@@ -17,20 +16,10 @@ public static class ReplayCommand
 
         RewriteCheck.EnsureRewritten(RewriteCheck.ControlledAssemblies);
         var outcome = Replayer.Replay(path);
+        var view = outcome.View;
         if (format == "json")
         {
-            output.WriteLine(JsonSerializer.Serialize(
-                new
-                {
-                    trace = path,
-                    scenario = outcome.Trace.Scenario,
-                    generation = outcome.Trace.Generation,
-                    mutant = outcome.Trace.Mutant,
-                    foundBy = outcome.Trace.Command,
-                    steps = outcome.Steps.Select(s => new { index = s.Index, thread = s.Thread, depth = s.Depth, kind = s.Kind.ToString().ToLowerInvariant(), text = s.Text }),
-                    violation = new { invariant = outcome.Result.Bug!.Invariant, message = outcome.Result.Bug.Message },
-                },
-                new JsonSerializerOptions { WriteIndented = true }));
+            output.WriteLine(TraceJson.Serialize(path, outcome, view));
             return ExitCodes.BugFound;
         }
 
@@ -45,10 +34,8 @@ public static class ReplayCommand
 
         output.WriteLine($"  found by   {trace.Command}");
         output.WriteLine();
-        output.Write(TraceRenderer.Render(outcome.Steps));
-        output.WriteLine();
-        output.WriteLine($"VIOLATION {outcome.Result.Bug!.Invariant}: {outcome.Result.Bug.Message}");
-        if (outcome.Result.Bug.Message != trace.Message)
+        output.Write(TraceRenderer.Render(view));
+        if (outcome.Result.Bug!.Message != trace.Message)
         {
             output.WriteLine($"  (recorded message: {trace.Message})");
         }

@@ -11,6 +11,9 @@ namespace VmaLockVerify.Harness.Traces;
 public sealed record ReplayOutcome(TraceFile Trace, RunResult Result, IReadOnlyList<TraceStep> Steps)
 {
     public bool Reproduced => this.Result.Bug?.Invariant == this.Trace.Invariant;
+
+    /// <summary>The replayed steps laid out per thread, closed by the violation.</summary>
+    public TraceView View => TraceView.From(this.Steps, new TraceViolation(this.Result.Bug!.Invariant, this.Result.Bug.Message));
 }
 
 /// <summary>Replays saved traces, and re-runs the explorations that made them.</summary>

@@ -74,7 +74,7 @@ public sealed class KernelWorld
     /// <summary>Reports a protocol event to every observer, atomically with the effect it describes.</summary>
     public void Emit(ProtocolEvent e)
     {
-        this.Record(TraceStepKind.Event, e.Describe());
+        this.Record(TraceStepKind.Event, e.Describe(), e: e);
         foreach (var observer in this.observers)
         {
             observer.Observe(e);
@@ -144,16 +144,16 @@ public sealed class KernelWorld
     {
         if (this.Recorder is not null)
         {
-            this.Record(TraceStepKind.Access, $"{op} {location} = {value}");
+            this.Record(TraceStepKind.Access, $"{op} {location} = {value}", location, value.Split(" -> ")[^1]);
         }
     }
 
-    internal void Record(TraceStepKind kind, string text)
+    internal void Record(TraceStepKind kind, string text, string? location = null, string? value = null, ProtocolEvent? e = null)
     {
         if (this.Recorder is { } recorder)
         {
             var task = CurrentTask.Value;
-            recorder.Add(task?.Name ?? "main", task?.Depth ?? 0, kind, text);
+            recorder.Add(task?.Name ?? "main", task?.Depth ?? 0, kind, text, location, value, e);
         }
     }
 
