@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using FluentAssertions;
+using VmaLockVerify.Harness.Cli;
 using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
 using VmaLockVerify.Harness.Traces;
@@ -39,6 +40,51 @@ public sealed class TraceTests
         outcome.Result.Bug!.Message.Should().Be(outcome.Trace.Message);
         outcome.Trace.Invariant.Should().Be(MutantRegistry.Find(outcome.Trace.Mutant!)!.CaughtBy);
         outcome.Steps.Should().Contain(s => s.Text.Contains("vma_start_read", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Saved))]
+    public void Replay_renders_exactly_as_the_golden_file(string file)
+    {
+        var path = Path.Combine(TestSupport.RepositoryRoot, "traces", file);
+        var golden = ReplayCommand.GoldenPath(path);
+        File.Exists(golden).Should().BeTrue($"every saved trace has a golden rendering; write it with: dotnet run --project Harness -- golden");
+
+        ReplayCommand.GoldenText(path).Should().Be(
+            File.ReadAllText(golden),
+            $"the rendering of {file} changed; if intended, rewrite the golden files with: dotnet run --project Harness -- golden");
+    }
+
+    [Fact]
+    public void Every_golden_file_belongs_to_a_saved_trace()
+    {
+        var goldens = Directory.GetFiles(Path.Combine(TestSupport.RepositoryRoot, "traces", "golden"));
+        goldens.Select(Path.GetFileName).Should().BeEquivalentTo(TestSupport.SavedTraces.Select(t => Path.GetFileName(ReplayCommand.GoldenPath(t))));
+    }
+
+    [Fact]
+    public void The_golden_command_rewrites_a_changed_rendering_and_reports_it()
+    {
+        var dir = Directory.CreateTempSubdirectory("vmalock-golden-").FullName;
+        try
+        {
+            var trace = TestSupport.SavedTraces.First(p => p.Contains("skip-recheck", StringComparison.Ordinal));
+            File.Copy(trace, Path.Combine(dir, Path.GetFileName(trace)));
+            Directory.CreateDirectory(Path.Combine(dir, "golden"));
+            var golden = ReplayCommand.GoldenPath(Path.Combine(dir, Path.GetFileName(trace)));
+            File.WriteAllText(golden, "stale rendering\n");
+
+            var (code, output, _) = TestSupport.Vmalock("golden", "--dir", dir);
+
+            code.Should().Be(ExitCodes.Clean);
+            output.Should().Contain($"rewrote {golden}");
+            File.ReadAllText(golden).Should().Be(File.ReadAllText(ReplayCommand.GoldenPath(trace)));
+            TestSupport.Vmalock("golden", "--dir", dir).Output.Should().Contain($"unchanged {golden}");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Theory]

@@ -79,10 +79,14 @@ public static class CommandLine
         var merge = new Command("merge", "combine the --json results of several explores (the shards of one) into one report") { results };
         merge.SetAction(p => Guard(error, () => MergeCommand.Run(p.GetValue(results)!, output)));
 
+        var goldenDir = new Option<string>("--dir") { Description = "the folder of saved traces", DefaultValueFactory = _ => "traces" };
+        var golden = new Command("golden", "rewrite the golden renderings (DIR/golden/*.txt) the tests compare every saved trace's replay against") { goldenDir };
+        golden.SetAction(p => Guard(error, () => ReplayCommand.Golden(p.GetValue(goldenDir)!, output)));
+
         var list = new Command("list", "list scenarios, generations, mutants, invariants and strategies");
         list.SetAction(_ => Guard(error, () => ListCommand.Run(output)));
 
-        return new RootCommand("vmalock: model checking of the Linux per-VMA lock under Coyote") { explore, replay, regenerate, merge, list };
+        return new RootCommand("vmalock: model checking of the Linux per-VMA lock under Coyote") { explore, replay, regenerate, golden, merge, list };
     }
 
     /// <summary>Runs a verb; a <see cref="HarnessException"/> becomes one line and its exit code.</summary>

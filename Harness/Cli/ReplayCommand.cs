@@ -23,25 +23,66 @@ public static class ReplayCommand
             return ExitCodes.BugFound;
         }
 
-        var trace = outcome.Trace;
-        output.WriteLine($"replaying {path}");
-        output.WriteLine($"  scenario   {trace.Scenario}: {outcome.Result.Request.Scenario.Description}");
-        output.WriteLine($"  generation {trace.Generation}: {outcome.Result.Request.Generation.Description}");
-        if (trace.Mutant is not null)
-        {
-            output.WriteLine($"  mutant     {trace.Mutant}: {MutantRegistry.Find(trace.Mutant)?.Description}");
-        }
-
-        output.WriteLine($"  found by   {trace.Command}");
-        output.WriteLine();
-        output.Write(TraceRenderer.Render(view));
-        if (outcome.Result.Bug!.Message != trace.Message)
-        {
-            output.WriteLine($"  (recorded message: {trace.Message})");
-        }
-
+        output.Write(Text(path, outcome));
         return ExitCodes.BugFound;
     }
+
+    /// <summary>What replay prints for a terminal: what was replayed, the per-thread table, the violation.</summary>
+    public static string Text(string path, ReplayOutcome outcome)
+    {
+        var trace = outcome.Trace;
+        var text = new StringWriter();
+        text.WriteLine($"replaying {path}");
+        text.WriteLine($"  scenario   {trace.Scenario}: {outcome.Result.Request.Scenario.Description}");
+        text.WriteLine($"  generation {trace.Generation}: {outcome.Result.Request.Generation.Description}");
+        if (trace.Mutant is not null)
+        {
+            text.WriteLine($"  mutant     {trace.Mutant}: {MutantRegistry.Find(trace.Mutant)?.Description}");
+        }
+
+        text.WriteLine($"  found by   {trace.Command}");
+        text.WriteLine();
+        text.Write(TraceRenderer.Render(outcome.View));
+        if (outcome.Result.Bug!.Message != trace.Message)
+        {
+            text.WriteLine($"  (recorded message: {trace.Message})");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// vmalock golden: rewrites the golden rendering of every saved trace in <paramref name="directory"/>
+    /// (<c>golden/NAME.txt</c> beside <c>NAME.trace.json</c>), which the tests compare replays against.
+    /// </summary>
+    public static int Golden(string directory, TextWriter output)
+    {
+        RewriteCheck.EnsureRewritten(RewriteCheck.ControlledAssemblies);
+        var traces = Directory.Exists(directory) ? Directory.GetFiles(directory, "*.trace.json").Order(StringComparer.Ordinal).ToList() : [];
+        if (traces.Count == 0)
+        {
+            throw new HarnessException(ExitCodes.BadInput, $"no *.trace.json files in {directory}");
+        }
+
+        Directory.CreateDirectory(Path.Combine(directory, "golden"));
+        foreach (var trace in traces)
+        {
+            var golden = GoldenPath(trace);
+            var text = GoldenText(trace);
+            var changed = !File.Exists(golden) || File.ReadAllText(golden) != text;
+            File.WriteAllText(golden, text);
+            output.WriteLine($"{(changed ? "rewrote" : "unchanged")} {golden}");
+        }
+
+        return ExitCodes.Clean;
+    }
+
+    /// <summary>The golden file of a saved trace: <c>traces/golden/NAME.txt</c>.</summary>
+    public static string GoldenPath(string trace) =>
+        Path.Combine(Path.GetDirectoryName(trace) ?? ".", "golden", Path.GetFileName(trace).Replace(".trace.json", ".txt", StringComparison.Ordinal));
+
+    /// <summary>The replay text of a saved trace as the golden file pins it (the trace named as traces/NAME).</summary>
+    public static string GoldenText(string trace) => Text($"traces/{Path.GetFileName(trace)}", Replayer.Replay(trace));
 
     public static int Regenerate(IReadOnlyList<string> paths, TextWriter output)
     {
