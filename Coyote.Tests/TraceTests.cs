@@ -55,6 +55,52 @@ public sealed class TraceTests
             $"the rendering of {file} changed; if intended, rewrite the golden files with: dotnet run --project Harness -- golden");
     }
 
+    [Theory]
+    [MemberData(nameof(Saved))]
+    public void Saved_trace_is_stored_minimised_and_minimising_it_again_changes_nothing(string file)
+    {
+        var path = Path.Combine(TestSupport.RepositoryRoot, "traces", file);
+        var trace = TraceFile.Load(path);
+        trace.MinimizedFrom.Should().NotBeNull($"traces are stored minimised: dotnet run --project Harness -- minimize traces/{file}");
+
+        var again = Minimizer.Minimize(trace, path);
+
+        again.After.Should().Be(again.Before);
+        again.Trace.CoyoteTrace.ToJsonString().Should().Be(trace.CoyoteTrace.ToJsonString());
+        again.Trace.MinimizedFrom.Should().Be(trace.MinimizedFrom);
+    }
+
+    [Fact]
+    public void Minimize_shrinks_a_schedule_from_exploration_and_keeps_the_violation()
+    {
+        var saved = TraceFile.Load(TestSupport.SavedTraces.First(p => p.Contains("skip-recheck", StringComparison.Ordinal)));
+        var raw = Path.Combine(Path.GetTempPath(), $"vmalock-{Guid.NewGuid():N}.trace.json");
+        var minimized = Path.ChangeExtension(raw, ".min.json");
+        try
+        {
+            TraceFile.From(Explorer.Run(Replayer.RequestFor(saved, raw))).Save(raw);
+            var rawTrace = TraceFile.Load(raw);
+            rawTrace.MinimizedFrom.Should().BeNull();
+
+            var (code, output, _) = TestSupport.Vmalock("minimize", raw, "-o", minimized);
+
+            code.Should().Be(ExitCodes.Clean);
+            output.Should().MatchRegex(@"before: \d+ context switch\(es\), \d+ scheduling steps").And.Contain("still violates NoReadOnWriteMarkedVma");
+            var result = TraceFile.Load(minimized);
+            result.MinimizedFrom.Should().NotBeNull();
+            var before = result.MinimizedFrom!;
+            var after = Minimizer.Minimize(result, minimized).Before;
+            after.Switches.Should().BeLessThan(before.Switches);
+            Replayer.Replay(minimized).Reproduced.Should().BeTrue();
+            File.ReadAllText(raw).Should().Be(File.ReadAllText(raw.Replace(".min.json", ".trace.json", StringComparison.Ordinal)), "-o leaves the input alone");
+        }
+        finally
+        {
+            File.Delete(raw);
+            File.Delete(minimized);
+        }
+    }
+
     [Fact]
     public void Every_golden_file_belongs_to_a_saved_trace()
     {

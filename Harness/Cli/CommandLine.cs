@@ -79,6 +79,11 @@ public static class CommandLine
         var merge = new Command("merge", "combine the --json results of several explores (the shards of one) into one report") { results };
         merge.SetAction(p => Guard(error, () => MergeCommand.Run(p.GetValue(results)!, output)));
 
+        var toMinimize = new Argument<string>("TRACE") { Description = "a trace file written by explore" };
+        var minimizedOut = new Option<string?>("-o", "--output") { Description = "write the minimised trace here (default: overwrite TRACE)" };
+        var minimize = new Command("minimize", "shrink a buggy schedule to the fewest context switches (then steps) that still violate the same invariant") { toMinimize, minimizedOut };
+        minimize.SetAction(p => Guard(error, () => ReplayCommand.Minimize(p.GetValue(toMinimize)!, p.GetValue(minimizedOut), output)));
+
         var goldenDir = new Option<string>("--dir") { Description = "the folder of saved traces", DefaultValueFactory = _ => "traces" };
         var golden = new Command("golden", "rewrite the golden renderings (DIR/golden/*.txt) the tests compare every saved trace's replay against") { goldenDir };
         golden.SetAction(p => Guard(error, () => ReplayCommand.Golden(p.GetValue(goldenDir)!, output)));
@@ -86,7 +91,7 @@ public static class CommandLine
         var list = new Command("list", "list scenarios, generations, mutants, invariants and strategies");
         list.SetAction(_ => Guard(error, () => ListCommand.Run(output)));
 
-        return new RootCommand("vmalock: model checking of the Linux per-VMA lock under Coyote") { explore, replay, regenerate, golden, merge, list };
+        return new RootCommand("vmalock: model checking of the Linux per-VMA lock under Coyote") { explore, replay, minimize, regenerate, golden, merge, list };
     }
 
     /// <summary>Runs a verb; a <see cref="HarnessException"/> becomes one line and its exit code.</summary>

@@ -41,6 +41,11 @@ public static class ReplayCommand
         }
 
         text.WriteLine($"  found by   {trace.Command}");
+        if (trace.MinimizedFrom is { } from)
+        {
+            text.WriteLine($"  minimised  by vmalock minimize, from {from}");
+        }
+
         text.WriteLine();
         text.Write(TraceRenderer.Render(outcome.View));
         if (outcome.Result.Bug!.Message != trace.Message)
@@ -83,6 +88,22 @@ public static class ReplayCommand
 
     /// <summary>The replay text of a saved trace as the golden file pins it (the trace named as traces/NAME).</summary>
     public static string GoldenText(string trace) => Text($"traces/{Path.GetFileName(trace)}", Replayer.Replay(trace));
+
+    /// <summary>vmalock minimize TRACE [-o OUT]: shrinks the schedule and writes it (in place without -o).</summary>
+    public static int Minimize(string path, string? outPath, TextWriter output)
+    {
+        RewriteCheck.EnsureRewritten(RewriteCheck.ControlledAssemblies);
+        var original = Replayer.Replay(path); // a trace that does not replay is stale: nothing to minimise
+        var minimized = Minimizer.Minimize(original.Trace, path);
+        var target = outPath ?? path;
+        minimized.Trace.Save(target);
+        var after = Replayer.Replay(target);
+        output.WriteLine($"minimized {path} -> {target} ({minimized.Candidates} candidate schedules replayed)");
+        output.WriteLine($"  before: {minimized.Before}; {original.View.Switches} thread switch(es) and {original.Steps.Count} kernel steps in the table");
+        output.WriteLine($"  after:  {minimized.After}; {after.View.Switches} thread switch(es) and {after.Steps.Count} kernel steps in the table");
+        output.WriteLine($"  still violates {after.Result.Bug!.Invariant}: {after.Result.Bug.Message}");
+        return ExitCodes.Clean;
+    }
 
     public static int Regenerate(IReadOnlyList<string> paths, TextWriter output)
     {

@@ -13,7 +13,7 @@ namespace VmaLockVerify.Harness.Exploration;
 public static class Explorer
 {
     /// <summary>Explores one request (or replays one schedule when <paramref name="reproducibleTrace"/> is given).</summary>
-    public static RunResult Run(RunRequest request, TraceRecorder? recorder = null, string? reproducibleTrace = null)
+    public static RunResult Run(RunRequest request, TraceRecorder? recorder = null, string? reproducibleTrace = null, Action? onIteration = null)
     {
         var configuration = Configuration.Create()
             .WithTelemetryEnabled(false)
@@ -34,7 +34,11 @@ public static class Explorer
             configuration = configuration.WithReproducibleTrace(reproducibleTrace);
         }
 
-        using var engine = TestingEngine.Create(configuration, () => Iteration(request, recorder));
+        using var engine = TestingEngine.Create(configuration, () =>
+        {
+            onIteration?.Invoke();
+            return Iteration(request, recorder);
+        });
         engine.SetLogger(new MemoryLogger(VerbosityLevel.None));
         var clock = Stopwatch.StartNew();
         engine.Run();
@@ -47,7 +51,7 @@ public static class Explorer
             request,
             report.NumOfExploredFairPaths + report.NumOfExploredUnfairPaths,
             bug,
-            bug is null ? null : engine.ReproducibleTrace,
+            bug is null ? null : reproducibleTrace is null ? engine.ReproducibleTrace : ExecutedSchedule.Of(engine, configuration),
             clock.Elapsed,
             [.. report.UncontrolledInvocations.Order(StringComparer.Ordinal)],
             steps,

@@ -59,6 +59,11 @@ public static class Replayer
         }
 
         var fresh = TraceFile.From(result);
+        if (old.MinimizedFrom is not null)
+        {
+            fresh = Minimizer.Minimize(fresh, path).Trace; // traces stored minimised stay minimised
+        }
+
         fresh.Save(path);
         return fresh;
     }

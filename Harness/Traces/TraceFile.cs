@@ -13,7 +13,8 @@ public sealed record TraceOptions(string Strategy, uint Iterations, uint MaxStep
 /// <summary>
 /// A saved buggy schedule, self-describing: what was explored (scenario, generation, mutant,
 /// options, seed), what broke (invariant and message), with which Coyote, and Coyote's own
-/// reproducible trace. Written by explore, read by replay and regenerate.
+/// reproducible trace. Written by explore, read by replay and regenerate; <paramref name="MinimizedFrom"/>
+/// holds the schedule's size before <c>vmalock minimize</c> shrank it (null: never minimised).
 /// </summary>
 public sealed record TraceFile(
     string Format,
@@ -25,7 +26,8 @@ public sealed record TraceFile(
     string Message,
     string CoyoteVersion,
     string Command,
-    JsonNode CoyoteTrace)
+    JsonNode CoyoteTrace,
+    ScheduleSize? MinimizedFrom = null)
 {
     public const string CurrentFormat = "vmalock-trace/1";
 
