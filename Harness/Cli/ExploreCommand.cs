@@ -36,7 +36,13 @@ public static class ExploreCommand
         output.Flush();
 
         var results = new RunResult[requests.Count];
-        Parallel.For(0, requests.Count, new ParallelOptions { MaxDegreeOfParallelism = engines }, i => results[i] = Explorer.Run(requests[i]));
+        var progress = new ExploreProgress(requests);
+        var work = Task.Run(() => Parallel.For(0, requests.Count, new ParallelOptions { MaxDegreeOfParallelism = engines }, i =>
+        {
+            results[i] = Explorer.Run(requests[i], onIteration: progress.Iteration);
+            progress.Finished(results[i]);
+        }));
+        progress.Watch(work, output, ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected);
 
         var uncontrolled = results.Where(r => r.Uncontrolled.Count > 0 || r.Bug?.Invariant == Finding.Uncontrolled).ToList();
         if (uncontrolled.Count > 0)
