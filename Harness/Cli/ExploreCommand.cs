@@ -39,8 +39,8 @@ public static class ExploreCommand
         var progress = new ExploreProgress(requests);
         var work = Task.Run(() => Parallel.For(0, requests.Count, new ParallelOptions { MaxDegreeOfParallelism = engines }, i =>
         {
-            results[i] = Explorer.Run(requests[i], onIteration: progress.Iteration);
-            progress.Finished(results[i]);
+            results[i] = Explorer.Run(requests[i], onIteration: iteration => progress.Iteration(i, iteration));
+            progress.Finished(i, results[i]);
         }));
         progress.Watch(work, output, ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected);
 
@@ -61,6 +61,7 @@ public static class ExploreCommand
             {
                 trace = Path.Combine(options.TracesDir, TraceFile.FileNameFor(result.Request));
                 TraceFile.From(result).Save(trace);
+                Minimizer.Minimize(TraceFile.Load(trace), trace).Trace.Save(trace); // the schedule a reader gets is the shortest found
                 traces[result] = trace;
             }
 
@@ -77,16 +78,26 @@ public static class ExploreCommand
             JunitReport.Write(options.JunitPath, results, traces);
         }
 
-        return Report(summaries, output);
+        return Report(summaries, output, showInterleaving: true);
     }
 
-    /// <summary>Prints the table, each bug with its trace and replay command, and the verdict; returns the exit code.</summary>
-    public static int Report(IReadOnlyList<RunSummary> runs, TextWriter output)
+    /// <summary>
+    /// Prints the table, each bug with its trace and replay command, and the verdict; returns the
+    /// exit code. With <paramref name="showInterleaving"/>, the first bug's (minimised) schedule is
+    /// replayed and printed as replay prints it.
+    /// </summary>
+    public static int Report(IReadOnlyList<RunSummary> runs, TextWriter output, bool showInterleaving = false)
     {
         output.Write(SummaryTable.Render(runs));
         var buggy = runs.Where(r => r.Bug is not null).ToList();
         foreach (var run in buggy)
         {
+            if (showInterleaving && run == buggy[0] && run.Bug!.Trace is { } first)
+            {
+                output.WriteLine();
+                output.Write(ReplayCommand.Text(first, Replayer.Replay(first)));
+            }
+
             output.WriteLine();
             output.WriteLine($"BUG in {run.Label}: {run.Bug!.Invariant}");
             output.WriteLine($"  {run.Bug.Message}");

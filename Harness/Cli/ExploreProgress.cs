@@ -7,33 +7,36 @@ namespace VmaLockVerify.Harness.Cli;
 /// Progress of a long explore: iterations done, runs finished, bugs found, the rate and the time
 /// left. On a terminal one line is redrawn twice a second; otherwise (CI logs, pipes) a plain
 /// line is printed every ten seconds, so short runs print none.
+/// <para>
+/// The engines report through plain per-run slots, each written by one engine only, from
+/// Coyote's start-of-iteration callback: an Interlocked or a collection access in rewritten code
+/// would itself be a scheduling point, and a replay (which reports nothing) would not follow it.
+/// </para>
 /// </summary>
 public sealed class ExploreProgress(IReadOnlyList<RunRequest> requests)
 {
     private readonly Stopwatch clock = Stopwatch.StartNew();
-    private long total = requests.Sum(r => (long)r.Iterations);
-    private long done;
-    private int runsDone;
-    private int bugs;
+    private readonly long[] started = new long[requests.Count];
+    private readonly long[] planned = [.. requests.Select(r => (long)r.Iterations)];
+    private readonly bool[] finished = new bool[requests.Count];
+    private readonly bool[] found = new bool[requests.Count];
 
-    /// <summary>Called by the engines at the start of every iteration.</summary>
-    public void Iteration() => Interlocked.Increment(ref this.done);
+    /// <summary>Run <paramref name="run"/> starts its iteration <paramref name="iteration"/> (from 0).</summary>
+    public void Iteration(int run, uint iteration) => this.started[run] = iteration + 1;
 
     /// <summary>A run ended: a run that stopped at its bug will not run the rest of its iterations.</summary>
-    public void Finished(RunResult result)
+    public void Finished(int run, RunResult result)
     {
-        Interlocked.Add(ref this.total, result.IterationsRun - (long)result.Request.Iterations);
-        Interlocked.Increment(ref this.runsDone);
-        if (result.Bug is not null)
-        {
-            Interlocked.Increment(ref this.bugs);
-        }
+        this.started[run] = result.IterationsRun;
+        this.planned[run] = result.IterationsRun;
+        this.found[run] = result.Bug is not null;
+        this.finished[run] = true;
     }
 
     /// <summary>Waits for <paramref name="work"/>, reporting progress meanwhile.</summary>
-    public void Watch(Task work, TextWriter output, bool terminal)
+    public void Watch(Task work, TextWriter output, bool terminal, TimeSpan? every = null)
     {
-        var interval = terminal ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(10);
+        var interval = every ?? (terminal ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(10));
         while (!work.Wait(interval))
         {
             var line = this.Line();
@@ -60,10 +63,11 @@ public sealed class ExploreProgress(IReadOnlyList<RunRequest> requests)
     /// <summary>One line: "12/36 runs, 8123/28800 iterations, 0 bug(s), 1530 iterations/s, about 14 s left".</summary>
     public string Line()
     {
-        var done = Interlocked.Read(ref this.done);
-        var total = Math.Max(done, Interlocked.Read(ref this.total));
+        var done = this.started.Sum();
+        var total = Math.Max(done, this.planned.Sum());
         var rate = done / Math.Max(this.clock.Elapsed.TotalSeconds, 0.001);
         var left = rate > 0 ? TimeSpan.FromSeconds((total - done) / rate) : TimeSpan.Zero;
-        return $"{this.runsDone}/{requests.Count} runs, {done}/{total} iterations, {this.bugs} bug(s), {rate:F0} iterations/s, about {left.TotalSeconds:F0} s left";
+        return $"{this.finished.Count(f => f)}/{requests.Count} runs, {done}/{total} iterations, {this.found.Count(f => f)} bug(s), " +
+            $"{rate:F0} iterations/s, about {left.TotalSeconds:F0} s left";
     }
 }

@@ -13,7 +13,7 @@ namespace VmaLockVerify.Harness.Exploration;
 public static class Explorer
 {
     /// <summary>Explores one request (or replays one schedule when <paramref name="reproducibleTrace"/> is given).</summary>
-    public static RunResult Run(RunRequest request, TraceRecorder? recorder = null, string? reproducibleTrace = null, Action? onIteration = null)
+    public static RunResult Run(RunRequest request, TraceRecorder? recorder = null, string? reproducibleTrace = null, Action<uint>? onIteration = null)
     {
         var configuration = Configuration.Create()
             .WithTelemetryEnabled(false)
@@ -34,11 +34,12 @@ public static class Explorer
             configuration = configuration.WithReproducibleTrace(reproducibleTrace);
         }
 
-        using var engine = TestingEngine.Create(configuration, () =>
+        using var engine = TestingEngine.Create(configuration, () => Iteration(request, recorder));
+        if (onIteration is not null)
         {
-            onIteration?.Invoke();
-            return Iteration(request, recorder);
-        });
+            engine.RegisterStartIterationCallBack(onIteration); // outside the iteration: no scheduling point of its own
+        }
+
         engine.SetLogger(new MemoryLogger(VerbosityLevel.None));
         var clock = Stopwatch.StartNew();
         engine.Run();
