@@ -25,6 +25,7 @@ public sealed class MutantTests
         { "double-put-on-failure", 50 },
         { "refcount-from-zero", 200 },
         { "killable-keeps-offset", 100 },
+        { "stack-expand-no-lock", 50 },
     };
 
     [Fact]

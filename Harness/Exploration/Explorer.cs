@@ -69,7 +69,7 @@ public static class Explorer
         world.AddObserver(MonitorSink.Attach(request.Invariants, recorder is null ? null : recorder.Stop));
         var locking = request.Mutant?.CreateLocking(world, request.Generation) ?? request.Generation.Create(world);
         var operations = request.Mutant?.CreateOperations(world, locking) ?? new MmOperations(world, locking);
-        var kernel = new BootedKernel(world, locking, operations, new FaultHandler(world, locking));
+        var kernel = new BootedKernel(world, locking, operations, new FaultHandler(world, locking, operations));
         return request.Scenario.RunAsync(kernel, request.Readers);
     }
 

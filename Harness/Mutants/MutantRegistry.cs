@@ -15,6 +15,7 @@ public static class MutantRegistry
         new DoublePutOnFailure(),
         new RefcountFromZero(),
         new KillableKeepsOffset(),
+        new StackExpandNoLock(),
     ];
 
     public static Mutant? Find(string name) => All.FirstOrDefault(m => m.Name == name);

@@ -14,6 +14,7 @@ public static class ScenarioRegistry
         new FaultVsRecycle(),
         new FaultVsKillableWrite(),
         new LockedReadUnderMmapReadLock(),
+        new FaultVsStackExpand(),
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

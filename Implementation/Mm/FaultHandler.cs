@@ -9,7 +9,7 @@ namespace VmaLockVerify.Implementation.Mm;
 /// attempt and its fallback to mmap_read_lock, and the anonymous-fault part of handle_mm_fault()
 /// (mm/memory.c). A fault is a reader of the per-VMA lock.
 /// </summary>
-public sealed class FaultHandler(KernelWorld world, VmaLockGeneration locking)
+public sealed class FaultHandler(KernelWorld world, VmaLockGeneration locking, MmOperations operations)
 {
     /// <summary>VM_FAULT_RETRY: the handler cannot finish under the VMA lock.</summary>
     public const string Retry = "VM_FAULT_RETRY";
@@ -60,27 +60,55 @@ public sealed class FaultHandler(KernelWorld world, VmaLockGeneration locking)
         return null;
     }
 
-    /// <summary>The lock_mmap: part of do_user_addr_fault(): find_vma and handle_mm_fault under mmap_read_lock.</summary>
+    /// <summary>The lock_mmap: part of do_user_addr_fault(): lock_mm_and_find_vma() and handle_mm_fault() under mmap_read_lock.</summary>
     private string UnderMmapLock(MmStruct mm, ulong address, bool write)
     {
-        locking.MmapReadLock(mm);
-        var vma = mm.MmMt.FindVma(address);
-        string outcome;
-        if (vma is null || vma.VmStart.ReadOnce() > address)
+        var vma = this.LockMmAndFindVma(mm, address);
+        if (vma is null)
         {
-            outcome = "SIGSEGV (bad_area)"; // no stack VMAs in the scenarios: expand_stack is not reached
-        }
-        else if (AccessError(vma, write))
-        {
-            outcome = "SIGSEGV (access_error)";
-        }
-        else
-        {
-            outcome = this.HandleMmFault(vma, address, write, underVmaLock: false);
+            return "SIGSEGV (bad_area)"; // lock_mm_and_find_vma() has dropped mmap_lock
         }
 
+        var outcome = AccessError(vma, write) ? "SIGSEGV (access_error)" : this.HandleMmFault(vma, address, write, underVmaLock: false);
         locking.MmapReadUnlock(mm);
         return outcome;
+    }
+
+    /// <summary>
+    /// lock_mm_and_find_vma(), mm/memory.c, v6.5 (v6.4.1 stable): find the VMA under
+    /// mmap_read_lock; an address just below a VM_GROWSDOWN VMA takes mmap_lock for write (read
+    /// dropped, write taken, the VMA looked up again), expands the stack, and downgrades. Returns
+    /// the VMA with mmap_lock held for read, or null with it released.
+    /// </summary>
+    private VmAreaStruct? LockMmAndFindVma(MmStruct mm, ulong address)
+    {
+        using var fn = world.Enter("lock_mm_and_find_vma", VmAreaStruct.Hex(address));
+        locking.MmapReadLock(mm);
+        var vma = mm.MmMt.FindVma(address);
+        if (vma is not null && vma.VmStart.ReadOnce() <= address)
+        {
+            return fn.Returns(vma);
+        }
+
+        if (vma is null || (vma.VmFlags.ReadOnce() & (ulong)VmFlags.GrowsDown) == 0)
+        {
+            locking.MmapReadUnlock(mm);
+            return fn.Returns<VmAreaStruct?>(null);
+        }
+
+        // upgrade_mmap_lock_carefully(): no atomic upgrade, drop the read lock and take the write lock.
+        locking.MmapReadUnlock(mm);
+        locking.MmapWriteLock(mm);
+        vma = mm.MmMt.FindVma(address);
+        if (vma is null || (vma.VmStart.ReadOnce() > address
+            && ((vma.VmFlags.ReadOnce() & (ulong)VmFlags.GrowsDown) == 0 || operations.ExpandDownwards(vma, address) != 0)))
+        {
+            locking.MmapWriteUnlock(mm);
+            return fn.Returns<VmAreaStruct?>(null);
+        }
+
+        locking.MmapWriteDowngrade(mm);
+        return fn.Returns(vma);
     }
 
     /// <summary>
@@ -129,6 +157,13 @@ public sealed class FaultHandler(KernelWorld world, VmaLockGeneration locking)
         return fn.Returns(outcome);
     }
 
+    /// <summary>linear_page_index(), include/linux/pagemap.h: ((address - vm_start) >> PAGE_SHIFT) + vm_pgoff.</summary>
+    private ulong LinearPageIndex(VmAreaStruct vma, ulong address)
+    {
+        using var fn = world.Enter("linear_page_index", $"{vma.Name}, {VmAreaStruct.Hex(address)}");
+        return fn.Returns(((address - vma.VmStart.Plain()) / PageTable.PageSize) + vma.VmPgoff.Plain());
+    }
+
     /// <summary>access_error(), arch/x86/mm/fault.c: the fault's kind against vm_flags.</summary>
     private static bool AccessError(VmAreaStruct vma, bool write)
     {
@@ -155,6 +190,9 @@ public sealed class FaultHandler(KernelWorld world, VmaLockGeneration locking)
             return fn.Returns(underVmaLock ? Retry : "VM_FAULT_OOM (no anon_vma)");
         }
 
+        // folio_add_new_anon_rmap(): the new page's index in its anon_vma, from vm_start and vm_pgoff.
+        var index = LinearPageIndex(vma, address);
+
         // The new PTE's protection comes from vm_flags (vm_get_page_prot / maybe_mkwrite).
         var writable = write && (vma.VmFlags.ReadOnce() & (ulong)VmFlags.Write) != 0;
         var pfn = world.AllocPage();
@@ -169,6 +207,6 @@ public sealed class FaultHandler(KernelWorld world, VmaLockGeneration locking)
             pte.WriteOnce(pfn);
         }
 
-        return fn.Returns(writable ? "handled (mapped writable page)" : "handled (mapped page)");
+        return fn.Returns($"handled (mapped {(writable ? "writable " : "")}page, index {VmAreaStruct.Hex(index)})");
     }
 }

@@ -61,6 +61,23 @@ public sealed class MapleTree : KernelObject
         return fn.Returns(best?.Vma);
     }
 
+    /// <summary>vma_prev() / mas_prev(): the VMA below <paramref name="vma"/>, the highest one ending at or before its start.</summary>
+    public VmAreaStruct? VmaPrev(VmAreaStruct vma)
+    {
+        using var fn = this.World.Enter("mas_prev", vma.Name);
+        MapleEntry? best = null;
+        var start = vma.VmStart.ReadOnce();
+        foreach (var slot in this.slots)
+        {
+            if (slot.RcuDereference() is { } entry && entry.End <= start && (best is null || entry.End > best.End))
+            {
+                best = entry;
+            }
+        }
+
+        return fn.Returns(best?.Vma);
+    }
+
     /// <summary>vma_iter_store(): publishes the VMA over [start, end), replacing its previous range.</summary>
     public void Store(VmAreaStruct vma, ulong start, ulong end)
     {

@@ -80,6 +80,64 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
         return fn.Returns(vma);
     }
 
+    /// <summary>stack_guard_gap, mm/mmap.c: 256 pages kept free below a stack (the default of stack_guard_gap=).</summary>
+    public const ulong StackGuardGap = 256 * PageTable.PageSize;
+
+    /// <summary>
+    /// expand_downwards(), mm/mmap.c, v6.5 (v6.4.3 stable): grows a VM_GROWSDOWN VMA down to
+    /// <paramref name="address"/>, called by lock_mm_and_find_vma() with mmap_lock held for write.
+    /// The VMA is write-locked first (c137381f71ae), because vm_start and vm_pgoff change under it
+    /// and page faults holding only its read lock compute page offsets from them. Not modelled:
+    /// mmap_min_addr, acct_stack_growth() (rlimits), the anon_vma lock that serialises two
+    /// expanders under mmap_read_lock in older kernels (here the caller holds mmap_lock for write).
+    /// </summary>
+    public int ExpandDownwards(VmAreaStruct vma, ulong address)
+    {
+        using var fn = world.Enter("expand_downwards", $"{vma.Name}, {VmAreaStruct.Hex(address)}");
+        if ((vma.VmFlags.ReadOnce() & (ulong)VmFlags.GrowsDown) == 0)
+        {
+            return fn.Returns(-Errno.EFAULT);
+        }
+
+        // Enforce stack_guard_gap below the stack.
+        var prev = vma.VmMm.MmMt.VmaPrev(vma);
+        if (prev is not null && (prev.VmFlags.ReadOnce() & (ulong)VmFlags.GrowsDown) == 0 && address - prev.VmEnd.ReadOnce() < StackGuardGap)
+        {
+            return fn.Returns(-Errno.ENOMEM);
+        }
+
+        // anon_vma_prepare(): the scenarios' stacks have their anon_vma already.
+        if (vma.AnonVma.ReadOnce() is null)
+        {
+            return fn.Returns(-Errno.ENOMEM);
+        }
+
+        if (this.ExpandLocksVma)
+        {
+            locking.VmaStartWrite(vma); // lock the VMA before expanding to prevent concurrent page faults
+        }
+
+        var error = 0;
+        var start = vma.VmStart.Plain();
+        if (address < start)
+        {
+            var grow = (start - address) / PageTable.PageSize;
+            error = -Errno.ENOMEM;
+            if (grow <= vma.VmPgoff.Plain())
+            {
+                vma.VmStart.WriteOnce(address);
+                vma.VmPgoff.WriteOnce(vma.VmPgoff.Plain() - grow);
+                vma.VmMm.MmMt.Store(vma, address, vma.VmEnd.Plain()); // overwrite the old entry in the tree
+                error = 0;
+            }
+        }
+
+        return fn.Returns(error);
+    }
+
+    /// <summary>Whether expand_downwards() write-locks the VMA before changing it (c137381f71ae).</summary>
+    protected virtual bool ExpandLocksVma => true;
+
     /// <summary>
     /// exit_mmap(), mm/mmap.c, then the final mmdrop() of mmput(): every VMA is write-locked (as
     /// free_pgtables() does), detached, torn down and freed; then the mm_struct itself goes.
@@ -276,6 +334,8 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
 public static class Errno
 {
     public const int EINTR = 4;
+
+    public const int EFAULT = 14;
 
     public const int ENOMEM = 12;
 }

@@ -22,6 +22,7 @@ public sealed class VmAreaStruct : KernelObject
         this.VmStart = this.Field("vm_start", start, Hex);
         this.VmEnd = this.Field("vm_end", end, Hex);
         this.VmFlags = this.Field("vm_flags", (ulong)flags, VmFlagsFormat.Describe);
+        this.VmPgoff = this.Field("vm_pgoff", AnonPgoff(start), Hex);
         this.AnonVma = this.Field<AnonVma?>("anon_vma", anonVma, a => a?.Name ?? "NULL");
         this.VmLock = new RwSemaphore(world, $"{name}->vm_lock");
         this.VmLockSeq = new SharedVar<int>(world, this, "vm_lock_seq", -1, seqFormat);
@@ -59,6 +60,9 @@ public sealed class VmAreaStruct : KernelObject
     /// <summary>vma->vm_flags.</summary>
     public SharedVar<ulong> VmFlags { get; }
 
+    /// <summary>vma->vm_pgoff: the page offset of vm_start (for anonymous memory, vm_start >> PAGE_SHIFT when mapped).</summary>
+    public SharedVar<ulong> VmPgoff { get; }
+
     /// <summary>vma->anon_vma.</summary>
     public SharedVar<AnonVma?> AnonVma { get; }
 
@@ -83,6 +87,9 @@ public sealed class VmAreaStruct : KernelObject
 
     public static string Hex(ulong value) => $"0x{value:x}";
 
+    /// <summary>The vm_pgoff mmap gives an anonymous mapping: its start address in pages.</summary>
+    public static ulong AnonPgoff(ulong start) => start / PageTable.PageSize;
+
     /// <summary>Decodes vm_refcnt: attached or detached, readers, the writer's exclusion bit.</summary>
     public static string DescribeRefcnt(int refcnt)
     {
@@ -105,6 +112,7 @@ public sealed class VmAreaStruct : KernelObject
         this.VmStart.SetPlain(start);
         this.VmEnd.SetPlain(end);
         this.VmFlags.SetPlain((ulong)flags);
+        this.VmPgoff.SetPlain(AnonPgoff(start));
         this.AnonVma.SetPlain(anonVma);
         this.VmLockSeq.SetPlain(-1);
     }
