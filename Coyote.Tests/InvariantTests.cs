@@ -13,26 +13,27 @@ namespace VmaLockVerify.Tests;
 /// </summary>
 public sealed class InvariantTests
 {
-    /// <summary>Invariant, mutant, a part of the expected message, and the PCT budget (seed 1) it must be caught within.</summary>
-    public static TheoryData<string, string, string, uint> Firing() => new()
+    /// <summary>Invariant, mutant, a part of the expected message, and the strategy and budget (seed 1) it must be caught within.</summary>
+    public static TheoryData<string, string, string, string, uint> Firing() => new()
     {
-        { nameof(NoReadOnWriteMarkedVma), "skip-recheck", "vma_start_read(vma1) succeeded", 1000 },
-        { nameof(WriterExcludesReaders), "no-drain", "held its read lock", 1000 },
-        { nameof(WriterExcludesReaders), "narrow-seq", "returned to writer as already write-locked while fault", 1000 },
-        { nameof(VmaWriteRequiresMmapWriteLock), "madvise-under-read-lock", "holding mm->mmap_lock only for read", 1000 },
-        { nameof(NoReadLockOnDetachedVma), "skip-detached-check", "was detached", 1000 },
-        { nameof(ReadLocksReleased), "range-fail-no-end-read", "still holding the read lock", 1000 },
-        { nameof(SpecConformance), "skip-recheck", "while vma1 is write-locked in the current sequence", 1000 },
-        { nameof(SpecConformance), "no-drain", "while fault", 1000 },
-        { nameof(SpecConformance), "skip-detached-check", "after vma1 was detached", 1000 },
-        { nameof(SpecConformance), "madvise-under-read-lock", "without holding mm->mmap_lock for write", 1000 },
-        { nameof(SpecConformance), "range-fail-no-end-read", "still holding the read lock", 1000 },
-        { nameof(SpecConformance), "narrow-seq", "returned but vma1 is not write-locked in the current sequence", 1000 },
-        { nameof(VmaPutHoldsMm), "mm-uaf-after-recycle", "dropped its reference on vma3 of mm2 without mmgrab(mm2)", 2000 },
-        { nameof(NoReadLockOnDetachedVma), "refcount-from-zero", "was detached", 1000 },
-        { nameof(SpecConformance), "mm-uaf-after-recycle", "without holding mm2", 2000 },
-        { nameof(SpecConformance), "double-put-on-failure", "which does not hold its read lock", 1000 },
-        { nameof(SpecConformance), "refcount-from-zero", "after vma1 was detached", 1000 },
+        { nameof(NoReadOnWriteMarkedVma), "skip-recheck", "vma_start_read(vma1) succeeded", "pct", 1000 },
+        { nameof(WriterExcludesReaders), "no-drain", "held its read lock", "pct", 1000 },
+        { nameof(WriterExcludesReaders), "narrow-seq", "returned to writer as already write-locked while fault", "pct", 1000 },
+        { nameof(VmaWriteRequiresMmapWriteLock), "madvise-under-read-lock", "holding mm->mmap_lock only for read", "pct", 1000 },
+        { nameof(NoReadLockOnDetachedVma), "skip-detached-check", "was detached", "pct", 1000 },
+        { nameof(ReadLocksReleased), "range-fail-no-end-read", "still holding the read lock", "pct", 1000 },
+        { nameof(SpecConformance), "skip-recheck", "while vma1 is write-locked in the current sequence", "pct", 1000 },
+        { nameof(SpecConformance), "no-drain", "while fault", "pct", 1000 },
+        { nameof(SpecConformance), "skip-detached-check", "after vma1 was detached", "pct", 1000 },
+        { nameof(SpecConformance), "madvise-under-read-lock", "without holding mm->mmap_lock for write", "pct", 1000 },
+        { nameof(SpecConformance), "range-fail-no-end-read", "still holding the read lock", "pct", 1000 },
+        { nameof(SpecConformance), "narrow-seq", "returned but vma1 is not write-locked in the current sequence", "pct", 1000 },
+        { nameof(VmaPutHoldsMm), "mm-uaf-after-recycle", "dropped its reference on vma3 of mm2 without mmgrab(mm2)", "pct", 2000 },
+        { nameof(NoReadLockOnDetachedVma), "refcount-from-zero", "was detached", "pct", 1000 },
+        { nameof(SpecConformance), "mm-uaf-after-recycle", "without holding mm2", "pct", 2000 },
+        { nameof(SpecConformance), "double-put-on-failure", "which does not hold its read lock", "pct", 1000 },
+        { nameof(SpecConformance), "refcount-from-zero", "after vma1 was detached", "pct", 1000 },
+        { nameof(NoUseAfterFree), "up-read-without-rcu", "fault1 writes vma1->vm_lock->wait_lock (raw_spin_lock_irqsave) in rwsem_wake", "portfolio", 1000 },
     };
 
     [Fact]
@@ -43,11 +44,11 @@ public sealed class InvariantTests
 
     [Theory]
     [MemberData(nameof(Firing))]
-    public void Invariant_alone_catches_the_mutant(string invariant, string mutant, string messagePart, uint budget)
+    public void Invariant_alone_catches_the_mutant(string invariant, string mutant, string messagePart, string strategy, uint budget)
     {
         var found = MutantRegistry.Find(mutant)!;
         var generation = Generations.All.First(found.AppliesTo).Name;
-        var result = Explorer.Run(TestSupport.Request(found.Scenario, generation, mutant, "pct", iterations: budget, invariants: invariant));
+        var result = Explorer.Run(TestSupport.Request(found.Scenario, generation, mutant, strategy, iterations: budget, invariants: invariant));
 
         result.Bug.Should().NotBeNull();
         result.Bug!.Invariant.Should().Be(invariant);

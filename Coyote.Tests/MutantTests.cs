@@ -26,6 +26,7 @@ public sealed class MutantTests
         { "refcount-from-zero", 200 },
         { "killable-keeps-offset", 100 },
         { "stack-expand-no-lock", 50 },
+        { "up-read-without-rcu", 1000 },
     };
 
     [Fact]

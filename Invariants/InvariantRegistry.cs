@@ -25,6 +25,7 @@ public static class InvariantRegistry
         InvariantInfo.Of<NoReadLockOnDetachedVma>(),
         InvariantInfo.Of<ReadLocksReleased>(),
         InvariantInfo.Of<VmaPutHoldsMm>(),
+        InvariantInfo.Of<NoUseAfterFree>(),
         InvariantInfo.Of<SpecConformance>(),
     ];
 

@@ -146,3 +146,13 @@ public sealed record VmaReferenceDropping(string Thread, string Vma, string VmaM
 {
     public override string Describe() => $"{Thread} vma_refcount_put({Vma}) with {Vma}->vm_mm = {VmaMm}";
 }
+
+/// <summary>
+/// A thread touched freed memory (KASAN's report): <paramref name="Access"/> ("read", "write" or
+/// "free") of <paramref name="Object"/>-&gt;<paramref name="Field"/> by the kernel operation
+/// <paramref name="Op"/> in <paramref name="Function"/>, after <paramref name="FreedBy"/> freed it.
+/// </summary>
+public sealed record FreedObjectAccessed(string Thread, string Object, string Field, string Access, string Op, string Function, string FreedBy) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} {Access}s {Object}->{Field} ({Op}) in {Function}: freed by {FreedBy}";
+}

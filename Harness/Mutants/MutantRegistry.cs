@@ -16,6 +16,7 @@ public static class MutantRegistry
         new RefcountFromZero(),
         new KillableKeepsOffset(),
         new StackExpandNoLock(),
+        new UpReadWithoutRcu(),
     ];
 
     public static Mutant? Find(string name) => All.FirstOrDefault(m => m.Name == name);

@@ -1,4 +1,5 @@
 using VmaLockVerify.Implementation.Memory;
+using VmaLockVerify.Spec;
 
 namespace VmaLockVerify.Implementation.Kernel;
 
@@ -22,6 +23,7 @@ public abstract class KernelObject(KernelWorld world, string name)
     {
         if (this.FreedBy is not null)
         {
+            this.World.Emit(new FreedObjectAccessed(this.World.Current.Name, this.Name, "(object)", "free", "kfree", where, this.FreedBy));
             this.World.Bug($"KASAN: double-free of {this.Name} in {where}, already freed by {this.FreedBy}");
         }
 
@@ -43,6 +45,7 @@ public abstract class KernelObject(KernelWorld world, string name)
         if (this.FreedBy is not null)
         {
             var what = kind == AccessKind.Load ? "read" : "write";
+            this.World.Emit(new FreedObjectAccessed(this.World.Current.Name, this.Name, field, what, op, this.World.Current.FunctionName, this.FreedBy));
             this.World.Bug(
                 $"KASAN: use-after-free {what} of {this.Name}->{field} ({op}) by {this.World.Current.Name} in {this.World.Current.FunctionName}; freed by {this.FreedBy}");
         }

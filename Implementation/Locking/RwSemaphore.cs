@@ -216,6 +216,7 @@ public sealed class RwSemaphore : KernelObject
                 var wakeQ = new List<TaskStruct>();
                 lock (this.waitLock)
                 {
+                    this.WaitLockTaken();
                     if (this.waitList.Count > 0)
                     {
                         this.MarkWake(WakeType.ReadOwned, wakeQ);
@@ -230,7 +231,7 @@ public sealed class RwSemaphore : KernelObject
 
         var waiter = new Waiter(this.World, this.World.Current, WaiterType.Read);
         var wake = new List<TaskStruct>();
-        Monitor.Enter(this.waitLock);
+        this.RawSpinLockWaitLock();
         if (this.waitList.Count == 0)
         {
             // Empty queue and no writer: our READER_BIAS already holds the lock.
@@ -265,7 +266,7 @@ public sealed class RwSemaphore : KernelObject
         using var fn = this.World.Enter("rwsem_down_write_slowpath", this.Name);
         var waiter = new Waiter(this.World, this.World.Current, WaiterType.Write);
         var wake = new List<TaskStruct>();
-        Monitor.Enter(this.waitLock);
+        this.RawSpinLockWaitLock();
         this.waitList.AddLast(waiter);
         if (this.waitList.First!.Value != waiter)
         {
@@ -275,7 +276,7 @@ public sealed class RwSemaphore : KernelObject
                 Monitor.Exit(this.waitLock);
                 WakeUpQ(wake);
                 wake.Clear();
-                Monitor.Enter(this.waitLock);
+                this.RawSpinLockWaitLock();
             }
         }
         else
@@ -287,7 +288,7 @@ public sealed class RwSemaphore : KernelObject
         {
             Monitor.Exit(this.waitLock);
             this.World.Current.Schedule();
-            Monitor.Enter(this.waitLock);
+            this.RawSpinLockWaitLock();
         }
 
         Monitor.Exit(this.waitLock);
@@ -348,6 +349,7 @@ public sealed class RwSemaphore : KernelObject
         var wake = new List<TaskStruct>();
         lock (this.waitLock)
         {
+            this.WaitLockTaken();
             if (this.waitList.Count > 0)
             {
                 this.MarkWake(WakeType.Any, wake);
@@ -363,6 +365,7 @@ public sealed class RwSemaphore : KernelObject
         var wake = new List<TaskStruct>();
         lock (this.waitLock)
         {
+            this.WaitLockTaken();
             if (this.waitList.Count > 0)
             {
                 this.MarkWake(WakeType.ReadOwned, wake);
@@ -371,6 +374,19 @@ public sealed class RwSemaphore : KernelObject
 
         WakeUpQ(wake);
     }
+
+    /// <summary>raw_spin_lock_irq(&amp;sem-&gt;wait_lock).</summary>
+    private void RawSpinLockWaitLock()
+    {
+        Monitor.Enter(this.waitLock);
+        this.WaitLockTaken();
+    }
+
+    /// <summary>
+    /// The wait_lock word is part of the semaphore: taking it on a freed semaphore (rwsem_wake()
+    /// after the VMA holding it was freed) is a use-after-free write, checked once the lock is held.
+    /// </summary>
+    private void WaitLockTaken() => this.CheckAlive(AccessKind.ReadModifyWrite, "raw_spin_lock_irqsave", "wait_lock");
 
     /// <summary>rwsem_cond_wake_waiter(): called with wait_lock held.</summary>
     private void CondWakeWaiter(long count, List<TaskStruct> wake)

@@ -68,10 +68,26 @@ public class SeqRwsemGeneration(KernelWorld world, string name, SequenceOrdering
     {
         using var fn = this.World.Enter("vma_end_read", vma.Name);
         this.World.Emit(new VmaReadUnlocked(this.Thread, vma.VmMm.Name, vma.Name));
-        this.World.Rcu.ReadLock();
+        var rcu = this.VmaEndReadUnderRcu;
+        if (rcu)
+        {
+            this.World.Rcu.ReadLock(); // keeps the VMA alive until the end of up_read()
+        }
+
         vma.VmLock.UpRead();
-        this.World.Rcu.ReadUnlock();
+        if (rcu)
+        {
+            this.World.Rcu.ReadUnlock();
+        }
     }
+
+    /// <summary>
+    /// Whether vma_end_read() holds rcu_read_lock() around up_read(): up_read() may still touch the
+    /// rw_semaphore (to wake a waiting writer) after it released it, when the writer may already
+    /// have got in, detached the VMA and queued its freeing (the review of the v1 series, PROTOCOL
+    /// B9).
+    /// </summary>
+    protected virtual bool VmaEndReadUnderRcu => true;
 
     /// <summary>
     /// vma_start_read_locked(), include/linux/mm.h, v6.13/v6.14 (the rw_semaphore form): with
