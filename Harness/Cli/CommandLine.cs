@@ -68,8 +68,9 @@ public static class CommandLine
 
         var trace = new Argument<string>("TRACE") { Description = "a trace file written by explore" };
         var format = new Option<string>("--format") { Description = "text (for terminals) or json (the same steps, for tools)", DefaultValueFactory = _ => "text" };
-        var replay = new Command("replay", "replay a saved buggy schedule and print it in kernel terms") { trace, format };
-        replay.SetAction(p => Guard(error, () => ReplayCommand.Replay(p.GetValue(trace)!, p.GetValue(format)!, output)));
+        var html = new Option<string?>("--html") { Description = "also write the replay as one self-contained HTML page (lanes per thread, switches, state per step) to this file" };
+        var replay = new Command("replay", "replay a saved buggy schedule and print it in kernel terms") { trace, format, html };
+        replay.SetAction(p => Guard(error, () => ReplayCommand.Replay(p.GetValue(trace)!, p.GetValue(format)!, p.GetValue(html), output)));
 
         var traces = new Argument<string[]>("TRACE") { Description = "trace files to regenerate in place", Arity = ArgumentArity.OneOrMore };
         var regenerate = new Command("regenerate", "re-run the exploration a trace records and overwrite it (for traces made stale by a code change)") { traces };

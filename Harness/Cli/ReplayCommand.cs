@@ -7,7 +7,7 @@ namespace VmaLockVerify.Harness.Cli;
 /// <summary>vmalock replay TRACE and vmalock regenerate TRACE.</summary>
 public static class ReplayCommand
 {
-    public static int Replay(string path, string format, TextWriter output)
+    public static int Replay(string path, string format, string? html, TextWriter output)
     {
         if (format is not ("text" or "json"))
         {
@@ -17,6 +17,11 @@ public static class ReplayCommand
         RewriteCheck.EnsureRewritten(RewriteCheck.ControlledAssemblies);
         var outcome = Replayer.Replay(path);
         var view = outcome.View;
+        if (html is not null)
+        {
+            WriteHtml(html, TraceHtml.Render(outcome, view, path));
+        }
+
         if (format == "json")
         {
             output.WriteLine(TraceJson.Serialize(path, outcome, view));
@@ -24,6 +29,11 @@ public static class ReplayCommand
         }
 
         output.Write(Text(path, outcome));
+        if (html is not null)
+        {
+            output.WriteLine($"wrote {html}");
+        }
+
         return ExitCodes.BugFound;
     }
 
@@ -103,6 +113,19 @@ public static class ReplayCommand
         output.WriteLine($"  after:  {minimized.After}; {after.View.Switches} thread switch(es) and {after.Steps.Count} kernel steps in the table");
         output.WriteLine($"  still violates {after.Result.Bug!.Invariant}: {after.Result.Bug.Message}");
         return ExitCodes.Clean;
+    }
+
+    /// <summary>Writes the page before anything is printed, so a bad path leaves only the error line.</summary>
+    private static void WriteHtml(string file, string page)
+    {
+        try
+        {
+            File.WriteAllText(file, page);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new HarnessException(ExitCodes.BadInput, $"cannot write --html {file}: {e.Message}");
+        }
     }
 
     public static int Regenerate(IReadOnlyList<string> paths, TextWriter output)
