@@ -64,7 +64,7 @@ public sealed partial class TraceRecorder
 {
     /// <summary>Types whose frames are the recording machinery, not the ported kernel code.</summary>
     private static readonly HashSet<Type> Machinery =
-        [typeof(KernelWorld), typeof(TraceRecorder), typeof(FunctionScope), typeof(TaskStruct)];
+        [typeof(KernelWorld), typeof(TraceRecorder), typeof(FunctionScope), typeof(TaskStruct), typeof(KernelObject)];
 
     private readonly List<TraceStep> steps = [];
 
