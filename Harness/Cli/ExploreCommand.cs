@@ -87,7 +87,7 @@ public static class ExploreCommand
             if (run.Bug.Trace is not null)
             {
                 output.WriteLine($"  trace:  {run.Bug.Trace}");
-                output.WriteLine($"  replay: dotnet run --project Harness -- replay {run.Bug.Trace}");
+                output.WriteLine($"  replay: {ReplayCommand.CommandLineFor(run.Bug.Trace)}");
             }
         }
 
