@@ -23,6 +23,11 @@ public static class ExploreCommand
                 new ExploreSummary(ExploreSummary.CurrentFormat, TraceFile.RunningCoyoteVersion, options.Shard, []).Save(options.JsonPath);
             }
 
+            if (options.SarifPath is not null)
+            {
+                SarifReport.Write(options.SarifPath, [], new Dictionary<RunResult, string>());
+            }
+
             return ExitCodes.Clean;
         }
 
@@ -69,6 +74,11 @@ public static class ExploreCommand
         if (options.JunitPath is not null)
         {
             JunitReport.Write(options.JunitPath, results, traces);
+        }
+
+        if (options.SarifPath is not null)
+        {
+            SarifReport.Write(options.SarifPath, results, traces);
         }
 
         return Report(summaries, output);
@@ -127,7 +137,7 @@ public static class ExploreCommand
             throw new HarnessException(ExitCodes.BadInput, "--timeout must not be negative");
         }
 
-        foreach (var (option, path) in new[] { ("--json", options.JsonPath), ("--junit", options.JunitPath) })
+        foreach (var (option, path) in new[] { ("--json", options.JsonPath), ("--junit", options.JunitPath), ("--sarif", options.SarifPath) })
         {
             if (path is not null && Path.GetDirectoryName(Path.GetFullPath(path)) is { } directory && !Directory.Exists(directory))
             {
