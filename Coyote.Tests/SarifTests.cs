@@ -102,6 +102,25 @@ public sealed class SarifTests : IDisposable
             .Should().Be(TestSupport.RepositoryRoot.TrimEnd('/'));
     }
 
+    [Fact]
+    public void A_bug_whose_trace_does_not_replay_keeps_its_result_but_no_invented_locations()
+    {
+        var result = Explorer.Run(TestSupport.Request("fault-vs-mprotect", "6.4", "skip-recheck"));
+        var trace = Path.Combine(this.dir, TraceFile.FileNameFor(result.Request));
+        (TraceFile.From(result) with { Invariant = "WriterExcludesReaders" }).Save(trace);
+        var sarif = Path.Combine(this.dir, "stale.sarif");
+
+        Harness.Cli.SarifReport.Write(sarif, [result], new Dictionary<RunResult, string> { [result] = trace });
+
+        var log = JsonNode.Parse(File.ReadAllText(sarif))!;
+        SarifSchema.Problems(log).Should().BeEmpty();
+        var written = log["runs"]![0]!["results"]!.AsArray().Should().ContainSingle().Subject!;
+        written["ruleId"]!.GetValue<string>().Should().Be("NoReadOnWriteMarkedVma");
+        written["locations"].Should().BeNull();
+        written["codeFlows"].Should().BeNull();
+        written["properties"]!["replayFailure"]!.GetValue<string>().Should().StartWith($"stale trace {trace}");
+    }
+
     private static void RuleIdsExist(JsonNode run)
     {
         var rules = run["tool"]!["driver"]!["rules"]!.AsArray().Select(r => r!["id"]!.GetValue<string>()).ToList();
