@@ -21,6 +21,7 @@ public sealed class CommandLineTests
     [InlineData("Unrecognized command or argument '--unknown-option'", "explore", "--unknown-option")]
     [InlineData("--json /no/such/dir/results.json: directory /no/such/dir does not exist", "explore", "--json", "/no/such/dir/results.json")]
     [InlineData("--junit /no/such/dir/junit.xml: directory /no/such/dir does not exist", "explore", "--junit", "/no/such/dir/junit.xml")]
+    [InlineData("--sarif /no/such/dir/explore.sarif: directory /no/such/dir does not exist", "explore", "--sarif", "/no/such/dir/explore.sarif")]
     [InlineData("--parallel must be 1..64, not 0", "explore", "--parallel", "0")]
     [InlineData("--max-steps must be at least 10, not 3", "explore", "--max-steps", "3")]
     [InlineData("Required argument missing for command: 'replay'", "replay")]

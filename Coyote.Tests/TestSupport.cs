@@ -1,6 +1,7 @@
 using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
 using VmaLockVerify.Harness.Scenarios;
+using VmaLockVerify.Harness.Traces;
 using VmaLockVerify.Implementation.VmaLock;
 using VmaLockVerify.Invariants;
 
@@ -33,21 +34,8 @@ internal static class TestSupport
             invariants.Length == 0 ? InvariantRegistry.All : [.. invariants.Select(i => InvariantRegistry.Find(i) ?? throw new ArgumentException(i))]);
 
     /// <summary>The repository root (the folder holding VmaLockVerify.sln).</summary>
-    public static string RepositoryRoot
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "VmaLockVerify.sln")))
-                {
-                    return dir.FullName;
-                }
-            }
-
-            throw new InvalidOperationException("VmaLockVerify.sln not found above " + AppContext.BaseDirectory);
-        }
-    }
+    public static string RepositoryRoot =>
+        SourceTree.FindRoot() ?? throw new InvalidOperationException($"{SourceTree.Marker} not found above {AppContext.BaseDirectory}");
 
     /// <summary>The saved traces in traces/.</summary>
     public static IEnumerable<string> SavedTraces =>

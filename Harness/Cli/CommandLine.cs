@@ -42,10 +42,11 @@ public static class CommandLine
         var shard = new Option<string?>("--shard") { Description = "run only slice I of N of the runs (I/N), for a CI matrix; merge the slices' --json with 'vmalock merge'" };
         var parallel = new Option<int?>("--parallel") { Description = "engines run side by side, each on its own runs (default: the number of cores); results do not depend on it" };
         var junit = new Option<string?>("--junit") { Description = "also write a JUnit XML report (one test case per scenario x generation x mutant)" };
+        var sarif = new Option<string?>("--sarif") { Description = "also write a SARIF 2.1.0 log (one result per bug, its interleaving as a code flow over the port's source)" };
 
         var explore = new Command("explore", "explore interleavings under Coyote and check every invariant")
         {
-            scenario, generation, mutant, strategy, iterations, maxSteps, seed, timeout, readers, invariant, tracesDir, json, junit, parallel, shard,
+            scenario, generation, mutant, strategy, iterations, maxSteps, seed, timeout, readers, invariant, tracesDir, json, junit, sarif, parallel, shard,
         };
         explore.SetAction(p => Guard(error, () => ExploreCommand.Run(
             new ExploreOptions(
@@ -62,6 +63,7 @@ public static class CommandLine
                 p.GetValue(tracesDir)!,
                 p.GetValue(json),
                 p.GetValue(junit),
+                p.GetValue(sarif),
                 p.GetValue(parallel),
                 p.GetValue(shard)),
             output)));

@@ -23,6 +23,11 @@ public static class ExploreCommand
                 new ExploreSummary(ExploreSummary.CurrentFormat, TraceFile.RunningCoyoteVersion, options.Shard, []).Save(options.JsonPath);
             }
 
+            if (options.SarifPath is not null)
+            {
+                SarifReport.Write(options.SarifPath, [], new Dictionary<RunResult, string>());
+            }
+
             return ExitCodes.Clean;
         }
 
@@ -78,6 +83,11 @@ public static class ExploreCommand
             JunitReport.Write(options.JunitPath, results, traces);
         }
 
+        if (options.SarifPath is not null)
+        {
+            SarifReport.Write(options.SarifPath, results, traces);
+        }
+
         return Report(summaries, output, showInterleaving: true);
     }
 
@@ -104,7 +114,7 @@ public static class ExploreCommand
             if (run.Bug.Trace is not null)
             {
                 output.WriteLine($"  trace:  {run.Bug.Trace}");
-                output.WriteLine($"  replay: dotnet run --project Harness -- replay {run.Bug.Trace}");
+                output.WriteLine($"  replay: {ReplayCommand.CommandLineFor(run.Bug.Trace)}");
             }
         }
 
@@ -144,7 +154,7 @@ public static class ExploreCommand
             throw new HarnessException(ExitCodes.BadInput, "--timeout must not be negative");
         }
 
-        foreach (var (option, path) in new[] { ("--json", options.JsonPath), ("--junit", options.JunitPath) })
+        foreach (var (option, path) in new[] { ("--json", options.JsonPath), ("--junit", options.JunitPath), ("--sarif", options.SarifPath) })
         {
             if (path is not null && Path.GetDirectoryName(Path.GetFullPath(path)) is { } directory && !Directory.Exists(directory))
             {

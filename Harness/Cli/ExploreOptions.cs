@@ -15,6 +15,7 @@ public sealed record ExploreOptions(
     string TracesDir,
     string? JsonPath,
     string? JunitPath = null,
+    string? SarifPath = null,
     int? Parallel = null,
     string? Shard = null)
 {

@@ -51,7 +51,7 @@ public static class JunitReport
                 "failure",
                 new XAttribute("type", bug.Invariant),
                 new XAttribute("message", $"{bug.Invariant}: {bug.Message}"),
-                trace is null ? bug.Message : $"{bug.Message}\ntrace: {trace}\nreplay: dotnet run --project Harness -- replay {trace}"));
+                trace is null ? bug.Message : $"{bug.Message}\ntrace: {trace}\nreplay: {ReplayCommand.CommandLineFor(trace)}"));
         }
 
         return testCase;

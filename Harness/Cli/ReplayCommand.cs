@@ -7,6 +7,9 @@ namespace VmaLockVerify.Harness.Cli;
 /// <summary>vmalock replay TRACE and vmalock regenerate TRACE.</summary>
 public static class ReplayCommand
 {
+    /// <summary>The command that replays <paramref name="trace"/>, as explore's reports print it.</summary>
+    public static string CommandLineFor(string trace) => $"dotnet run --project Harness -- replay {trace}";
+
     public static int Replay(string path, string format, string? html, TextWriter output)
     {
         if (format is not ("text" or "json"))

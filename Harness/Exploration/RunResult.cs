@@ -14,6 +14,15 @@ public sealed record Finding(string Invariant, string Message)
 
     /// <summary>An exception the port did not expect.</summary>
     public const string Exception = "exception";
+
+    /// <summary>The findings that are not invariants, each with what it means (SARIF lists them as rules beside the invariants).</summary>
+    public static IReadOnlyList<(string Name, string Meaning)> NotInvariants { get; } =
+    [
+        (KernelBug, "The port hit one of the kernel's own checks: BUG(), VM_BUG_ON(), a refcount_t warning or a KASAN report."),
+        (Deadlock, "Every thread is blocked: the schedule cannot go on."),
+        (Uncontrolled, "Code ran outside Coyote's control, so the exploration cannot be trusted."),
+        (Exception, "The port threw an exception it does not expect."),
+    ];
 }
 
 /// <summary>The outcome of one engine run, and what it explored.</summary>

@@ -10,7 +10,8 @@ namespace VmaLockVerify.Harness.Traces;
 /// </summary>
 public static class TraceJson
 {
-    private static readonly JsonSerializerOptions Options = new()
+    /// <summary>Indented, nulls left out, kernel text (<c>-&gt;</c>, <c>&amp;</c>) written as is: for every JSON report vmalock writes for tools.</summary>
+    public static readonly JsonSerializerOptions Options = new()
     {
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,

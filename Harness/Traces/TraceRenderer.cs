@@ -47,7 +47,10 @@ public static class TraceRenderer
     }
 
     /// <summary>A step as its thread's column shows it: indented by call depth, marked by kind.</summary>
-    public static string Cell(TraceStep step) => new string(' ', step.Depth * 2) + step.Kind switch
+    public static string Cell(TraceStep step) => new string(' ', step.Depth * 2) + Marked(step);
+
+    /// <summary>A step's kernel text marked by its kind: <c>&lt;-</c> return, <c>*</c> event, <c>zz</c> sleep, <c>!!</c> wake, <c>??</c> choice.</summary>
+    public static string Marked(TraceStep step) => step.Kind switch
     {
         TraceStepKind.Return => $"<- {step.Text}",
         TraceStepKind.Event => $"* {step.Text}",
