@@ -27,6 +27,10 @@ public sealed class CommandLineTests
     [InlineData("Required argument missing for command: 'replay'", "replay")]
     [InlineData("trace file not found: /no/such/file.trace.json", "replay", "/no/such/file.trace.json")]
     [InlineData("'teleport'", "teleport")]
+    [InlineData("--seeds must be 1..100, not 0", "bench", "--seeds", "0")]
+    [InlineData("--budget must be at least 1", "bench", "--budget", "0")]
+    [InlineData("--parallel must be 1..64, not 0", "bench", "--parallel", "0")]
+    [InlineData("--json /no/such/dir/bench.json: directory /no/such/dir does not exist", "bench", "--json", "/no/such/dir/bench.json")]
     public void Bad_input_is_one_line_and_exit_2(string expected, params string[] args)
     {
         var (code, output, error) = TestSupport.Vmalock(args);
@@ -35,6 +39,30 @@ public sealed class CommandLineTests
         error.Should().StartWith("vmalock: ").And.Contain(expected);
         error.Trim().Split('\n').Should().HaveCount(1);
         output.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Bench_measures_every_mutant_with_every_strategy_against_a_clean_control()
+    {
+        var json = Path.Combine(Path.GetTempPath(), $"vmalock-{Guid.NewGuid():N}.bench.json");
+        try
+        {
+            var (code, output, _) = TestSupport.Vmalock("bench", "--seeds", "1", "--budget", "5", "--json", json);
+
+            code.Should().Be(ExitCodes.Clean, "the correct port reports nothing");
+            output.Should().Contain("control: the correct port on the same").And.Contain(": no report");
+            var report = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(json))!;
+            var detections = report["detections"]!.AsArray();
+            detections.Should().HaveCount(Harness.Mutants.MutantRegistry.All.Count * Harness.Cli.BenchCommand.StrategiesMeasured.Length);
+            detections.Should().Contain(d => d!["mutant"]!.GetValue<string>() == "no-drain" && d["found"]!.GetValue<int>() == 1,
+                "no-drain is caught in the first iterations by every strategy");
+            report["controls"]!.AsArray().Should().OnlyContain(c => c!["reports"]!.GetValue<int>() == 0 && c["iterations"]!.GetValue<long>() == 5);
+            output.Should().MatchRegex(@"no-drain +6\.4 +pct +1/1 ");
+        }
+        finally
+        {
+            File.Delete(json);
+        }
     }
 
     [Fact]

@@ -91,10 +91,18 @@ public static class CommandLine
         var golden = new Command("golden", "rewrite the golden renderings (DIR/golden/*.txt) the tests compare every saved trace's replay against") { goldenDir };
         golden.SetAction(p => Guard(error, () => ReplayCommand.Golden(p.GetValue(goldenDir)!, output)));
 
+        var quick = new Option<bool>("--quick") { Description = "one seed and a 300-iteration budget: about a minute on 2 cores" };
+        var seeds = new Option<int?>("--seeds") { Description = "seeds per mutant x strategy (default 5; 1 with --quick)" };
+        var budget = new Option<uint?>("--budget") { Description = "iterations per run before a mutant counts as not found (default 2000; 300 with --quick)" };
+        var benchJson = new Option<string?>("--json") { Description = "also write the measurements as JSON to this file" };
+        var benchParallel = new Option<int?>("--parallel") { Description = "engines side by side (default: the number of cores)" };
+        var bench = new Command("bench", "measure how fast each strategy finds each mutant, with the correct port as the control") { quick, seeds, budget, benchJson, benchParallel };
+        bench.SetAction(p => Guard(error, () => BenchCommand.Run(p.GetValue(quick), p.GetValue(seeds), p.GetValue(budget), p.GetValue(benchJson), p.GetValue(benchParallel), output)));
+
         var list = new Command("list", "list scenarios, generations, mutants, invariants and strategies");
         list.SetAction(_ => Guard(error, () => ListCommand.Run(output)));
 
-        return new RootCommand("vmalock: model checking of the Linux per-VMA lock under Coyote") { explore, replay, minimize, regenerate, golden, merge, list };
+        return new RootCommand("vmalock: model checking of the Linux per-VMA lock under Coyote") { explore, replay, minimize, regenerate, golden, merge, bench, list };
     }
 
     /// <summary>Runs a verb; a <see cref="HarnessException"/> becomes one line and its exit code.</summary>

@@ -126,6 +126,15 @@ public static class ExploreCommand
         return buggy.Count == 0 ? ExitCodes.Clean : ExitCodes.BugFound;
     }
 
+    /// <summary>An output file's directory must exist before a long run starts (exit 2 otherwise).</summary>
+    public static void CheckOutputPath(string option, string? path)
+    {
+        if (path is not null && Path.GetDirectoryName(Path.GetFullPath(path)) is { } directory && !Directory.Exists(directory))
+        {
+            throw new HarnessException(ExitCodes.BadInput, $"{option} {path}: directory {directory} does not exist");
+        }
+    }
+
     /// <summary>Turns the options into engine runs, validating every name (exit 2 on an unknown one).</summary>
     public static IReadOnlyList<RunRequest> Plan(ExploreOptions options)
     {
@@ -156,10 +165,7 @@ public static class ExploreCommand
 
         foreach (var (option, path) in new[] { ("--json", options.JsonPath), ("--junit", options.JunitPath), ("--sarif", options.SarifPath) })
         {
-            if (path is not null && Path.GetDirectoryName(Path.GetFullPath(path)) is { } directory && !Directory.Exists(directory))
-            {
-                throw new HarnessException(ExitCodes.BadInput, $"{option} {path}: directory {directory} does not exist");
-            }
+            CheckOutputPath(option, path);
         }
 
         if (!Strategies.IsKnown(options.Strategy))
