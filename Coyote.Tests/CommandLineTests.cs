@@ -27,6 +27,7 @@ public sealed class CommandLineTests
     [InlineData("Required argument missing for command: 'replay'", "replay")]
     [InlineData("trace file not found: /no/such/file.trace.json", "replay", "/no/such/file.trace.json")]
     [InlineData("'teleport'", "teleport")]
+    [InlineData("--mode must be systematic or stress, not 'chaos'", "explore", "--mode", "chaos")]
     [InlineData("--seeds must be 1..100, not 0", "bench", "--seeds", "0")]
     [InlineData("--budget must be at least 1", "bench", "--budget", "0")]
     [InlineData("--parallel must be 1..64, not 0", "bench", "--parallel", "0")]
@@ -53,7 +54,9 @@ public sealed class CommandLineTests
             output.Should().Contain("control: the correct port on the same").And.Contain(": no report");
             var report = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(json))!;
             var detections = report["detections"]!.AsArray();
-            detections.Should().HaveCount(Harness.Mutants.MutantRegistry.All.Count * Harness.Cli.BenchCommand.StrategiesMeasured.Length);
+            detections.Should().HaveCount(Harness.Mutants.MutantRegistry.All.Count * (Harness.Cli.BenchCommand.StrategiesMeasured.Length + 1), "every strategy, and stress testing");
+            detections.Should().Contain(d => d!["strategy"]!.GetValue<string>() == "stress");
+            output.Should().Contain("stress time / systematic time");
             detections.Should().Contain(d => d!["mutant"]!.GetValue<string>() == "no-drain" && d["found"]!.GetValue<int>() == 1,
                 "no-drain is caught in the first iterations by every strategy");
             report["controls"]!.AsArray().Should().OnlyContain(c => c!["reports"]!.GetValue<int>() == 0 && c["iterations"]!.GetValue<long>() == 5);
@@ -62,6 +65,27 @@ public sealed class CommandLineTests
         finally
         {
             File.Delete(json);
+        }
+    }
+
+    [Fact]
+    public void Stress_mode_runs_the_same_scenarios_on_real_threads_and_judges_them_with_the_same_invariants()
+    {
+        var traces = Directory.CreateTempSubdirectory("vmalock-stress-").FullName;
+        try
+        {
+            var (clean, cleanOutput, _) = TestSupport.Vmalock("explore", "--mode", "stress", "--scenario", "fault-vs-munmap", "--generation", "6.5", "--iterations", "200");
+            var (buggy, buggyOutput, _) = TestSupport.Vmalock("explore", "--mode", "stress", "--mutant", "madvise-under-read-lock", "--generation", "6.4", "--iterations", "50", "--traces-dir", traces);
+
+            clean.Should().Be(ExitCodes.Clean);
+            cleanOutput.Should().Contain("stress mode (real threads").And.MatchRegex(@"fault-vs-munmap +6\.5 +correct +stress +200 +0 ");
+            buggy.Should().Be(ExitCodes.BugFound, "madvise under mmap_read_lock breaks VmaWriteRequiresMmapWriteLock in every interleaving");
+            buggyOutput.Should().Contain("BUG in fault-vs-two-writers 6.4 madvise-under-read-lock: VmaWriteRequiresMmapWriteLock");
+            Directory.GetFiles(traces).Should().BeEmpty("a stress run has no replayable schedule");
+        }
+        finally
+        {
+            Directory.Delete(traces, recursive: true);
         }
     }
 

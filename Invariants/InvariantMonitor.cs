@@ -43,6 +43,15 @@ public abstract class InvariantMonitor : CoyoteMonitor
     /// <summary>For liveness: whether an obligation is open (the monitor is hot until it closes).</summary>
     protected virtual bool Pending => false;
 
+    /// <summary>Whether an obligation is still open: for judging outside Coyote, at the end of a run.</summary>
+    public bool IsPending => this.Pending;
+
+    /// <summary>
+    /// Judges one event outside Coyote's runtime (stress mode on real threads): the same check
+    /// and the same Spec as under Coyote, without the monitor machinery.
+    /// </summary>
+    public string? Judge(ProtocolEvent e) => this.Observe(e);
+
     private void OnObserved(Event e)
     {
         var observed = (Observed)e;

@@ -3,12 +3,15 @@ using VmaLockVerify.Spec;
 
 namespace VmaLockVerify.Invariants;
 
-/// <summary>An invariant monitor the harness can register: its name, its property, and how to feed it.</summary>
-public sealed record InvariantInfo(string Name, string Property, Action Register, Action<Observed> Send)
+/// <summary>
+/// An invariant monitor the harness can register: its name, its property, how to feed it under
+/// Coyote, and how to make a free-standing instance (stress mode).
+/// </summary>
+public sealed record InvariantInfo(string Name, string Property, Action Register, Action<Observed> Send, Func<InvariantMonitor> Create)
 {
     public static InvariantInfo Of<T>()
-        where T : InvariantMonitor, IInvariant =>
-        new(typeof(T).Name, T.Property, Specification.RegisterMonitor<T>, e => Specification.Monitor<T>(e));
+        where T : InvariantMonitor, IInvariant, new() =>
+        new(typeof(T).Name, T.Property, Specification.RegisterMonitor<T>, e => Specification.Monitor<T>(e), () => new T());
 }
 
 /// <summary>
@@ -65,6 +68,62 @@ public sealed class MonitorSink : IProtocolObserver
         foreach (var invariant in this.invariants)
         {
             invariant.Send(observed);
+        }
+    }
+}
+
+/// <summary>
+/// Judges the events of one stress iteration (real threads, no Coyote) with free-standing
+/// instances of the selected invariants. On real threads a thread can be delayed between an
+/// access and the event that reports it, so events are collected with the order number of their
+/// access (<paramref name="orderOfAccess"/>) and judged in that order once the iteration is over;
+/// events with the same number keep the order they came in. The first violation is kept.
+/// </summary>
+public sealed class DirectSink(IReadOnlyList<InvariantInfo> invariants, Func<long> orderOfAccess) : IProtocolObserver
+{
+    private readonly object gate = new();
+    private readonly List<(long Order, int Arrival, ProtocolEvent Event)> events = [];
+
+    /// <summary>The first violation: the invariant and its message (set by <see cref="Judge"/>).</summary>
+    public (string Invariant, string Message)? Violation { get; private set; }
+
+    public void Observe(ProtocolEvent e)
+    {
+        var order = orderOfAccess();
+        lock (this.gate)
+        {
+            this.events.Add((order, this.events.Count, e));
+        }
+    }
+
+    /// <summary>
+    /// Judges every event collected, in the order of the accesses they report; at the end an
+    /// obligation still open (<paramref name="finished"/>: the threads all returned) is a liveness violation.
+    /// </summary>
+    public void Judge(bool finished)
+    {
+        List<(long Order, int Arrival, ProtocolEvent Event)> ordered;
+        lock (this.gate)
+        {
+            ordered = [.. this.events.OrderBy(e => e.Order).ThenBy(e => e.Arrival)];
+        }
+
+        var monitors = invariants.Select(i => (i.Name, Monitor: i.Create())).ToList();
+        foreach (var (_, _, e) in ordered)
+        {
+            foreach (var (name, monitor) in monitors)
+            {
+                if (monitor.Judge(e) is { } violation)
+                {
+                    this.Violation = (name, violation);
+                    return;
+                }
+            }
+        }
+
+        if (finished && monitors.FirstOrDefault(m => m.Monitor.IsPending) is { Monitor: not null } open)
+        {
+            this.Violation = (open.Name, "the run ended with an obligation open (a page fault unfinished or a read lock held)");
         }
     }
 }

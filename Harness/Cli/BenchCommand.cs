@@ -35,6 +35,9 @@ public static class BenchCommand
     /// <summary>The strategies measured (qlearning is left out: its runs are not reproducible from the seed).</summary>
     public static readonly string[] StrategiesMeasured = ["random", "pct", "probabilistic", "delay-bounding", "portfolio"];
 
+    /// <summary>The baseline's row name: explore --mode stress (real threads, random delays).</summary>
+    public const string Stress = "stress";
+
     public static int Run(bool quick, int? seeds, uint? budget, string? jsonPath, int? parallel, TextWriter output)
     {
         var k = seeds ?? (quick ? 1 : 5);
@@ -58,18 +61,18 @@ public static class BenchCommand
         RewriteCheck.EnsureRewritten(RewriteCheck.ControlledAssemblies);
         var command = $"dotnet run --project Harness -- bench{(quick ? " --quick" : string.Empty)} --seeds {k} --budget {iterations}";
         var machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}";
-        output.WriteLine($"vmalock bench: {MutantRegistry.All.Count} mutants x {StrategiesMeasured.Length} strategies x {k} seed(s), budget {iterations} iterations per run; {machine}");
+        output.WriteLine($"vmalock bench: {MutantRegistry.All.Count} mutants x ({StrategiesMeasured.Length} strategies + stress) x {k} seed(s), budget {iterations} iterations per run; {machine}");
         output.Flush();
 
         var mutantRuns = (
             from mutant in MutantRegistry.All
-            from strategy in StrategiesMeasured
+            from strategy in StrategiesMeasured.Append(Stress)
             from seed in Enumerable.Range(1, k)
-            select Request(mutant, strategy, (uint)seed, iterations)).ToList();
+            select Request(mutant.Scenario, FirstGeneration(mutant), mutant, strategy, (uint)seed, iterations)).ToList();
         var controlRuns = MutantRegistry.All
             .Select(m => (m.Scenario, Generation: FirstGeneration(m)))
             .Distinct()
-            .SelectMany(p => StrategiesMeasured.Select(strategy => Request(p.Scenario, p.Generation, null, strategy, 1, iterations)))
+            .SelectMany(p => StrategiesMeasured.Append(Stress).Select(strategy => Request(p.Scenario, p.Generation, null, strategy, 1, iterations)))
             .ToList();
         var requests = mutantRuns.Concat(controlRuns).ToList();
 
@@ -79,18 +82,20 @@ public static class BenchCommand
         var engines = Math.Max(1, parallel ?? Environment.ProcessorCount);
         var work = Task.Run(() => Parallel.For(0, requests.Count, new ParallelOptions { MaxDegreeOfParallelism = engines }, i =>
         {
-            results[i] = Explorer.Run(requests[i], onIteration: iteration => progress.Iteration(i, iteration));
+            results[i] = requests[i].Stress
+                ? StressRunner.Run(requests[i], iteration => progress.Iteration(i, iteration))
+                : Explorer.Run(requests[i], onIteration: iteration => progress.Iteration(i, iteration));
             progress.Finished(i, results[i]);
         }));
         progress.Watch(work, output, ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected);
         clock.Stop();
 
         var detections = results.Take(mutantRuns.Count)
-            .GroupBy(r => (r.Request.MutantName, r.Request.Strategy))
+            .GroupBy(r => (r.Request.MutantName, r.Request.StrategyShown))
             .Select(Detection)
             .ToList();
         var controls = results.Skip(mutantRuns.Count)
-            .Select(r => new BenchControl(r.Request.Scenario.Name, r.Request.Generation.Name, r.Request.Strategy, r.IterationsRun,
+            .Select(r => new BenchControl(r.Request.Scenario.Name, r.Request.Generation.Name, r.Request.StrategyShown, r.IterationsRun,
                 Math.Round(r.Elapsed.TotalSeconds, 2), r.Bug is null ? 0 : 1, r.Bug is null ? null : $"{r.Bug.Invariant}: {r.Bug.Message}"))
             .ToList();
         var report = new BenchReport("vmalock-bench/1", command, machine, Traces.TraceFile.RunningCoyoteVersion, iterations, k,
@@ -129,12 +134,47 @@ public static class BenchCommand
 
         text.AppendLine();
         text.AppendLine("found: seeds whose run reported the bug within the budget; it and time: to the first report, over those seeds.");
+        text.AppendLine();
+        text.Append(Comparison(report));
         var dirty = report.Controls.Where(c => c.Reports > 0).ToList();
         text.AppendLine(dirty.Count == 0
             ? $"control: the correct port on the same {report.Controls.Select(c => (c.Scenario, c.Generation)).Distinct().Count()} scenario/generation pairs, " +
               $"{report.Controls.Count} runs, {report.Controls.Sum(c => c.Iterations)} iterations: no report"
             : $"CONTROL FAILED: the correct port reported {string.Join("; ", dirty.Select(c => $"{c.Scenario} {c.Generation} {c.Strategy}: {c.FirstReport}"))}");
         text.AppendLine($"{report.TotalSeconds} s in all; {report.Command}");
+        return text.ToString();
+    }
+
+    /// <summary>Per mutant: the fastest systematic strategy against stress testing, and their ratio of median times.</summary>
+    private static string Comparison(BenchReport report)
+    {
+        var rows = new List<string[]>();
+        foreach (var mutant in report.Detections.GroupBy(d => d.Mutant))
+        {
+            var best = mutant.Where(d => d.Strategy != Stress && d.Found > 0).OrderByDescending(d => d.Found).ThenBy(d => d.MedianSeconds).FirstOrDefault();
+            var stress = mutant.FirstOrDefault(d => d.Strategy == Stress);
+            var ratio = best is null || stress is null ? "-"
+                : stress.Found == 0 ? $"stress: not found in {report.Budget} iterations"
+                : $"{stress.MedianSeconds!.Value / Math.Max(best.MedianSeconds!.Value, 0.001):F1}x";
+            rows.Add(
+            [
+                mutant.Key,
+                best is null ? $"not found in {report.Budget} iterations" : $"{best.Strategy} {best.Found}/{best.Seeds}, {best.MedianSeconds:F2} s",
+                stress is null ? "-" : stress.Found == 0 ? $"0/{stress.Seeds}" : $"{stress.Found}/{stress.Seeds}, {stress.MedianSeconds:F2} s",
+                ratio,
+            ]);
+        }
+
+        string[] header = ["mutant", "best systematic (found, median time)", "stress (found, median time)", "stress time / systematic time"];
+        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Select(r => r[i].Length).DefaultIfEmpty(0).Max())).ToArray();
+        var text = new StringBuilder();
+        text.AppendLine(string.Join("  ", header.Select((h, i) => h.PadRight(widths[i]))).TrimEnd());
+        text.AppendLine(string.Join("  ", widths.Select(w => new string('-', w))));
+        foreach (var row in rows)
+        {
+            text.AppendLine(string.Join("  ", row.Select((c, i) => c.PadRight(widths[i]))).TrimEnd());
+        }
+
         return text.ToString();
     }
 
@@ -155,10 +195,10 @@ public static class BenchCommand
 
     private static GenerationInfo FirstGeneration(Mutant mutant) => Generations.All.First(mutant.AppliesTo);
 
-    private static RunRequest Request(Mutant mutant, string strategy, uint seed, uint iterations) =>
-        Request(mutant.Scenario, FirstGeneration(mutant), mutant, strategy, seed, iterations);
-
     private static RunRequest Request(string scenario, GenerationInfo generation, Mutant? mutant, string strategy, uint seed, uint iterations) =>
-        new(ScenarioRegistry.Find(scenario)!, generation, mutant, strategy, iterations, RunRequest.DefaultMaxSteps, seed, 0,
-            RunRequest.DefaultReaders, InvariantRegistry.All);
+        new(ScenarioRegistry.Find(scenario)!, generation, mutant, strategy == Stress ? ExploreOptions.DefaultStrategy : strategy, iterations,
+            RunRequest.DefaultMaxSteps, seed, 0, RunRequest.DefaultReaders, InvariantRegistry.All)
+        {
+            Stress = strategy == Stress,
+        };
 }

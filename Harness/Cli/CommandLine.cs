@@ -44,8 +44,14 @@ public static class CommandLine
         var junit = new Option<string?>("--junit") { Description = "also write a JUnit XML report (one test case per scenario x generation x mutant)" };
         var sarif = new Option<string?>("--sarif") { Description = "also write a SARIF 2.1.0 log (one result per bug, its interleaving as a code flow over the port's source)" };
 
+        var mode = new Option<string>("--mode")
+        {
+            Description = "systematic (Coyote's controlled scheduler) or stress (real threads with random delays, the baseline; no replayable traces)",
+            DefaultValueFactory = _ => ExploreOptions.Systematic,
+        };
         var explore = new Command("explore", "explore interleavings under Coyote and check every invariant")
         {
+            mode,
             scenario, generation, mutant, strategy, iterations, maxSteps, seed, timeout, readers, invariant, tracesDir, json, junit, sarif, parallel, shard,
         };
         explore.SetAction(p => Guard(error, () => ExploreCommand.Run(
@@ -65,7 +71,8 @@ public static class CommandLine
                 p.GetValue(junit),
                 p.GetValue(sarif),
                 p.GetValue(parallel),
-                p.GetValue(shard)),
+                p.GetValue(shard),
+                p.GetValue(mode)!),
             output)));
 
         var trace = new Argument<string>("TRACE") { Description = "a trace file written by explore" };

@@ -33,7 +33,7 @@ public static class ExploreCommand
 
         var engines = Math.Max(1, Math.Min(options.Parallel ?? Environment.ProcessorCount, requests.Count));
         output.WriteLine(
-            $"vmalock explore{shard}: {requests.Count} run(s), {requests[0].Iterations} iterations each, strategy {options.Strategy}, seed {options.Seed}, " +
+            $"vmalock explore{shard}: {requests.Count} run(s), {requests[0].Iterations} iterations each, {(requests[0].Stress ? "stress mode (real threads, random delays, no controlled scheduler; no replayable traces)" : $"strategy {options.Strategy}")}, seed {options.Seed}, " +
             $"{options.Readers} fault thread(s), {engines} engine(s) side by side");
         output.WriteLine(
             $"Coyote {TraceFile.RunningCoyoteVersion}; rewritten: {string.Join(", ", RewriteCheck.ControlledAssemblies.Select(a => a.GetName().Name))}; " +
@@ -44,7 +44,9 @@ public static class ExploreCommand
         var progress = new ExploreProgress(requests);
         var work = Task.Run(() => Parallel.For(0, requests.Count, new ParallelOptions { MaxDegreeOfParallelism = engines }, i =>
         {
-            results[i] = Explorer.Run(requests[i], onIteration: iteration => progress.Iteration(i, iteration));
+            results[i] = requests[i].Stress
+                ? StressRunner.Run(requests[i], iteration => progress.Iteration(i, iteration))
+                : Explorer.Run(requests[i], onIteration: iteration => progress.Iteration(i, iteration));
             progress.Finished(i, results[i]);
         }));
         progress.Watch(work, output, ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected);
@@ -62,7 +64,7 @@ public static class ExploreCommand
         foreach (var result in results)
         {
             string? trace = null;
-            if (result.Bug is not null)
+            if (result.Bug is not null && !result.Request.Stress)
             {
                 trace = Path.Combine(options.TracesDir, TraceFile.FileNameFor(result.Request));
                 TraceFile.From(result).Save(trace);
@@ -168,6 +170,11 @@ public static class ExploreCommand
             CheckOutputPath(option, path);
         }
 
+        if (options.Mode is not (ExploreOptions.Systematic or ExploreOptions.Stress))
+        {
+            throw new HarnessException(ExitCodes.BadInput, $"--mode must be systematic or stress, not '{options.Mode}'");
+        }
+
         if (!Strategies.IsKnown(options.Strategy))
         {
             throw Unknown("strategy", options.Strategy, Strategies.All.Select(s => s.Name));
@@ -203,7 +210,10 @@ public static class ExploreCommand
         var plan = from scenario in scenarios
                    from generation in generations
                    select new RunRequest(scenario, generation, mutant, options.Strategy, options.Iterations ?? ExploreOptions.DefaultIterations,
-                       options.MaxSteps, options.Seed, options.TimeoutSeconds, options.Readers, invariants);
+                       options.MaxSteps, options.Seed, options.TimeoutSeconds, options.Readers, invariants)
+                   {
+                       Stress = options.Mode == ExploreOptions.Stress,
+                   };
 
         // A shard takes every shardCount-th run of the plan, which is in a fixed order: the shards
         // of one command line are disjoint and together are the whole plan.

@@ -17,8 +17,15 @@ public sealed record ExploreOptions(
     string? JunitPath = null,
     string? SarifPath = null,
     int? Parallel = null,
-    string? Shard = null)
+    string? Shard = null,
+    string Mode = ExploreOptions.Systematic)
 {
+    /// <summary>--mode systematic: Coyote's controlled scheduler (the default).</summary>
+    public const string Systematic = "systematic";
+
+    /// <summary>--mode stress: real threads, random delays, no controlled scheduler.</summary>
+    public const string Stress = "stress";
+
     /// <summary>
     /// Iterations per scenario × generation when none are given: the default explore (every
     /// scenario on every generation, two engines side by side) then finishes in about a minute on

@@ -31,7 +31,7 @@ public sealed record RunSummary(
         r.Request.Scenario.Name,
         r.Request.Generation.Name,
         r.Request.MutantName,
-        r.Request.Strategy,
+        r.Request.StrategyShown,
         r.Request.Seed,
         r.Request.Readers,
         r.Request.Iterations,

@@ -67,6 +67,12 @@ public static class Explorer
         recorder?.Reset();
         var world = new KernelWorld(new CoyoteControl(), recorder);
         world.AddObserver(MonitorSink.Attach(request.Invariants, recorder is null ? null : recorder.Stop));
+        return Start(request, world);
+    }
+
+    /// <summary>Boots the generation (or the mutant) in <paramref name="world"/> and starts the scenario.</summary>
+    public static Task Start(RunRequest request, KernelWorld world)
+    {
         var locking = request.Mutant?.CreateLocking(world, request.Generation) ?? request.Generation.Create(world);
         var operations = request.Mutant?.CreateOperations(world, locking) ?? new MmOperations(world, locking);
         var kernel = new BootedKernel(world, locking, operations, new FaultHandler(world, locking, operations));

@@ -24,6 +24,12 @@ public sealed record RunRequest(
     /// <summary>The default bound on scheduling steps per iteration (an iteration of the scenarios takes a few hundred).</summary>
     public const uint DefaultMaxSteps = 5000;
 
+    /// <summary>Whether the run is stress testing on real threads (explore --mode stress) instead of Coyote.</summary>
+    public bool Stress { get; init; }
+
+    /// <summary>What the summary calls the strategy: Coyote's, or "stress".</summary>
+    public string StrategyShown => this.Stress ? "stress" : this.Strategy;
+
     public string MutantName => this.Mutant?.Name ?? "correct";
 
     public string Label => $"{this.Scenario.Name} {this.Generation.Name} {this.MutantName}";
@@ -42,7 +48,7 @@ public sealed record RunRequest(
             parts.Add($"--mutant {this.Mutant.Name}");
         }
 
-        parts.Add($"--strategy {this.Strategy} --iterations {this.Iterations} --max-steps {this.MaxSteps} --seed {this.Seed} --readers {this.Readers}");
+        parts.Add($"{(this.Stress ? "--mode stress" : $"--strategy {this.Strategy}")} --iterations {this.Iterations} --max-steps {this.MaxSteps} --seed {this.Seed} --readers {this.Readers}");
         if (this.Invariants.Count != InvariantRegistry.All.Count)
         {
             parts.AddRange(this.Invariants.Select(i => $"--invariant {i.Name}"));

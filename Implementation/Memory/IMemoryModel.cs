@@ -55,3 +55,55 @@ public sealed class SequentialConsistency : IMemoryModel
     {
     }
 }
+
+/// <summary>
+/// Sequential consistency on real threads (stress mode): every load, store and read-modify-write
+/// takes one lock, so atomics are atomic and all threads see one order of all accesses. Each
+/// access gets the next number of that order, and each thread remembers the number of its latest
+/// access: the port reports a protocol event right after the access it describes, so that number
+/// places the event in the true order even when the reporting thread is delayed (see
+/// <c>DirectSink</c>). Under Coyote no two accesses overlap and <see cref="SequentialConsistency"/>
+/// needs none of this.
+/// </summary>
+public sealed class LockedSequentialConsistency : IMemoryModel
+{
+    private readonly object gate = new();
+    private readonly ThreadLocal<long> latest = new();
+    private long clock;
+
+    /// <summary>The order number of the calling thread's latest access (0 before its first).</summary>
+    public long LatestAccessOfThisThread => this.latest.Value;
+
+    public T Load<T>(SharedVar<T> location, MemoryOrder order)
+    {
+        lock (this.gate)
+        {
+            this.latest.Value = ++this.clock;
+            return location.Cell;
+        }
+    }
+
+    public void Store<T>(SharedVar<T> location, T value, MemoryOrder order)
+    {
+        lock (this.gate)
+        {
+            this.latest.Value = ++this.clock;
+            location.Cell = value;
+        }
+    }
+
+    public T Exchange<T>(SharedVar<T> location, Func<T, T> update, MemoryOrder order)
+    {
+        lock (this.gate)
+        {
+            this.latest.Value = ++this.clock;
+            var old = location.Cell;
+            location.Cell = update(old);
+            return old;
+        }
+    }
+
+    public void Fence(MemoryBarrier barrier)
+    {
+    }
+}
