@@ -3,6 +3,7 @@ using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
 using VmaLockVerify.Implementation.VmaLock;
 using VmaLockVerify.Invariants;
+using VmaLockVerify.Spec;
 using Xunit;
 
 namespace VmaLockVerify.Tests;
@@ -33,6 +34,7 @@ public sealed class InvariantTests
         { nameof(SpecConformance), "mm-uaf-after-recycle", "without holding mm2", "pct", 2000 },
         { nameof(SpecConformance), "double-put-on-failure", "which does not hold its read lock", "pct", 1000 },
         { nameof(SpecConformance), "refcount-from-zero", "after vma1 was detached", "pct", 1000 },
+        { nameof(LockOrder), "mmap-region-lock-order", "while holding file1->i_mmap_rwsem (i_mmap_rwsem): i_mmap_rwsem -> vm_lock inverts", "pct", 1000 },
         { nameof(NoUseAfterFree), "up-read-without-rcu", "fault1 writes vma1->vm_lock->wait_lock (raw_spin_lock_irqsave) in rwsem_wake", "portfolio", 1000 },
     };
 
@@ -53,6 +55,22 @@ public sealed class InvariantTests
         result.Bug.Should().NotBeNull();
         result.Bug!.Invariant.Should().Be(invariant);
         result.Bug.Message.Should().Contain(messagePart);
+    }
+
+    [Fact]
+    public void Lock_order_learns_from_the_run_and_ignores_trylocks()
+    {
+        var monitor = new LockOrder();
+        monitor.Judge(new LockAcquiring("a", "x->anon_lock", "anon_lock", LockMode.Write, Trylock: false)).Should().BeNull();
+        monitor.Judge(new LockAcquiring("a", "vma1->vm_lock", "vm_lock", LockMode.Write, Trylock: false)).Should().BeNull("the first time anon_lock -> vm_lock is seen, it is learned");
+        monitor.Judge(new LockReleasing("a", "vma1->vm_lock", "vm_lock")).Should().BeNull();
+        monitor.Judge(new LockReleasing("a", "x->anon_lock", "anon_lock")).Should().BeNull();
+
+        monitor.Judge(new LockAcquiring("b", "vma2->vm_lock", "vm_lock", LockMode.Read, Trylock: false)).Should().BeNull();
+        monitor.Judge(new LockAcquiring("b", "y->anon_lock", "anon_lock", LockMode.Write, Trylock: true)).Should().BeNull("a trylock cannot wait, so it adds no edge");
+        monitor.Judge(new LockReleasing("b", "y->anon_lock", "anon_lock")).Should().BeNull();
+        monitor.Judge(new LockAcquiring("b", "z->anon_lock", "anon_lock", LockMode.Write, Trylock: false))
+            .Should().Be("b takes z->anon_lock (anon_lock) while holding vma2->vm_lock (vm_lock): vm_lock -> anon_lock inverts anon_lock -> vm_lock (a holding x->anon_lock while taking vma1->vm_lock)");
     }
 
     [Fact]

@@ -27,6 +27,7 @@ public sealed class MutantTests
         { "killable-keeps-offset", 100 },
         { "stack-expand-no-lock", 50 },
         { "up-read-without-rcu", 1000 },
+        { "mmap-region-lock-order", 50 },
     };
 
     [Fact]

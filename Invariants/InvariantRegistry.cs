@@ -29,6 +29,7 @@ public static class InvariantRegistry
         InvariantInfo.Of<ReadLocksReleased>(),
         InvariantInfo.Of<VmaPutHoldsMm>(),
         InvariantInfo.Of<NoUseAfterFree>(),
+        InvariantInfo.Of<LockOrder>(),
         InvariantInfo.Of<SpecConformance>(),
     ];
 

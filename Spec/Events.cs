@@ -156,3 +156,20 @@ public sealed record FreedObjectAccessed(string Thread, string Object, string Fi
 {
     public override string Describe() => $"{Thread} {Access}s {Object}->{Field} ({Op}) in {Function}: freed by {FreedBy}";
 }
+
+/// <summary>
+/// lock_acquire() as lockdep sees it: <paramref name="Thread"/> is taking (or, for a trylock, has
+/// taken) the sleeping lock <paramref name="Lock"/> of lock class <paramref name="Class"/>
+/// (mmap_lock, vm_lock, i_mmap_rwsem). Reported before a blocking acquisition can wait, as lockdep
+/// validates it.
+/// </summary>
+public sealed record LockAcquiring(string Thread, string Lock, string Class, LockMode Mode, bool Trylock) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} {(Trylock ? "took" : "takes")} {Lock} ({Class}, {Mode.ToString().ToLowerInvariant()})";
+}
+
+/// <summary>lock_release(): <paramref name="Thread"/> releases <paramref name="Lock"/>.</summary>
+public sealed record LockReleasing(string Thread, string Lock, string Class) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} releases {Lock} ({Class})";
+}

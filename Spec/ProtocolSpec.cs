@@ -124,6 +124,7 @@ public sealed class ProtocolSpec
             MmGrabbed g => this.OnGrabbed(g),
             MmDropped d => this.OnDropped(d),
             VmaReferenceDropping p => this.OnReferenceDropping(p),
+            LockAcquiring or LockReleasing => null, // lock classes and their order are LockOrder's (lockdep's) business
             FreedObjectAccessed a => $"{a.Thread} {a.Access}s {a.Object}->{a.Field} after {a.FreedBy} freed it",
             _ => $"the specification has no rule for {e.GetType().Name}",
         };

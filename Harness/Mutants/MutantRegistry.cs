@@ -17,6 +17,7 @@ public static class MutantRegistry
         new KillableKeepsOffset(),
         new StackExpandNoLock(),
         new UpReadWithoutRcu(),
+        new MmapRegionLockOrder(),
     ];
 
     public static Mutant? Find(string name) => All.FirstOrDefault(m => m.Name == name);

@@ -15,6 +15,7 @@ public static class ScenarioRegistry
         new FaultVsKillableWrite(),
         new LockedReadUnderMmapReadLock(),
         new FaultVsStackExpand(),
+        new FaultVsFileMmap(),
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

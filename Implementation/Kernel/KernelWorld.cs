@@ -75,6 +75,16 @@ public sealed class KernelWorld
     public void Emit(ProtocolEvent e)
     {
         this.Record(TraceStepKind.Event, e.Describe(), e: e);
+        this.Notify(e);
+    }
+
+    /// <summary>
+    /// Reports an event to the observers without recording it in the trace: for bookkeeping events
+    /// (lockdep's acquire/release of every sleeping lock) that the kernel functions around them
+    /// already show.
+    /// </summary>
+    public void Notify(ProtocolEvent e)
+    {
         foreach (var observer in this.observers)
         {
             observer.Observe(e);

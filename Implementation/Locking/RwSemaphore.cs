@@ -1,5 +1,6 @@
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Memory;
+using VmaLockVerify.Spec;
 
 namespace VmaLockVerify.Implementation.Locking;
 
@@ -113,6 +114,7 @@ public sealed class RwSemaphore : KernelObject
             if (this.Count.TryCmpxchg(ref tmp, tmp + ReaderBias, MemoryOrder.Acquire))
             {
                 this.SetReaderOwned();
+                this.Lockdep(LockMode.Read, trylock: true);
                 return fn.Returns(true);
             }
         }
@@ -124,6 +126,7 @@ public sealed class RwSemaphore : KernelObject
     public void DownRead()
     {
         using var fn = this.World.Enter("down_read", this.Name);
+        this.Lockdep(LockMode.Read, trylock: false);
         var count = this.Count.AddReturn(ReaderBias, MemoryOrder.Acquire);
         if ((count & ReadFailedMask) == 0)
         {
@@ -138,6 +141,7 @@ public sealed class RwSemaphore : KernelObject
     public void UpRead()
     {
         using var fn = this.World.Enter("up_read", this.Name);
+        this.World.Notify(new LockReleasing(this.World.Current.Name, this.Name, this.Class));
         var tmp = this.Count.AddReturn(-ReaderBias, MemoryOrder.Release);
         this.World.VmBugOn(tmp < 0, $"DEBUG_RWSEMS_WARN_ON(tmp < 0) on {this.Name}: up_read without a read lock");
         if ((tmp & (LockMask | FlagWaiters)) == FlagWaiters)
@@ -150,6 +154,7 @@ public sealed class RwSemaphore : KernelObject
     public void DownWrite()
     {
         using var fn = this.World.Enter("down_write", this.Name);
+        this.Lockdep(LockMode.Write, trylock: false);
         if (!this.WriteTrylock())
         {
             this.DownWriteSlowpath();
@@ -173,6 +178,7 @@ public sealed class RwSemaphore : KernelObject
     public void UpWrite()
     {
         using var fn = this.World.Enter("up_write", this.Name);
+        this.World.Notify(new LockReleasing(this.World.Current.Name, this.Name, this.Class));
         this.World.VmBugOn(this.Owner.Peek() != this.World.Current.Name, $"DEBUG_RWSEMS_WARN_ON(sem->owner != current) on {this.Name}");
         this.Owner.WriteOnce(null);
         var tmp = this.Count.FetchAdd(-WriterLocked, MemoryOrder.Release);
@@ -194,6 +200,13 @@ public sealed class RwSemaphore : KernelObject
             this.DowngradeWake();
         }
     }
+
+    /// <summary>The lock class lockdep files this semaphore under: its field name (mmap_lock, vm_lock, i_mmap_rwsem).</summary>
+    public string Class => this.Name[(this.Name.LastIndexOf("->", StringComparison.Ordinal) + 2)..];
+
+    /// <summary>lock_acquire(): lockdep is told before a blocking acquisition, after a successful trylock.</summary>
+    private void Lockdep(LockMode mode, bool trylock) =>
+        this.World.Notify(new LockAcquiring(this.World.Current.Name, this.Name, this.Class, mode, trylock));
 
     /// <summary>rwsem_is_locked(): atomic_long_read(&amp;sem->count) != 0.</summary>
     public bool IsLocked() => this.Count.AtomicRead() != 0;

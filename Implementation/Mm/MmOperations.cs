@@ -66,18 +66,71 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
     }
 
     /// <summary>
-    /// mmap_region(), mm/vma.c (v6.x) for a new anonymous mapping at [start, end): the new VMA is
-    /// write-locked before it becomes visible (33313a747e81), attached and inserted, all under
-    /// mmap_lock held for write. Returns the VMA.
+    /// mmap_region(), mm/mmap.c (v6.5), for a new mapping at [start, end) of anonymous memory or
+    /// of <paramref name="file"/>: the VMA is allocated, write-locked before it becomes visible
+    /// (33313a747e81; v6.15's vma_mark_attached asserts it), inserted, and for a file linked into
+    /// the file's i_mmap under i_mmap_rwsem, all under mmap_lock held for write. Returns the VMA.
     /// </summary>
-    public VmAreaStruct MmapRegion(MmStruct mm, ulong start, ulong end, VmFlags flags, AnonVma anonVma)
+    public VmAreaStruct MmapRegion(MmStruct mm, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, AddressSpace? file = null)
     {
-        using var fn = world.Enter("mmap_region", $"{mm.Name}, {VmAreaStruct.Hex(start)}-{VmAreaStruct.Hex(end)}");
+        using var fn = world.Enter("mmap_region", $"{mm.Name}, {VmAreaStruct.Hex(start)}-{VmAreaStruct.Hex(end)}{(file is null ? string.Empty : $", {file.Name}")}");
         locking.MmapWriteLock(mm);
-        var vma = locking.VmAreaAlloc(mm, world.NewName("vma"), start, end, flags, anonVma);
-        this.InsertNewVma(vma, start, end);
+        var vma = locking.VmAreaAlloc(mm, world.NewName("vma"), start, end, flags, anonVma, file);
+        if (file is null)
+        {
+            this.InsertNewVma(vma, start, end);
+        }
+        else
+        {
+            this.LinkFileVma(vma, file, start, end);
+        }
+
         locking.MmapWriteUnlock(mm);
         return fn.Returns(vma);
+    }
+
+    /// <summary>
+    /// vma_link() for a file mapping (mm/mmap.c, v6.5): the new VMA is write-locked before
+    /// i_mmap_rwsem is taken, the usual order vm_lock → i_mmap_rwsem (1c7873e33645), then stored
+    /// in the tree and linked into mapping->i_mmap (__vma_link_file; the interval tree itself is
+    /// not modelled, its lock is).
+    /// </summary>
+    private void LinkFileVma(VmAreaStruct vma, AddressSpace file, ulong start, ulong end)
+    {
+        using var fn = world.Enter("vma_link", vma.Name);
+        if (this.LocksNewVmaBeforeIMmap)
+        {
+            this.WriteLockNewVma(vma);
+        }
+
+        using (world.Enter("i_mmap_lock_write", file.Name))
+        {
+            file.IMmapRwsem.DownWrite();
+        }
+
+        if (!this.LocksNewVmaBeforeIMmap)
+        {
+            this.WriteLockNewVma(vma);
+        }
+
+        vma.VmMm.MmMt.Store(vma, start, end);
+        using (world.Enter("i_mmap_unlock_write", file.Name))
+        {
+            file.IMmapRwsem.UpWrite();
+        }
+    }
+
+    /// <summary>Whether mmap_region() write-locks a new file VMA before taking i_mmap_rwsem (1c7873e33645).</summary>
+    protected virtual bool LocksNewVmaBeforeIMmap => true;
+
+    /// <summary>vma_start_write() of a VMA not yet visible (and, from v6.15, vma_mark_attached()).</summary>
+    private void WriteLockNewVma(VmAreaStruct vma)
+    {
+        locking.VmaStartWrite(vma);
+        if (locking.LocksNewVmaBeforeInsert)
+        {
+            locking.VmaMarkAttached(vma);
+        }
     }
 
     /// <summary>stack_guard_gap, mm/mmap.c: 256 pages kept free below a stack (the default of stack_guard_gap=).</summary>
@@ -293,8 +346,7 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
     {
         if (locking.LocksNewVmaBeforeInsert)
         {
-            locking.VmaStartWrite(vma);
-            locking.VmaMarkAttached(vma);
+            this.WriteLockNewVma(vma);
         }
 
         vma.VmMm.MmMt.Store(vma, start, end);

@@ -14,11 +14,11 @@ namespace VmaLockVerify.Implementation.Mm;
 public sealed class VmAreaStruct : KernelObject
 {
     public VmAreaStruct(
-        KernelWorld world, MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, Func<int, string>? seqFormat = null)
+        KernelWorld world, MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, Func<int, string>? seqFormat = null, AddressSpace? file = null)
         : base(world, name)
     {
         this.VmMmVar = new SharedVar<MmStruct>(world, this, "vm_mm", mm, m => m.Name);
-        this.IsAnonymous = true;
+        this.VmFile = file;
         this.VmStart = this.Field("vm_start", start, Hex);
         this.VmEnd = this.Field("vm_end", end, Hex);
         this.VmFlags = this.Field("vm_flags", (ulong)flags, VmFlagsFormat.Describe);
@@ -75,8 +75,11 @@ public sealed class VmAreaStruct : KernelObject
     /// <summary>vma->detached: set once the VMA is isolated from the tree.</summary>
     public SharedVar<bool> Detached { get; }
 
-    /// <summary>vma_is_anonymous(): the VMA has no vm_ops (the scenarios map anonymous memory only).</summary>
-    public bool IsAnonymous { get; }
+    /// <summary>vma->vm_file->f_mapping for a file mapping; null for anonymous memory.</summary>
+    public AddressSpace? VmFile { get; private set; }
+
+    /// <summary>vma_is_anonymous(): the VMA maps no file (no vm_ops).</summary>
+    public bool IsAnonymous => this.VmFile is null;
 
     /// <summary>Frees the VMA and its vma_lock (__vm_area_free).</summary>
     public void FreeWithLock(string where)
@@ -104,8 +107,9 @@ public sealed class VmAreaStruct : KernelObject
     /// (v6.15): the same memory becomes a new VMA of <paramref name="mm"/>. vm_refcnt is left as
     /// it is (0): readers with stale pointers may still be looking at it.
     /// </summary>
-    public void Reuse(MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma)
+    public void Reuse(MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, AddressSpace? file)
     {
+        this.VmFile = file;
         this.Reincarnate(name);
         this.World.Emit(new VmaCreated(this.World.Current.Name, mm.Name, name));
         this.VmMmVar.SetPlain(mm);

@@ -44,15 +44,15 @@ public class RefcountGeneration(KernelWorld world, string name) : SequenceGenera
     /// vm_area_alloc(), mm/vma_init.c (v6.15+): kmem_cache_alloc from the SLAB_TYPESAFE_BY_RCU
     /// cache (a freed VMA is reused at once), then vma_init(); vm_refcnt stays 0 (detached).
     /// </summary>
-    public override VmAreaStruct VmAreaAlloc(MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma)
+    public override VmAreaStruct VmAreaAlloc(MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, AddressSpace? file = null)
     {
         if (this.vmAreaCache.TryPop(out var recycled))
         {
-            recycled.Reuse(mm, name, start, end, flags, anonVma);
+            recycled.Reuse(mm, name, start, end, flags, anonVma, file);
             return recycled;
         }
 
-        return base.VmAreaAlloc(mm, name, start, end, flags, anonVma);
+        return base.VmAreaAlloc(mm, name, start, end, flags, anonVma, file);
     }
 
     /// <summary>Boot-time VMAs are attached already: vm_refcnt = 1.</summary>

@@ -51,9 +51,9 @@ public abstract class SequenceGeneration(KernelWorld world, string name, Sequenc
     /// vm_area_alloc(): a new VMA, private to its creator until inserted. From v6.14 vm_lock_seq is
     /// unsigned (UINT_MAX at first, the same bits as v6.4's int -1).
     /// </summary>
-    public override VmAreaStruct VmAreaAlloc(MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma)
+    public override VmAreaStruct VmAreaAlloc(MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, AddressSpace? file = null)
     {
-        var vma = new VmAreaStruct(this.World, mm, name, start, end, flags, anonVma, this.Ordering.Seqcount ? FormatUnsigned : null);
+        var vma = new VmAreaStruct(this.World, mm, name, start, end, flags, anonVma, this.Ordering.Seqcount ? FormatUnsigned : null, file);
         if (this.World.InTask)
         {
             this.World.Emit(new VmaCreated(this.Thread, mm.Name, name));

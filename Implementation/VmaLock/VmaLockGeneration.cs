@@ -19,8 +19,8 @@ public abstract class VmaLockGeneration(KernelWorld world)
     public abstract string Name { get; }
 
     /// <summary>Creates a VMA with its lock initialised (vm_area_alloc + vma_init + vma_lock_alloc).</summary>
-    public virtual VmAreaStruct VmAreaAlloc(MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma) =>
-        new(this.World, mm, name, start, end, flags, anonVma);
+    public virtual VmAreaStruct VmAreaAlloc(MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, AddressSpace? file = null) =>
+        new(this.World, mm, name, start, end, flags, anonVma, file: file);
 
     /// <summary>Puts a VMA made at boot into its mm's tree (before any thread runs: no scheduling points).</summary>
     public virtual void InstallAtSetup(MmStruct mm, VmAreaStruct vma) => mm.MmMt.Populate(vma);
