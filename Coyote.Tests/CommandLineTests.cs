@@ -80,7 +80,8 @@ public sealed class CommandLineTests
             clean.Should().Be(ExitCodes.Clean);
             cleanOutput.Should().Contain("stress mode (real threads").And.MatchRegex(@"fault-vs-munmap +6\.5 +correct +stress +200 +0 ");
             buggy.Should().Be(ExitCodes.BugFound, "madvise under mmap_read_lock breaks VmaWriteRequiresMmapWriteLock in every interleaving");
-            buggyOutput.Should().Contain("BUG in fault-vs-two-writers 6.4 madvise-under-read-lock: VmaWriteRequiresMmapWriteLock");
+            buggyOutput.Should().Contain("BUG in fault-vs-two-writers 6.4 madvise-under-read-lock: VmaWriteRequiresMmapWriteLock")
+                .And.Contain("stress mode: real threads leave no replayable schedule").And.NotContain("replay: ");
             Directory.GetFiles(traces).Should().BeEmpty("a stress run has no replayable schedule");
         }
         finally

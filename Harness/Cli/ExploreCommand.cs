@@ -118,6 +118,10 @@ public static class ExploreCommand
                 output.WriteLine($"  trace:  {run.Bug.Trace}");
                 output.WriteLine($"  replay: {ReplayCommand.CommandLineFor(run.Bug.Trace)}");
             }
+            else if (run.Strategy == BenchCommand.Stress)
+            {
+                output.WriteLine("  stress mode: real threads leave no replayable schedule; explore the same mutant systematically for a trace");
+            }
         }
 
         var iterations = runs.Sum(r => r.IterationsRun);
