@@ -77,17 +77,7 @@ public static class BenchCommand
         var requests = mutantRuns.Concat(controlRuns).ToList();
 
         var clock = Stopwatch.StartNew();
-        var results = new RunResult[requests.Count];
-        var progress = new ExploreProgress(requests);
-        var engines = Math.Max(1, parallel ?? Environment.ProcessorCount);
-        var work = Task.Run(() => Parallel.For(0, requests.Count, new ParallelOptions { MaxDegreeOfParallelism = engines }, i =>
-        {
-            results[i] = requests[i].Stress
-                ? StressRunner.Run(requests[i], iteration => progress.Iteration(i, iteration))
-                : Explorer.Run(requests[i], onIteration: iteration => progress.Iteration(i, iteration));
-            progress.Finished(i, results[i]);
-        }));
-        progress.Watch(work, output, ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected);
+        var results = ExploreProgress.RunAll(requests, Math.Max(1, parallel ?? Environment.ProcessorCount), output);
         clock.Stop();
 
         var detections = results.Take(mutantRuns.Count)

@@ -40,16 +40,7 @@ public static class ExploreCommand
             $"invariants: {string.Join(", ", requests[0].Invariants.Select(i => i.Name))}");
         output.Flush();
 
-        var results = new RunResult[requests.Count];
-        var progress = new ExploreProgress(requests);
-        var work = Task.Run(() => Parallel.For(0, requests.Count, new ParallelOptions { MaxDegreeOfParallelism = engines }, i =>
-        {
-            results[i] = requests[i].Stress
-                ? StressRunner.Run(requests[i], iteration => progress.Iteration(i, iteration))
-                : Explorer.Run(requests[i], onIteration: iteration => progress.Iteration(i, iteration));
-            progress.Finished(i, results[i]);
-        }));
-        progress.Watch(work, output, ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected);
+        var results = ExploreProgress.RunAll(requests, engines, output);
 
         var uncontrolled = results.Where(r => r.Uncontrolled.Count > 0 || r.Bug?.Invariant == Finding.Uncontrolled).ToList();
         if (uncontrolled.Count > 0)

@@ -21,6 +21,26 @@ public sealed class ExploreProgress(IReadOnlyList<RunRequest> requests)
     private readonly bool[] finished = new bool[requests.Count];
     private readonly bool[] found = new bool[requests.Count];
 
+    /// <summary>
+    /// Runs every request, <paramref name="engines"/> side by side (Coyote's engine, or real
+    /// threads for a stress request), showing progress on <paramref name="output"/> meanwhile.
+    /// The results are in the order of the requests.
+    /// </summary>
+    public static RunResult[] RunAll(IReadOnlyList<RunRequest> requests, int engines, TextWriter output)
+    {
+        var results = new RunResult[requests.Count];
+        var progress = new ExploreProgress(requests);
+        var work = Task.Run(() => Parallel.For(0, requests.Count, new ParallelOptions { MaxDegreeOfParallelism = engines }, i =>
+        {
+            results[i] = requests[i].Stress
+                ? StressRunner.Run(requests[i], iteration => progress.Iteration(i, iteration))
+                : Explorer.Run(requests[i], onIteration: iteration => progress.Iteration(i, iteration));
+            progress.Finished(i, results[i]);
+        }));
+        progress.Watch(work, output, ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected);
+        return results;
+    }
+
     /// <summary>Run <paramref name="run"/> starts its iteration <paramref name="iteration"/> (from 0).</summary>
     public void Iteration(int run, uint iteration) => this.started[run] = iteration + 1;
 
