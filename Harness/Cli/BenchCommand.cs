@@ -112,15 +112,8 @@ public static class BenchCommand
             d.MedianSeconds is { } m ? $"{m:F2} s" : "-", d.WorstSeconds is { } w ? $"{w:F2} s" : "-",
             d.Found == 0 ? $"not found in {report.Budget} iterations" : string.Join(", ", d.CaughtBy),
         }).ToList();
-        string[] header = ["mutant", "gen", "strategy", "found", "median it", "worst it", "median time", "worst time", "caught by"];
-        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Select(r => r[i].Length).DefaultIfEmpty(0).Max())).ToArray();
         text.AppendLine();
-        text.AppendLine(string.Join("  ", header.Select((h, i) => h.PadRight(widths[i]))).TrimEnd());
-        text.AppendLine(string.Join("  ", widths.Select(w => new string('-', w))));
-        foreach (var row in rows)
-        {
-            text.AppendLine(string.Join("  ", row.Select((c, i) => c.PadRight(widths[i]))).TrimEnd());
-        }
+        text.Append(SummaryTable.Columns(["mutant", "gen", "strategy", "found", "median it", "worst it", "median time", "worst time", "caught by"], rows));
 
         text.AppendLine();
         text.AppendLine("found: seeds whose run reported the bug within the budget; it and time: to the first report, over those seeds.");
@@ -155,17 +148,7 @@ public static class BenchCommand
             ]);
         }
 
-        string[] header = ["mutant", "best systematic (found, median time)", "stress (found, median time)", "stress time / systematic time"];
-        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Select(r => r[i].Length).DefaultIfEmpty(0).Max())).ToArray();
-        var text = new StringBuilder();
-        text.AppendLine(string.Join("  ", header.Select((h, i) => h.PadRight(widths[i]))).TrimEnd());
-        text.AppendLine(string.Join("  ", widths.Select(w => new string('-', w))));
-        foreach (var row in rows)
-        {
-            text.AppendLine(string.Join("  ", row.Select((c, i) => c.PadRight(widths[i]))).TrimEnd());
-        }
-
-        return text.ToString();
+        return SummaryTable.Columns(["mutant", "best systematic (found, median time)", "stress (found, median time)", "stress time / systematic time"], rows);
     }
 
     private static BenchDetection Detection(IGrouping<(string Mutant, string Strategy), RunResult> runs)

@@ -24,9 +24,20 @@ public static class SummaryTable
             r.ControlledOperations.ToString(CultureInfo.InvariantCulture),
             r.Bug is null ? "clean" : r.Bug.Invariant,
         }).ToList();
-        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Select(row => row[i].Length).DefaultIfEmpty(0).Max())).ToArray();
         var text = new StringBuilder();
         text.AppendLine();
+        text.Append(Columns(header, rows));
+        text.AppendLine();
+        text.AppendLine("steps/it: most scheduling decisions in one iteration; at bound: iterations cut off by --max-steps;");
+        text.AppendLine("threads: most controlled operations alive at once; ops: controlled operations created over the run.");
+        return text.ToString();
+    }
+
+    /// <summary>A plain-text table: the header, a rule, the rows; columns as wide as their widest cell, two spaces apart.</summary>
+    public static string Columns(IReadOnlyList<string> header, IReadOnlyList<string[]> rows)
+    {
+        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Select(row => row[i].Length).DefaultIfEmpty(0).Max())).ToArray();
+        var text = new StringBuilder();
         text.AppendLine(Line(header, widths));
         text.AppendLine(string.Join("  ", widths.Select(w => new string('-', w))));
         foreach (var row in rows)
@@ -34,9 +45,6 @@ public static class SummaryTable
             text.AppendLine(Line(row, widths));
         }
 
-        text.AppendLine();
-        text.AppendLine("steps/it: most scheduling decisions in one iteration; at bound: iterations cut off by --max-steps;");
-        text.AppendLine("threads: most controlled operations alive at once; ops: controlled operations created over the run.");
         return text.ToString();
     }
 
