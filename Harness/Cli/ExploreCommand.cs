@@ -58,8 +58,7 @@ public static class ExploreCommand
             if (result.Bug is not null && !result.Request.Stress)
             {
                 trace = Path.Combine(options.TracesDir, TraceFile.FileNameFor(result.Request));
-                TraceFile.From(result).Save(trace);
-                Minimizer.Minimize(TraceFile.Load(trace), trace).Trace.Save(trace); // the schedule a reader gets is the shortest found
+                Minimizer.Minimize(TraceFile.From(result), trace).Trace.Save(trace); // the schedule a reader gets is the shortest found
                 traces[result] = trace;
             }
 
