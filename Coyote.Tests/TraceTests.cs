@@ -152,6 +152,30 @@ public sealed class TraceTests
     }
 
     [Fact]
+    public void Regenerating_with_current_invariants_rejudges_a_trace_recorded_before_an_invariant_was_added()
+    {
+        var saved = TestSupport.SavedTraces.First(p => p.Contains("skip-recheck", StringComparison.Ordinal));
+        var copy = Path.Combine(Path.GetTempPath(), $"vmalock-{Guid.NewGuid():N}.trace.json");
+        var current = File.ReadAllText(saved);
+        var older = current.Replace("      \"NoLostWrite\",\n", string.Empty, StringComparison.Ordinal);
+        older.Should().NotBe(current, "the saved trace lists every invariant");
+        File.WriteAllText(copy, older);
+        try
+        {
+            Replayer.Regenerate(copy);
+            File.ReadAllText(copy).Should().Contain("--invariant", "without the option the recorded list is kept, and the command names it");
+
+            File.WriteAllText(copy, older);
+            Replayer.Regenerate(copy, currentInvariants: true);
+            File.ReadAllText(copy).Should().Be(current, "with it, the trace is judged by every invariant registered now");
+        }
+        finally
+        {
+            File.Delete(copy);
+        }
+    }
+
+    [Fact]
     public void Replay_prints_the_interleaving_in_kernel_terms_and_exits_1()
     {
         var path = TestSupport.SavedTraces.First(p => p.Contains("skip-recheck", StringComparison.Ordinal));

@@ -82,8 +82,12 @@ public static class CommandLine
         replay.SetAction(p => Guard(error, () => ReplayCommand.Replay(p.GetValue(trace)!, p.GetValue(format)!, p.GetValue(html), output)));
 
         var traces = new Argument<string[]>("TRACE") { Description = "trace files to regenerate in place", Arity = ArgumentArity.OneOrMore };
-        var regenerate = new Command("regenerate", "re-run the exploration a trace records and overwrite it (for traces made stale by a code change)") { traces };
-        regenerate.SetAction(p => Guard(error, () => ReplayCommand.Regenerate(p.GetValue(traces)!, output)));
+        var currentInvariants = new Option<bool>("--current-invariants")
+        {
+            Description = "judge with every invariant registered now instead of the ones the trace recorded (after an invariant was added)",
+        };
+        var regenerate = new Command("regenerate", "re-run the exploration a trace records and overwrite it (for traces made stale by a code change)") { traces, currentInvariants };
+        regenerate.SetAction(p => Guard(error, () => ReplayCommand.Regenerate(p.GetValue(traces)!, p.GetValue(currentInvariants), output)));
 
         var results = new Argument<string[]>("RESULTS") { Description = "results files written by explore --json", Arity = ArgumentArity.OneOrMore };
         var merge = new Command("merge", "combine the --json results of several explores (the shards of one) into one report") { results };

@@ -131,12 +131,12 @@ public static class ReplayCommand
         }
     }
 
-    public static int Regenerate(IReadOnlyList<string> paths, TextWriter output)
+    public static int Regenerate(IReadOnlyList<string> paths, bool currentInvariants, TextWriter output)
     {
         RewriteCheck.EnsureRewritten(RewriteCheck.ControlledAssemblies);
         foreach (var path in paths)
         {
-            var fresh = Replayer.Regenerate(path);
+            var fresh = Replayer.Regenerate(path, currentInvariants);
             output.WriteLine($"regenerated {path}: {fresh.Invariant} ({fresh.Command})");
         }
 

@@ -46,11 +46,15 @@ public static class Replayer
         return outcome;
     }
 
-    /// <summary>Re-runs the exploration recorded in the trace and overwrites it with the schedule it finds now.</summary>
-    public static TraceFile Regenerate(string path)
+    /// <summary>
+    /// Re-runs the exploration recorded in the trace and overwrites it with the schedule it finds
+    /// now; with <paramref name="currentInvariants"/>, judged by every invariant registered now.
+    /// </summary>
+    public static TraceFile Regenerate(string path, bool currentInvariants = false)
     {
         var old = TraceFile.Load(path);
-        var result = Explorer.Run(RequestFor(old, path));
+        var request = RequestFor(old, path);
+        var result = Explorer.Run(currentInvariants ? request with { Invariants = InvariantRegistry.All } : request);
         if (result.Bug?.Invariant != old.Invariant)
         {
             throw new HarnessException(
