@@ -36,6 +36,10 @@ public sealed class InvariantTests
         { nameof(SpecConformance), "refcount-from-zero", "after vma1 was detached", "pct", 1000 },
         { nameof(LockOrder), "mmap-region-lock-order", "while holding file1->i_mmap_rwsem (i_mmap_rwsem): i_mmap_rwsem -> vm_lock inverts", "pct", 1000 },
         { nameof(NoUseAfterFree), "up-read-without-rcu", "fault1 writes vma1->vm_lock->wait_lock (raw_spin_lock_irqsave) in rwsem_wake", "portfolio", 1000 },
+        { nameof(NoLostWrite), "fork-no-parent-lock", "a page mm no longer maps there: the store is lost", "portfolio", 500 },
+        { nameof(SpecConformance), "fork-no-parent-lock", "is lost", "portfolio", 500 },
+        { nameof(NoUseAfterFree), "anon-vma-check-before-lock", "in find_mergeable_anon_vma; vma2 was freed by writer", "pct", 1000 },
+        { nameof(SpecConformance), "anon-vma-check-before-lock", "ran anon_vma_prepare(vma1) without holding mm->mmap_lock", "pct", 1000 },
     };
 
     [Fact]

@@ -28,6 +28,8 @@ public sealed class MutantTests
         { "stack-expand-no-lock", 50 },
         { "up-read-without-rcu", 1000 },
         { "mmap-region-lock-order", 50 },
+        { "fork-no-parent-lock", 500 },
+        { "anon-vma-check-before-lock", 100 },
     };
 
     [Fact]

@@ -30,6 +30,7 @@ public static class InvariantRegistry
         InvariantInfo.Of<VmaPutHoldsMm>(),
         InvariantInfo.Of<NoUseAfterFree>(),
         InvariantInfo.Of<LockOrder>(),
+        InvariantInfo.Of<NoLostWrite>(),
         InvariantInfo.Of<SpecConformance>(),
     ];
 

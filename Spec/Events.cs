@@ -173,3 +173,29 @@ public sealed record LockReleasing(string Thread, string Lock, string Class) : P
 {
     public override string Describe() => $"{Thread} releases {Lock} ({Class})";
 }
+
+/// <summary>
+/// A user-mode store of <paramref name="Thread"/> ORed <paramref name="Bits"/> into the word at
+/// <paramref name="Address"/> of its process's memory, through a translation to page
+/// <paramref name="Page"/>; <paramref name="Value"/> is the word after the store.
+/// </summary>
+public sealed record UserStored(string Thread, string Mm, ulong Address, ulong Bits, string Page, ulong Value) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} stores 0x{Bits:x} at 0x{Address:x} of {Mm} ({Page}, now 0x{Value:x})";
+}
+
+/// <summary>A user-mode load of <paramref name="Thread"/> read <paramref name="Value"/> at <paramref name="Address"/> of its process's memory, from page <paramref name="Page"/>.</summary>
+public sealed record UserLoaded(string Thread, string Mm, ulong Address, string Page, ulong Value) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} loads 0x{Value:x} at 0x{Address:x} of {Mm} ({Page})";
+}
+
+/// <summary>
+/// __anon_vma_prepare() gave a VMA that had none its first anon_vma (found on a neighbour by
+/// find_mergeable_anon_vma, or new), under the page table lock. <paramref name="Reused"/> says
+/// whether it came from a neighbour.
+/// </summary>
+public sealed record AnonVmaPrepared(string Thread, string Mm, string Vma, string AnonVma, bool Reused) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} set {Vma}->anon_vma = {AnonVma} ({(Reused ? "a neighbour's" : "new")}) in anon_vma_prepare";
+}

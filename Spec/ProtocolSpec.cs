@@ -51,9 +51,22 @@ public sealed class ProtocolSpec
 
     /// <summary>mmgrab() references held, per thread: (thread, mm) pairs, counted.</summary>
     private readonly Dictionary<(string Thread, string Mm), int> grabs = [];
+    private readonly Dictionary<(string Mm, ulong Address), Dictionary<ulong, UserStored>> userMemory = [];
 
     /// <summary>Whether the thread holds an mmgrab() reference on the mm.</summary>
     public bool HasGrabbed(string thread, string mm) => this.grabs.GetValueOrDefault((thread, mm)) > 0;
+
+    /// <summary>
+    /// The abstract user memory: for each word of each process, the bits its threads' completed
+    /// stores put there and the store that put each. Stores only add bits, so a load of the word
+    /// must see every one of them (the port's copy-on-write must never lose one).
+    /// </summary>
+    public IReadOnlyDictionary<ulong, UserStored> StoresAt(string mm, ulong address) =>
+        this.userMemory.TryGetValue((mm, address), out var stores) ? stores : new Dictionary<ulong, UserStored>();
+
+    /// <summary>The bits a load of the word must see, with the stores that put them there but the load does not see.</summary>
+    public IEnumerable<UserStored> LostStores(UserLoaded load) =>
+        this.StoresAt(load.Mm, load.Address).Where(s => (load.Value & s.Key) != s.Key).Select(s => s.Value);
 
     /// <summary>Threads inside a page fault, by thread name.</summary>
     public HashSet<string> FaultsInProgress { get; } = new(StringComparer.Ordinal);
@@ -126,9 +139,49 @@ public sealed class ProtocolSpec
             VmaReferenceDropping p => this.OnReferenceDropping(p),
             LockAcquiring or LockReleasing => null, // lock classes and their order are LockOrder's (lockdep's) business
             FreedObjectAccessed a => $"{a.Thread} {a.Access}s {a.Object}->{a.Field} after {a.FreedBy} freed it",
+            AnonVmaPrepared p => this.OnAnonVmaPrepared(p),
+            UserStored s => this.OnUserStored(s),
+            UserLoaded l => this.OnUserLoaded(l),
             _ => $"the specification has no rule for {e.GetType().Name}",
         };
     }
+
+    /// <summary>
+    /// A VMA's first anon_vma may be set by a page fault without the VMA write lock (readers
+    /// tolerate NULL becoming set), but only under mmap_lock: find_mergeable_anon_vma() looks at
+    /// the neighbouring VMAs, which only mmap_lock keeps in place (657b5146955e).
+    /// </summary>
+    private string? OnAnonVmaPrepared(AnonVmaPrepared e)
+    {
+        var mm = this.Mm(e.Mm);
+        return mm.Writer == e.Thread || mm.Readers.Contains(e.Thread)
+            ? null
+            : $"{e.Thread} ran anon_vma_prepare({e.Vma}) without holding {e.Mm}->mmap_lock: the neighbours find_mergeable_anon_vma looked at were not stable";
+    }
+
+    private string? OnUserStored(UserStored e)
+    {
+        if (!this.userMemory.TryGetValue((e.Mm, e.Address), out var stores))
+        {
+            stores = [];
+            this.userMemory[(e.Mm, e.Address)] = stores;
+        }
+
+        for (var bit = 1UL; bit != 0; bit <<= 1)
+        {
+            if ((e.Bits & bit) != 0)
+            {
+                stores[bit] = e;
+            }
+        }
+
+        return null;
+    }
+
+    private string? OnUserLoaded(UserLoaded e) =>
+        this.LostStores(e).FirstOrDefault() is { } lost
+            ? $"{e.Thread} loads 0x{e.Value:x} at 0x{e.Address:x} of {e.Mm} ({e.Page}): {lost.Thread}'s completed store of 0x{lost.Bits:x} (to {lost.Page}) is lost"
+            : null;
 
     private string? OnMmapLockAcquired(MmapLockAcquired e)
     {

@@ -18,6 +18,8 @@ public static class MutantRegistry
         new StackExpandNoLock(),
         new UpReadWithoutRcu(),
         new MmapRegionLockOrder(),
+        new ForkNoParentLock(),
+        new AnonVmaCheckBeforeLock(),
     ];
 
     public static Mutant? Find(string name) => All.FirstOrDefault(m => m.Name == name);

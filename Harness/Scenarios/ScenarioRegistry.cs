@@ -16,6 +16,8 @@ public static class ScenarioRegistry
         new LockedReadUnderMmapReadLock(),
         new FaultVsStackExpand(),
         new FaultVsFileMmap(),
+        new FaultVsFork(),
+        new FaultVsMremapMunmap(),
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

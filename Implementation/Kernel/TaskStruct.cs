@@ -21,6 +21,9 @@ public sealed class TaskStruct(KernelWorld world, string name, string? mm)
     /// <summary>current->mm: the address space of the task's process (null for a kernel thread).</summary>
     public string? Mm { get; } = mm;
 
+    /// <summary>The user-address translations cached by the CPU the task runs on.</summary>
+    public Tlb Tlb { get; } = new();
+
     /// <summary>rcu_read_lock() nesting depth.</summary>
     public int RcuNesting { get; internal set; }
 

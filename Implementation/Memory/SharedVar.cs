@@ -112,7 +112,7 @@ public class SharedVar<T>
         return old;
     }
 
-    private void Before(AccessKind kind, string op)
+    private protected void Before(AccessKind kind, string op)
     {
         this.world.Control.Interleave();
         this.Owner.CheckAlive(kind, op, this.Field);
@@ -170,6 +170,30 @@ public sealed class AtomicVar<T> : SharedVar<T>
 
         expected = old;
         return false;
+    }
+
+    /// <summary>
+    /// A user-mode load or store (<paramref name="update"/> null: a load) through a cached
+    /// translation: it happens only if <paramref name="translationValid"/> still holds at the
+    /// access, atomically with it (an instruction and a TLB shootdown do not interleave). Returns
+    /// whether it happened; <paramref name="value"/> is the value loaded or the value before the store.
+    /// </summary>
+    public bool TryUserAccess(Func<bool> translationValid, Func<T, T>? update, string instruction, out T value)
+    {
+        this.Before(update is null ? AccessKind.Load : AccessKind.ReadModifyWrite, instruction);
+        var happened = false;
+        var old = this.World.Memory.Exchange(this, v => (happened = translationValid()) && update is not null ? update(v) : v, MemoryOrder.Relaxed);
+        this.World.RecordAccess(
+            happened ? instruction : $"{instruction}: TLB entry flushed, no access",
+            this.Name,
+            happened && update is not null ? $"{this.Format(old)} -> {this.Format(this.Cell)}" : this.Format(old));
+        if (happened && update is not null)
+        {
+            this.AfterStore?.Invoke(this.Cell);
+        }
+
+        value = old;
+        return happened;
     }
 
     private static string Suffix(MemoryOrder order) => order switch

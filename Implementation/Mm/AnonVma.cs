@@ -2,8 +2,22 @@ using VmaLockVerify.Implementation.Kernel;
 
 namespace VmaLockVerify.Implementation.Mm;
 
-/// <summary>struct anon_vma (mm/rmap.c): the reverse-map root shared by mergeable anonymous VMAs.</summary>
-public sealed class AnonVma(KernelWorld world, string name) : KernelObject(world, name);
+/// <summary>
+/// struct anon_vma (mm/rmap.c): the reverse-map root shared by mergeable anonymous VMAs, with its
+/// rwsem (anon_vma_lock_write). The interval tree of the VMAs linked to it (the anon_vma chains)
+/// is not modelled: no path of the port walks the reverse map.
+/// </summary>
+public sealed class AnonVma : KernelObject
+{
+    public AnonVma(KernelWorld world, string name)
+        : base(world, name)
+    {
+        this.Rwsem = new Locking.RwSemaphore(world, $"{name}->rwsem");
+    }
+
+    /// <summary>anon_vma->rwsem (of the root anon_vma; every anon_vma of the port is a root).</summary>
+    public Locking.RwSemaphore Rwsem { get; }
+}
 
 /// <summary>
 /// struct address_space (include/linux/fs.h) of a mapped file, reduced to i_mmap_rwsem: the lock

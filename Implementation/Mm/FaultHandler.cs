@@ -1,4 +1,5 @@
 using VmaLockVerify.Implementation.Kernel;
+using VmaLockVerify.Implementation.Memory;
 using VmaLockVerify.Implementation.VmaLock;
 using VmaLockVerify.Spec;
 
@@ -13,6 +14,8 @@ public sealed class FaultHandler(KernelWorld world, VmaLockGeneration locking, M
 {
     /// <summary>VM_FAULT_RETRY: the handler cannot finish under the VMA lock.</summary>
     public const string Retry = "VM_FAULT_RETRY";
+
+    private readonly Rmap rmap = new(world);
 
     private string Thread => world.Current.Name;
 
@@ -172,22 +175,29 @@ public sealed class FaultHandler(KernelWorld world, VmaLockGeneration locking, M
     }
 
     /// <summary>
-    /// handle_mm_fault() → handle_pte_fault() → do_anonymous_page(), mm/memory.c, v6.4: map a
-    /// fresh page at the address unless one is already there.
+    /// handle_mm_fault() → handle_pte_fault(), mm/memory.c, v6.4: an absent PTE gets a fresh page
+    /// (do_anonymous_page); a write to a present read-only one breaks copy-on-write (do_wp_page).
     /// </summary>
     private string HandleMmFault(VmAreaStruct vma, ulong address, bool write, bool underVmaLock)
     {
         using var fn = world.Enter("handle_mm_fault", $"{vma.Name}, {VmAreaStruct.Hex(address)}{(underVmaLock ? ", FAULT_FLAG_VMA_LOCK" : "")}");
         var pte = vma.VmMm.PageTable.Pte(address);
-        if (pte.ReadOnce() != 0)
+        var orig = pte.ReadOnce();
+        if (orig is not null)
         {
-            return fn.Returns("handled (page present)");
+            return fn.Returns(write && !orig.Writable ? this.DoWpPage(vma, address, pte, orig, underVmaLock) : "handled (page present)");
         }
 
-        // anon_vma_prepare(): every VMA of the scenarios has its anon_vma already.
-        if (vma.AnonVma.ReadOnce() is null)
+        return fn.Returns(this.DoAnonymousPage(vma, address, pte, write, underVmaLock));
+    }
+
+    /// <summary>do_anonymous_page(), mm/memory.c, v6.4: map a fresh page at the address unless one is already there.</summary>
+    private string DoAnonymousPage(VmAreaStruct vma, ulong address, SharedVar<Pte?> pte, bool write, bool underVmaLock)
+    {
+        var anonVma = this.AnonVmaPrepare(vma, underVmaLock);
+        if (anonVma is null)
         {
-            return fn.Returns(underVmaLock ? Retry : "VM_FAULT_OOM (no anon_vma)");
+            return underVmaLock ? Retry : "VM_FAULT_OOM (no anon_vma)";
         }
 
         // folio_add_new_anon_rmap(): the new page's index in its anon_vma, from vm_start and vm_pgoff.
@@ -195,18 +205,88 @@ public sealed class FaultHandler(KernelWorld world, VmaLockGeneration locking, M
 
         // The new PTE's protection comes from vm_flags (vm_get_page_prot / maybe_mkwrite).
         var writable = write && (vma.VmFlags.ReadOnce() & (ulong)VmFlags.Write) != 0;
-        var pfn = world.AllocPage();
+        var folio = new Folio(world, anonVma);
         lock (vma.VmMm.PageTable.Ptl)
         {
             // pte_offset_map_lock(): re-check under the page table lock.
-            if (pte.ReadOnce() != 0)
+            if (pte.ReadOnce() is not null)
             {
-                return fn.Returns("handled (raced with another fault)");
+                return "handled (raced with another fault)";
             }
 
-            pte.WriteOnce(pfn);
+            pte.WriteOnce(new Pte(folio, writable));
         }
 
-        return fn.Returns($"handled (mapped {(writable ? "writable " : "")}page, index {VmAreaStruct.Hex(index)})");
+        return $"handled (mapped {(writable ? "writable " : "")}page, index {VmAreaStruct.Hex(index)})";
+    }
+
+    /// <summary>
+    /// anon_vma_prepare(), include/linux/rmap.h, as do_anonymous_page() and wp_page_copy() call it:
+    /// the VMA's anon_vma, given one first if it has none. v6.4 calls it under the VMA lock too,
+    /// trusting lock_vma_under_rcu() to have refused VMAs without one; from v6.7
+    /// vmf_anon_prepare() returns VM_FAULT_RETRY instead (null here) when it would have to. The
+    /// port does not fault file pages: a file VMA without an anon_vma gets null.
+    /// </summary>
+    private AnonVma? AnonVmaPrepare(VmAreaStruct vma, bool underVmaLock)
+    {
+        var anonVma = vma.AnonVma.ReadOnce();
+        if (anonVma is not null || !vma.IsAnonymous || (underVmaLock && locking.AnonVmaPrepareRetriesUnderVmaLock))
+        {
+            return anonVma;
+        }
+
+        return rmap.AnonVmaPrepare(vma);
+    }
+
+    /// <summary>
+    /// do_wp_page(), mm/memory.c, v6.4: a write to a present read-only PTE of a private mapping. A
+    /// page mapped only here is made writable again (wp_page_reuse); a page still shared with
+    /// another mm (after fork) is copied (wp_page_copy): the copy is made outside the page table
+    /// lock, then the old PTE is cleared and the TLB flushed (ptep_clear_flush) before the copy is
+    /// mapped writable, and only if the PTE did not change meanwhile (pte_same).
+    /// </summary>
+    private string DoWpPage(VmAreaStruct vma, ulong address, SharedVar<Pte?> pte, Pte orig, bool underVmaLock)
+    {
+        using var fn = world.Enter("do_wp_page", $"{vma.Name}, {VmAreaStruct.Hex(address)}");
+        var mm = vma.VmMm;
+        lock (mm.PageTable.Ptl)
+        {
+            if (pte.ReadOnce() != orig)
+            {
+                return fn.Returns("handled (PTE changed)");
+            }
+
+            if (orig.Folio.MapCount == 1)
+            {
+                pte.WriteOnce(orig with { Writable = true }); // wp_page_reuse()
+                return fn.Returns("handled (reused exclusive page)");
+            }
+        }
+
+        using var copy = world.Enter("wp_page_copy", $"{vma.Name}, {VmAreaStruct.Hex(address)}");
+
+        var anonVma = this.AnonVmaPrepare(vma, underVmaLock);
+        if (anonVma is null)
+        {
+            return fn.Returns(underVmaLock ? Retry : "VM_FAULT_OOM (no anon_vma)");
+        }
+
+        // __wp_page_copy_user(): the new page starts as a copy of the old one.
+        var folio = new Folio(world, anonVma, orig.Folio.Data.ReadOnce());
+        lock (mm.PageTable.Ptl)
+        {
+            if (pte.ReadOnce() != orig)
+            {
+                return fn.Returns("handled (PTE changed)");
+            }
+
+            // ptep_clear_flush(): no CPU may keep writing to the old page through the old PTE.
+            pte.WriteOnce(null);
+            mm.FlushTlb("flush_tlb_page");
+            pte.WriteOnce(new Pte(folio, Writable: true));
+            orig.Folio.MapCount--; // folio_remove_rmap_pte() of the old page
+        }
+
+        return fn.Returns("handled (copied page on write)");
     }
 }

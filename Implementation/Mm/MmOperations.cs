@@ -20,6 +20,8 @@ public enum MadviseBehavior
 /// </summary>
 public class MmOperations(KernelWorld world, VmaLockGeneration locking)
 {
+    private readonly Rmap rmap = new(world);
+
     protected KernelWorld World => world;
 
     protected VmaLockGeneration Locking => locking;
@@ -215,6 +217,150 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
         mm.MmDrop();
     }
 
+    /// <summary>
+    /// mremap(old, len, len, MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, new) of one whole
+    /// VMA: do_mremap() → mremap_to() → move_vma(), mm/mremap.c, v6.4. Under mmap_lock held for
+    /// write the VMA is write-locked, copied to a new VMA at <paramref name="newAddr"/> that shares
+    /// its anon_vma and keeps its vm_pgoff (copy_vma), its page table entries are moved there
+    /// (move_page_tables, then a TLB flush), and, for MREMAP_DONTUNMAP, the old VMA stays mapped
+    /// but empty and leaves its anon_vma (unlink_anon_vmas): its anon_vma becomes NULL. Not
+    /// modelled: the VM_LOCKED flags DONTUNMAP clears, accounting. Returns 0 or a negative errno.
+    /// </summary>
+    public int MremapDontUnmap(MmStruct mm, ulong oldAddr, ulong newAddr)
+    {
+        using var fn = world.Enter("mremap", $"{VmAreaStruct.Hex(oldAddr)}, MREMAP_MAYMOVE|MREMAP_FIXED|MREMAP_DONTUNMAP, {VmAreaStruct.Hex(newAddr)}");
+        locking.MmapWriteLock(mm);
+        var vma = mm.MmMt.FindVma(oldAddr);
+        if (vma is null || vma.VmStart.ReadOnce() != oldAddr)
+        {
+            locking.MmapWriteUnlock(mm);
+            return fn.Returns(-Errno.EFAULT);
+        }
+
+        using (world.Enter("move_vma", vma.Name))
+        {
+            locking.VmaStartWrite(vma); // no page fault may run on the VMA while its pages move away
+
+            // copy_vma(): vm_area_dup() + anon_vma_clone() + vma_link().
+            var length = vma.VmEnd.ReadOnce() - oldAddr;
+            var newVma = locking.VmAreaAlloc(mm, world.NewName("vma"), newAddr, newAddr + length, (VmFlags)vma.VmFlags.ReadOnce(), vma.AnonVma.ReadOnce());
+            newVma.VmPgoff.WriteOnce(vma.VmPgoff.ReadOnce());
+            this.InsertNewVma(newVma, newAddr, newAddr + length);
+            this.MovePageTables(vma, oldAddr, newVma, newAddr, length);
+            this.rmap.UnlinkAnonVmas(vma);
+        }
+
+        locking.MmapWriteUnlock(mm);
+        return fn.Returns(0);
+    }
+
+    /// <summary>
+    /// move_page_tables() → move_ptes(), mm/mremap.c, v6.4: every present PTE of the old range
+    /// moves to the new one under the page table lock, then the old range's TLB entries are flushed.
+    /// </summary>
+    private void MovePageTables(VmAreaStruct vma, ulong oldAddr, VmAreaStruct newVma, ulong newAddr, ulong length)
+    {
+        using var fn = world.Enter("move_page_tables", $"{vma.Name}, {newVma.Name}");
+        var table = vma.VmMm.PageTable;
+        lock (table.Ptl)
+        {
+            foreach (var (address, pte) in table.Range(oldAddr, oldAddr + length))
+            {
+                if (pte.ReadOnce() is { } present)
+                {
+                    pte.WriteOnce(null); // ptep_get_and_clear()
+                    table.Pte(newAddr + (address - oldAddr)).WriteOnce(present);
+                }
+            }
+        }
+
+        vma.VmMm.FlushTlb("flush_tlb_range");
+    }
+
+    /// <summary>
+    /// dup_mmap(), kernel/fork.c, v6.5 (v6.4.3 stable), as fork() calls it for a child named
+    /// <paramref name="child"/>: with the parent's mmap_lock held for write, every parent VMA is
+    /// write-locked (fb49c455323f), duplicated into the child with its anon_vma (anon_vma_fork),
+    /// and its page table copied, write-protecting private writable pages in both processes for
+    /// copy-on-write (copy_page_range); the parent's TLB is flushed only once, at the end. The
+    /// child's mmap_lock is taken nested inside the parent's (no other thread can reach the child
+    /// yet). Not modelled: the anon_vma chains (anon_vma_clone), which the port's faults never
+    /// walk. Returns the child's mm.
+    /// </summary>
+    public MmStruct DupMmap(MmStruct oldmm, string child)
+    {
+        using var fn = world.Enter("dup_mmap", $"{oldmm.Name} -> {child}");
+        var mm = new MmStruct(world, child);
+        locking.MmapWriteLock(oldmm);
+        locking.MmapWriteLock(mm); // mmap_write_lock_nested(mm, SINGLE_DEPTH_NESTING)
+        for (var mpnt = oldmm.MmMt.FindVma(0); mpnt is not null; mpnt = oldmm.MmMt.FindVma(mpnt.VmEnd.ReadOnce()))
+        {
+            if (this.ForkLocksParentVmas)
+            {
+                locking.VmaStartWrite(mpnt); // no page fault may change mpnt or its page table while they are copied
+            }
+
+            var flags = (VmFlags)mpnt.VmFlags.ReadOnce();
+            if ((flags & VmFlags.DontCopy) != 0)
+            {
+                continue;
+            }
+
+            // vm_area_dup() + anon_vma_fork(): the child's VMA gets an anon_vma of its own, a child of the parent's.
+            var start = mpnt.VmStart.ReadOnce();
+            var end = mpnt.VmEnd.ReadOnce();
+            var parentAnonVma = mpnt.AnonVma.ReadOnce();
+            var anonVma = parentAnonVma is null ? null : new AnonVma(world, world.NewName("anon_vma"));
+            var tmp = locking.VmAreaAlloc(mm, world.NewName("vma"), start, end, flags, anonVma);
+            this.InsertNewVma(tmp, start, end);
+            if (parentAnonVma is not null)
+            {
+                this.CopyPageRange(tmp, mpnt);
+            }
+        }
+
+        locking.MmapWriteUnlock(mm);
+        oldmm.FlushTlb("flush_tlb_mm");
+        locking.MmapWriteUnlock(oldmm);
+        return fn.Returns(mm);
+    }
+
+    /// <summary>Whether dup_mmap() write-locks each parent VMA before copying it (fb49c455323f).</summary>
+    protected virtual bool ForkLocksParentVmas => true;
+
+    /// <summary>
+    /// copy_page_range() → copy_pte_range() → copy_present_pte(), mm/memory.c, v6.4: every present
+    /// PTE of the parent's VMA is copied into the child under the page table lock; in a private
+    /// writable (COW) mapping both copies are write-protected (ptep_set_wrprotect, without a TLB
+    /// flush: dup_mmap flushes once at the end), and the page is now mapped twice.
+    /// </summary>
+    private void CopyPageRange(VmAreaStruct dst, VmAreaStruct src)
+    {
+        using var fn = world.Enter("copy_page_range", $"{dst.Name}, {src.Name}");
+        var flags = (VmFlags)src.VmFlags.ReadOnce();
+        var cow = (flags & (VmFlags.Shared | VmFlags.MayWrite)) == VmFlags.MayWrite; // is_cow_mapping()
+        var parent = src.VmMm.PageTable;
+        lock (parent.Ptl)
+        {
+            foreach (var (address, pte) in parent.Range(src.VmStart.Plain(), src.VmEnd.Plain()))
+            {
+                if (pte.ReadOnce() is not { } present)
+                {
+                    continue;
+                }
+
+                present.Folio.MapCount++; // page_try_dup_anon_rmap()
+                if (cow && present.Writable)
+                {
+                    present = present with { Writable = false };
+                    pte.WriteOnce(present); // ptep_set_wrprotect()
+                }
+
+                dst.VmMm.PageTable.Pte(address).WriteOnce(present); // set_pte_at() in the child
+            }
+        }
+    }
+
     /// <summary>do_madvise(), mm/madvise.c, v6.4, for a range that is one whole VMA.</summary>
     public int DoMadvise(MmStruct mm, ulong start, MadviseBehavior behavior)
     {
@@ -371,11 +517,12 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
     {
         lock (mm.PageTable.Ptl)
         {
-            foreach (var pte in mm.PageTable.Range(start, end))
+            foreach (var (_, pte) in mm.PageTable.Range(start, end))
             {
-                if (pte.ReadOnce() != 0)
+                if (pte.ReadOnce() is { } present)
                 {
-                    pte.WriteOnce(0);
+                    pte.WriteOnce(null);
+                    present.Folio.MapCount--; // page_remove_rmap()
                 }
             }
         }

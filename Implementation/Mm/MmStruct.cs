@@ -23,6 +23,24 @@ public sealed class MmStruct : KernelObject
         this.MmMt = new MapleTree(world, this);
         this.VmaWriterWait = new SharedVar<TaskStruct?>(world, this, "vma_writer_wait.task", null, t => t?.Name ?? "NULL");
         this.MmCount = new AtomicVar<int>(world, this, "mm_count", 1);
+        this.TlbGen = new AtomicVar<long>(world, this, "context.tlb_gen", 0);
+    }
+
+    /// <summary>
+    /// mm->context.tlb_gen (arch/x86/include/asm/mmu.h): bumped by every TLB flush of the mm. A
+    /// CPU's cached translation of the mm filled at an older generation has been flushed.
+    /// </summary>
+    public AtomicVar<long> TlbGen { get; }
+
+    /// <summary>
+    /// flush_tlb_mm() / flush_tlb_page() (arch/x86/mm/tlb.c): inc_mm_tlb_gen(), then every CPU
+    /// running the mm drops its stale translations before the flush returns. The port flushes the
+    /// whole mm either way, which only ever flushes more than the kernel.
+    /// </summary>
+    public void FlushTlb(string function)
+    {
+        using var fn = this.World.Enter(function, this.Name);
+        this.TlbGen.Update(g => g + 1, MemoryOrder.Full, "inc_mm_tlb_gen");
     }
 
     /// <summary>mm->vma_writer_wait (v6.15+): the rcuwait a writer sleeps on until a VMA's readers leave.</summary>

@@ -30,6 +30,8 @@ public sealed class VmAreaStruct : KernelObject
         this.VmRefcnt = new AtomicVar<int>(world, this, "vm_refcnt", 0, DescribeRefcnt);
     }
 
+    private (AnonVma AnonVma, bool Reused)? installingAnonVma;
+
     /// <summary>VMA_LOCK_OFFSET (v6.15; VM_REFCNT_EXCLUDE_READERS_FLAG from 2026): set while a writer excludes readers.</summary>
     public const int VmaLockOffset = 0x40000000;
 
@@ -121,10 +123,29 @@ public sealed class VmAreaStruct : KernelObject
         this.VmLockSeq.SetPlain(-1);
     }
 
+    /// <summary>
+    /// The store of __anon_vma_prepare(): vma->anon_vma = anon_vma, for a VMA that had none,
+    /// reported as the first anon_vma (not as a field change that needs the VMA write lock).
+    /// </summary>
+    public void InstallAnonVma(AnonVma anonVma, bool reused)
+    {
+        this.installingAnonVma = (anonVma, reused);
+        try
+        {
+            this.AnonVma.WriteOnce(anonVma);
+        }
+        finally
+        {
+            this.installingAnonVma = null;
+        }
+    }
+
     /// <summary>A field page faults read: every store to it is reported to the monitors.</summary>
     private SharedVar<T> Field<T>(string field, T initial, Func<T, string> format) =>
         new(this.World, this, field, initial, format)
         {
-            AfterStore = value => this.World.Emit(new VmaFieldWritten(this.World.Current.Name, this.VmMm.Name, this.Name, field, format(value))),
+            AfterStore = value => this.World.Emit(field == "anon_vma" && this.installingAnonVma is { } install
+                ? new AnonVmaPrepared(this.World.Current.Name, this.VmMm.Name, this.Name, install.AnonVma.Name, install.Reused)
+                : new VmaFieldWritten(this.World.Current.Name, this.VmMm.Name, this.Name, field, format(value))),
         };
 }

@@ -40,6 +40,9 @@ public class RefcountGeneration(KernelWorld world, string name) : SequenceGenera
     /// <summary>From v6.15 a new VMA is write-locked before it is attached and inserted (vma_mark_attached asserts it).</summary>
     public override bool LocksNewVmaBeforeInsert => true;
 
+    /// <summary>v6.15 faults use vmf_anon_prepare() (v6.7): a first anon_vma is never made under the VMA lock.</summary>
+    public override bool AnonVmaPrepareRetriesUnderVmaLock => true;
+
     /// <summary>
     /// vm_area_alloc(), mm/vma_init.c (v6.15+): kmem_cache_alloc from the SLAB_TYPESAFE_BY_RCU
     /// cache (a freed VMA is reused at once), then vma_init(); vm_refcnt stays 0 (detached).

@@ -16,6 +16,9 @@ namespace VmaLockVerify.Implementation.VmaLock;
 /// </summary>
 public class SeqRwsemGeneration(KernelWorld world, string name, SequenceOrdering ordering) : SequenceGeneration(world, name, ordering)
 {
+    /// <summary>v6.14 has vmf_anon_prepare(); v6.4 and v6.5 call anon_vma_prepare() under the VMA lock.</summary>
+    public override bool AnonVmaPrepareRetriesUnderVmaLock => this.Ordering.Seqcount;
+
     /// <summary>vm_area_free(), kernel/fork.c, v6.4: call_rcu(vm_area_free_rcu_cb).</summary>
     public override void VmAreaFree(VmAreaStruct vma)
     {
@@ -150,13 +153,13 @@ public class SeqRwsemGeneration(KernelWorld world, string name, SequenceOrdering
         while (true)
         {
             var vma = mm.MmMt.MasWalk(address);
-            if (vma is null || !vma.IsAnonymous || !this.VmaStartRead(vma))
+            if (vma is null || !vma.IsAnonymous || (this.ChecksAnonVmaBeforeLock && vma.AnonVma.Plain() is null) || !this.VmaStartRead(vma))
             {
                 return null;
             }
 
             // find_mergeable_anon_vma uses adjacent VMAs, which are not locked: check after vma_start_read.
-            if (vma.AnonVma.Plain() is null || this.UserfaultfdArmed(vma))
+            if ((!this.ChecksAnonVmaBeforeLock && vma.AnonVma.Plain() is null) || this.UserfaultfdArmed(vma))
             {
                 this.VmaEndRead(vma);
                 return null;
@@ -212,6 +215,13 @@ public class SeqRwsemGeneration(KernelWorld world, string name, SequenceOrdering
             return vma;
         }
     }
+
+    /// <summary>
+    /// Whether lock_vma_under_rcu() looks at vma->anon_vma before vma_start_read(), as v6.4
+    /// shipped: a concurrent mremap(MREMAP_DONTUNMAP) can then unlink it before the lock is
+    /// taken (657b5146955e moved the check after it).
+    /// </summary>
+    protected virtual bool ChecksAnonVmaBeforeLock => false;
 
     /// <summary>lock_vma_under_rcu()'s range re-check failed: drop the read lock (goto inval_end_read).</summary>
     protected virtual void LockVmaRangeChanged(VmAreaStruct vma) => this.VmaEndRead(vma);

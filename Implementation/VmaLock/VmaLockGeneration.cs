@@ -28,6 +28,12 @@ public abstract class VmaLockGeneration(KernelWorld world)
     /// <summary>Whether a new VMA must be write-locked before it is inserted (v6.15: vma_mark_attached asserts it).</summary>
     public virtual bool LocksNewVmaBeforeInsert => false;
 
+    /// <summary>
+    /// Whether a fault holding only the VMA lock that needs a first anon_vma retries under
+    /// mmap_lock (vmf_anon_prepare(), v6.7) instead of calling anon_vma_prepare() (v6.4-v6.6).
+    /// </summary>
+    public virtual bool AnonVmaPrepareRetriesUnderVmaLock => false;
+
     /// <summary>vm_area_free(): frees the VMA after an RCU grace period.</summary>
     public abstract void VmAreaFree(VmAreaStruct vma);
 
