@@ -30,6 +30,7 @@ public sealed class MutantTests
         { "mmap-region-lock-order", 50 },
         { "fork-no-parent-lock", 500 },
         { "anon-vma-check-before-lock", 100 },
+        { "new-vma-visible-unlocked", 50 },
     };
 
     [Fact]

@@ -20,6 +20,7 @@ public static class MutantRegistry
         new MmapRegionLockOrder(),
         new ForkNoParentLock(),
         new AnonVmaCheckBeforeLock(),
+        new NewVmaVisibleUnlocked(),
     ];
 
     public static Mutant? Find(string name) => All.FirstOrDefault(m => m.Name == name);

@@ -18,6 +18,7 @@ public static class ScenarioRegistry
         new FaultVsFileMmap(),
         new FaultVsFork(),
         new FaultVsMremapMunmap(),
+        new FaultVsMmap(),
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

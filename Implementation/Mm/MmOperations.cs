@@ -71,7 +71,8 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
     /// mmap_region(), mm/mmap.c (v6.5), for a new mapping at [start, end) of anonymous memory or
     /// of <paramref name="file"/>: the VMA is allocated, write-locked before it becomes visible
     /// (33313a747e81; v6.15's vma_mark_attached asserts it), inserted, and for a file linked into
-    /// the file's i_mmap under i_mmap_rwsem, all under mmap_lock held for write. Returns the VMA.
+    /// the file's i_mmap under i_mmap_rwsem, all under mmap_lock held for write. After it is
+    /// visible mmap_region() still sets it up: vma_set_page_prot(). Returns the VMA.
     /// </summary>
     public VmAreaStruct MmapRegion(MmStruct mm, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, AddressSpace? file = null)
     {
@@ -80,15 +81,37 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
         var vma = locking.VmAreaAlloc(mm, world.NewName("vma"), start, end, flags, anonVma, file);
         if (file is null)
         {
-            this.InsertNewVma(vma, start, end);
+            if (this.MmapRegionLocksNewVma)
+            {
+                this.WriteLockNewVma(vma);
+                mm.MmMt.Store(vma, start, end);
+            }
+            else
+            {
+                this.InsertNewVma(vma, start, end);
+            }
         }
         else
         {
             this.LinkFileVma(vma, file, start, end);
         }
 
+        this.VmaSetPageProt(vma);
         locking.MmapWriteUnlock(mm);
         return fn.Returns(vma);
+    }
+
+    /// <summary>Whether mmap_region() write-locks the new VMA before it becomes visible (33313a747e81).</summary>
+    protected virtual bool MmapRegionLocksNewVma => true;
+
+    /// <summary>
+    /// vma_set_page_prot(), mm/mmap.c, v6.4: recomputes vm_page_prot from vm_flags (and write
+    /// notification) and stores it with WRITE_ONCE; it does not take the VMA lock itself.
+    /// </summary>
+    private void VmaSetPageProt(VmAreaStruct vma)
+    {
+        using var fn = world.Enter("vma_set_page_prot", vma.Name);
+        vma.VmPageProt.WriteOnce(VmFlagsFormat.PageProt(vma.VmFlags.ReadOnce()));
     }
 
     /// <summary>
@@ -100,7 +123,7 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
     private void LinkFileVma(VmAreaStruct vma, AddressSpace file, ulong start, ulong end)
     {
         using var fn = world.Enter("vma_link", vma.Name);
-        if (this.LocksNewVmaBeforeIMmap)
+        if (this.MmapRegionLocksNewVma && this.LocksNewVmaBeforeIMmap)
         {
             this.WriteLockNewVma(vma);
         }
@@ -110,7 +133,7 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
             file.IMmapRwsem.DownWrite();
         }
 
-        if (!this.LocksNewVmaBeforeIMmap)
+        if (this.MmapRegionLocksNewVma && !this.LocksNewVmaBeforeIMmap)
         {
             this.WriteLockNewVma(vma);
         }

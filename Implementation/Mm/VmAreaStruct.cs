@@ -23,6 +23,7 @@ public sealed class VmAreaStruct : KernelObject
         this.VmEnd = this.Field("vm_end", end, Hex);
         this.VmFlags = this.Field("vm_flags", (ulong)flags, VmFlagsFormat.Describe);
         this.VmPgoff = this.Field("vm_pgoff", AnonPgoff(start), Hex);
+        this.VmPageProt = this.Field("vm_page_prot", VmFlagsFormat.PageProt((ulong)flags), p => p);
         this.AnonVma = this.Field<AnonVma?>("anon_vma", anonVma, a => a?.Name ?? "NULL");
         this.VmLock = new RwSemaphore(world, $"{name}->vm_lock");
         this.VmLockSeq = new SharedVar<int>(world, this, "vm_lock_seq", -1, seqFormat);
@@ -61,6 +62,9 @@ public sealed class VmAreaStruct : KernelObject
 
     /// <summary>vma->vm_flags.</summary>
     public SharedVar<ulong> VmFlags { get; }
+
+    /// <summary>vma->vm_page_prot: the protection new PTEs get (vm_get_page_prot(vm_flags), set by mmap_region).</summary>
+    public SharedVar<string> VmPageProt { get; }
 
     /// <summary>vma->vm_pgoff: the page offset of vm_start (for anonymous memory, vm_start >> PAGE_SHIFT when mapped).</summary>
     public SharedVar<ulong> VmPgoff { get; }
@@ -119,6 +123,7 @@ public sealed class VmAreaStruct : KernelObject
         this.VmEnd.SetPlain(end);
         this.VmFlags.SetPlain((ulong)flags);
         this.VmPgoff.SetPlain(AnonPgoff(start));
+        this.VmPageProt.SetPlain(VmFlagsFormat.PageProt((ulong)flags));
         this.AnonVma.SetPlain(anonVma);
         this.VmLockSeq.SetPlain(-1);
     }

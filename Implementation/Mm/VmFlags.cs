@@ -23,6 +23,22 @@ public enum VmFlags : ulong
 /// <summary>Kernel spelling of vm_flags values.</summary>
 public static class VmFlagsFormat
 {
+    /// <summary>
+    /// vm_get_page_prot(), mm/mmap.c with x86's protection_map: the page protection of a VMA's
+    /// PTEs, named as the kernel names it. A private writable mapping maps pages read-only
+    /// (PAGE_COPY) until a write breaks copy-on-write; only shared ones get PAGE_SHARED.
+    /// </summary>
+    public static string PageProt(ulong flags)
+    {
+        var exec = (flags & (ulong)VmFlags.Exec) != 0 ? "_EXEC" : string.Empty;
+        if ((flags & (ulong)VmFlags.Write) != 0)
+        {
+            return ((flags & (ulong)VmFlags.Shared) != 0 ? "PAGE_SHARED" : "PAGE_COPY") + exec;
+        }
+
+        return (flags & (ulong)(VmFlags.Read | VmFlags.Exec)) != 0 ? "PAGE_READONLY" + exec : "PAGE_NONE";
+    }
+
     public static string Describe(ulong flags)
     {
         if (flags == 0)
