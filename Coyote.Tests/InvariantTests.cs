@@ -80,6 +80,26 @@ public sealed class InvariantTests
     }
 
     [Fact]
+    public void Lock_order_keeps_what_earlier_iterations_learnt()
+    {
+        var order = new LockClassOrder();
+        order.BeginIteration();
+        var first = new LockOrder();
+        first.Judge(new LockOrderCarriedOver(order)).Should().BeNull();
+        first.Judge(new LockAcquiring("a", "x->anon_lock", "anon_lock", LockMode.Write, Trylock: false)).Should().BeNull();
+        first.Judge(new LockAcquiring("a", "vma1->vm_lock", "vm_lock", LockMode.Write, Trylock: false)).Should().BeNull();
+
+        order.BeginIteration();
+        order.LearnedBeforeThisIteration.Should().Equal(new LockOrderEdge("anon_lock", "vm_lock", "a holding x->anon_lock while taking vma1->vm_lock", 1));
+        var second = new LockOrder();
+        second.Judge(new LockOrderCarriedOver(order)).Should().BeNull();
+        second.Judge(new LockAcquiring("b", "vma2->vm_lock", "vm_lock", LockMode.Read, Trylock: false)).Should().BeNull();
+        second.Judge(new LockAcquiring("b", "y->anon_lock", "anon_lock", LockMode.Write, Trylock: false))
+            .Should().Be("b takes y->anon_lock (anon_lock) while holding vma2->vm_lock (vm_lock): vm_lock -> anon_lock inverts anon_lock -> vm_lock (a holding x->anon_lock while taking vma1->vm_lock, iteration 1)",
+                "the order iteration 1 saw still holds in iteration 2, as lockdep's graph holds for a whole boot");
+    }
+
+    [Fact]
     public void Every_invariant_states_its_property_in_one_sentence()
     {
         foreach (var invariant in InvariantRegistry.All)

@@ -4,6 +4,8 @@ using VmaLockVerify.Harness.Cli;
 using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
 using VmaLockVerify.Harness.Traces;
+using VmaLockVerify.Invariants;
+using VmaLockVerify.Spec;
 using Xunit;
 
 namespace VmaLockVerify.Tests;
@@ -170,6 +172,30 @@ public sealed class TraceTests
             File.WriteAllText(copy, older);
             Replayer.Regenerate(copy, currentInvariants: true);
             File.ReadAllText(copy).Should().Be(current, "with it, the trace is judged by every invariant registered now");
+        }
+        finally
+        {
+            File.Delete(copy);
+        }
+    }
+
+    [Fact]
+    public void A_lock_order_trace_replays_from_the_edges_its_exploration_had_learnt()
+    {
+        // A LockOrder bug may rest on an order an earlier iteration saw; its trace records the
+        // edges learnt before its iteration, and replay starts from them. Seeding an edge that
+        // reverses the documented order shows that replay uses them: the first report changes.
+        var saved = TestSupport.SavedTraces.First(p => p.Contains("mmap-region-lock-order", StringComparison.Ordinal));
+        var trace = TraceFile.Load(saved);
+        trace.LockOrder.Should().BeNull("this bug needs only the documented order, so nothing is recorded");
+        var copy = Path.Combine(Path.GetTempPath(), $"vmalock-{Guid.NewGuid():N}.trace.json");
+        (trace with { LockOrder = new TraceLockOrder(7, [new LockOrderEdge("vm_lock", "mmap_lock", "fault9 holding vma9->vm_lock while taking mm->mmap_lock", 3)]) }).Save(copy);
+        try
+        {
+            var outcome = Replayer.Replay(copy);
+
+            outcome.Result.Bug!.Invariant.Should().Be(nameof(LockOrder));
+            outcome.Result.Bug.Message.Should().NotBe(trace.Message).And.Contain("inverts vm_lock -> mmap_lock (fault9 holding vma9->vm_lock while taking mm->mmap_lock, iteration 3)");
         }
         finally
         {

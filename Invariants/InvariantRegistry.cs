@@ -54,14 +54,20 @@ public sealed class MonitorSink : IProtocolObserver
     /// Registers the monitors with the current Coyote iteration and returns the sink that feeds
     /// them; <paramref name="onViolation"/> runs just before a monitor reports a violation.
     /// </summary>
-    public static MonitorSink Attach(IReadOnlyList<InvariantInfo> invariants, Action? onViolation = null)
+    public static MonitorSink Attach(IReadOnlyList<InvariantInfo> invariants, Action? onViolation = null, LockClassOrder? lockOrder = null)
     {
         foreach (var invariant in invariants)
         {
             invariant.Register();
         }
 
-        return new MonitorSink(invariants, onViolation);
+        var sink = new MonitorSink(invariants, onViolation);
+        if (lockOrder is not null)
+        {
+            sink.Observe(new LockOrderCarriedOver(lockOrder));
+        }
+
+        return sink;
     }
 
     public void Observe(ProtocolEvent e)
@@ -81,7 +87,7 @@ public sealed class MonitorSink : IProtocolObserver
 /// access (<paramref name="orderOfAccess"/>) and judged in that order once the iteration is over;
 /// events with the same number keep the order they came in. The first violation is kept.
 /// </summary>
-public sealed class DirectSink(IReadOnlyList<InvariantInfo> invariants, Func<long> orderOfAccess) : IProtocolObserver
+public sealed class DirectSink(IReadOnlyList<InvariantInfo> invariants, Func<long> orderOfAccess, LockClassOrder? lockOrder = null) : IProtocolObserver
 {
     private readonly object gate = new();
     private readonly List<(long Order, int Arrival, ProtocolEvent Event)> events = [];
@@ -111,6 +117,11 @@ public sealed class DirectSink(IReadOnlyList<InvariantInfo> invariants, Func<lon
         }
 
         var monitors = invariants.Select(i => (i.Name, Monitor: i.Create())).ToList();
+        if (lockOrder is not null)
+        {
+            ordered.Insert(0, (0, -1, new LockOrderCarriedOver(lockOrder)));
+        }
+
         foreach (var (_, _, e) in ordered)
         {
             foreach (var (name, monitor) in monitors)

@@ -199,3 +199,12 @@ public sealed record AnonVmaPrepared(string Thread, string Mm, string Vma, strin
 {
     public override string Describe() => $"{Thread} set {Vma}->anon_vma = {AnonVma} ({(Reused ? "a neighbour's" : "new")}) in anon_vma_prepare";
 }
+
+/// <summary>
+/// Not a kernel event: the harness hands the iteration the lock-class order the exploration has
+/// learnt so far (lockdep's graph lives through a boot, not one iteration).
+/// </summary>
+public sealed record LockOrderCarriedOver(LockClassOrder Order) : ProtocolEvent("(harness)")
+{
+    public override string Describe() => $"iteration {Order.Iteration} starts from {Order.LearnedBeforeThisIteration.Count} learnt lock-order edge(s)";
+}

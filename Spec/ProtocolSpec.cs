@@ -137,7 +137,7 @@ public sealed class ProtocolSpec
             MmGrabbed g => this.OnGrabbed(g),
             MmDropped d => this.OnDropped(d),
             VmaReferenceDropping p => this.OnReferenceDropping(p),
-            LockAcquiring or LockReleasing => null, // lock classes and their order are LockOrder's (lockdep's) business
+            LockAcquiring or LockReleasing or LockOrderCarriedOver => null, // lock classes and their order are LockOrder's (lockdep's) business
             FreedObjectAccessed a => $"{a.Thread} {a.Access}s {a.Object}->{a.Field} after {a.FreedBy} freed it",
             AnonVmaPrepared p => this.OnAnonVmaPrepared(p),
             UserStored s => this.OnUserStored(s),

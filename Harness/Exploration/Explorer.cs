@@ -6,6 +6,7 @@ using VmaLockVerify.Harness.Scenarios;
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Mm;
 using VmaLockVerify.Invariants;
+using VmaLockVerify.Spec;
 
 namespace VmaLockVerify.Harness.Exploration;
 
@@ -34,7 +35,8 @@ public static class Explorer
             configuration = configuration.WithReproducibleTrace(reproducibleTrace);
         }
 
-        using var engine = TestingEngine.Create(configuration, () => Iteration(request, recorder));
+        var lockOrder = new LockClassOrder(request.LockOrderSeed, request.LockOrderFirstIteration);
+        using var engine = TestingEngine.Create(configuration, () => Iteration(request, recorder, lockOrder));
         if (onIteration is not null)
         {
             engine.RegisterStartIterationCallBack(onIteration); // outside the iteration: no scheduling point of its own
@@ -58,15 +60,22 @@ public static class Explorer
             steps,
             report.MaxUnfairStepsHitInUnfairTests + report.MaxFairStepsHitInFairTests,
             report.MaxConcurrencyDegree,
-            report.TotalControlledOperations);
+            report.TotalControlledOperations)
+        {
+            LockOrderAtBug = bug is null ? null : (lockOrder.Iteration, lockOrder.LearnedBeforeThisIteration),
+        };
     }
 
-    /// <summary>One iteration: boot a kernel, attach the monitors, run the scenario to completion.</summary>
-    private static Task Iteration(RunRequest request, TraceRecorder? recorder)
+    /// <summary>
+    /// One iteration: boot a kernel, attach the monitors (handing them the lock-order graph the
+    /// run's earlier iterations built), run the scenario to completion.
+    /// </summary>
+    private static Task Iteration(RunRequest request, TraceRecorder? recorder, LockClassOrder lockOrder)
     {
         recorder?.Reset();
+        lockOrder.BeginIteration();
         var world = new KernelWorld(new CoyoteControl(), recorder);
-        world.AddObserver(MonitorSink.Attach(request.Invariants, recorder is null ? null : recorder.Stop));
+        world.AddObserver(MonitorSink.Attach(request.Invariants, recorder is null ? null : recorder.Stop, lockOrder));
         return Start(request, world);
     }
 

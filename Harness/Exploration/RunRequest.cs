@@ -2,6 +2,7 @@ using VmaLockVerify.Harness.Mutants;
 using VmaLockVerify.Harness.Scenarios;
 using VmaLockVerify.Implementation.VmaLock;
 using VmaLockVerify.Invariants;
+using VmaLockVerify.Spec;
 
 namespace VmaLockVerify.Harness.Exploration;
 
@@ -23,6 +24,15 @@ public sealed record RunRequest(
 
     /// <summary>The default bound on scheduling steps per iteration (an iteration of the scenarios takes a few hundred).</summary>
     public const uint DefaultMaxSteps = 5000;
+
+    /// <summary>
+    /// Lock-order edges learnt before the run (a saved LockOrder trace's replay starts from what
+    /// its exploration had learnt), and the number of the run's first iteration.
+    /// </summary>
+    public IReadOnlyList<LockOrderEdge> LockOrderSeed { get; init; } = [];
+
+    /// <summary>The number the lock-order graph gives the run's first iteration (a replay keeps the original's).</summary>
+    public long LockOrderFirstIteration { get; init; } = 1;
 
     /// <summary>Whether the run is stress testing on real threads (explore --mode stress) instead of Coyote.</summary>
     public bool Stress { get; init; }

@@ -1,3 +1,5 @@
+using VmaLockVerify.Spec;
+
 namespace VmaLockVerify.Harness.Exploration;
 
 /// <summary>What broke: the invariant (or "deadlock", "kernel-bug", ...) and Coyote's message.</summary>
@@ -38,5 +40,8 @@ public sealed record RunResult(
     int MaxConcurrency,
     long ControlledOperations)
 {
+    /// <summary>The lock-order graph's state when the buggy iteration began (its number, and the edges learnt before it).</summary>
+    public (long Iteration, IReadOnlyList<LockOrderEdge> Learnt)? LockOrderAtBug { get; init; }
+
     public double IterationsPerSecond => this.Elapsed.TotalSeconds > 0 ? this.IterationsRun / this.Elapsed.TotalSeconds : 0;
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Memory;
 using VmaLockVerify.Invariants;
+using VmaLockVerify.Spec;
 
 namespace VmaLockVerify.Harness.Exploration;
 
@@ -19,25 +20,27 @@ public static class StressRunner
     public static RunResult Run(RunRequest request, Action<uint>? onIteration = null)
     {
         var clock = Stopwatch.StartNew();
+        var lockOrder = new LockClassOrder(request.LockOrderSeed, request.LockOrderFirstIteration);
         Finding? bug = null;
         uint iteration = 0;
         while (iteration < request.Iterations && bug is null
             && (request.TimeoutSeconds == 0 || clock.Elapsed.TotalSeconds < request.TimeoutSeconds))
         {
             onIteration?.Invoke(iteration);
-            bug = Iteration(request, (int)(request.Seed * 1_000_003 + iteration));
+            lockOrder.BeginIteration();
+            bug = Iteration(request, (int)(request.Seed * 1_000_003 + iteration), lockOrder);
             iteration++;
         }
 
         return new RunResult(request, iteration, bug, null, clock.Elapsed, [], 0, 0, request.Readers + 2, 0);
     }
 
-    private static Finding? Iteration(RunRequest request, int seed)
+    private static Finding? Iteration(RunRequest request, int seed, LockClassOrder lockOrder)
     {
         var control = new StressControl(seed);
         var memory = new LockedSequentialConsistency();
         var world = new KernelWorld(control, memory: memory);
-        var sink = new DirectSink(request.Invariants, () => memory.LatestAccessOfThisThread);
+        var sink = new DirectSink(request.Invariants, () => memory.LatestAccessOfThisThread, lockOrder);
         world.AddObserver(sink);
         var run = Explorer.Start(request, world);
         bool finished;

@@ -36,7 +36,7 @@ public static class Minimizer
 
     public static MinimizeOutcome Minimize(TraceFile trace, string path)
     {
-        var request = Replayer.RequestFor(trace, path) with { Iterations = 1 };
+        var request = Replayer.ReplayRequestFor(trace, path);
         var best = Schedule.Parse(trace.CoyoteTrace);
         var before = best.Size;
         var message = trace.Message;

@@ -23,7 +23,7 @@ public static class Replayer
     public static ReplayOutcome Replay(string path)
     {
         var trace = TraceFile.Load(path);
-        var request = RequestFor(trace, path) with { Iterations = 1 };
+        var request = ReplayRequestFor(trace, path);
         var recorder = new TraceRecorder();
         RunResult result;
         try
@@ -71,6 +71,17 @@ public static class Replayer
         fresh.Save(path);
         return fresh;
     }
+
+    /// <summary>
+    /// The request that replays the trace's one iteration: its exploration's, for one iteration,
+    /// starting from the lock-order graph the exploration had learnt before it.
+    /// </summary>
+    public static RunRequest ReplayRequestFor(TraceFile trace, string path) => RequestFor(trace, path) with
+    {
+        Iterations = 1,
+        LockOrderSeed = trace.LockOrder?.Learnt ?? [],
+        LockOrderFirstIteration = trace.LockOrder?.Iteration ?? 1,
+    };
 
     /// <summary>Rebuilds the exploration request a trace records; names this code no longer has make the trace stale.</summary>
     public static RunRequest RequestFor(TraceFile trace, string path)

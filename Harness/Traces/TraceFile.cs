@@ -4,8 +4,15 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Microsoft.Coyote.SystematicTesting;
 using VmaLockVerify.Harness.Exploration;
+using VmaLockVerify.Spec;
 
 namespace VmaLockVerify.Harness.Traces;
+
+/// <summary>
+/// For a LockOrder bug: the iteration it was found in and the lock-order edges the exploration
+/// had learnt before it (lockdep's graph lives through the exploration), which its replay starts from.
+/// </summary>
+public sealed record TraceLockOrder(long Iteration, IReadOnlyList<LockOrderEdge> Learnt);
 
 /// <summary>The options a trace was found with: enough to rerun the exploration that found it.</summary>
 public sealed record TraceOptions(string Strategy, uint Iterations, uint MaxSteps, uint Seed, int Readers, IReadOnlyList<string> Invariants);
@@ -27,7 +34,8 @@ public sealed record TraceFile(
     string CoyoteVersion,
     string Command,
     JsonNode CoyoteTrace,
-    ScheduleSize? MinimizedFrom = null)
+    ScheduleSize? MinimizedFrom = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TraceLockOrder? LockOrder = null)
 {
     public const string CurrentFormat = "vmalock-trace/1";
 
@@ -58,7 +66,10 @@ public sealed record TraceFile(
             bug.Message,
             RunningCoyoteVersion,
             request.CommandLine(),
-            JsonNode.Parse(result.ReproducibleTrace ?? throw new InvalidOperationException("a trace needs Coyote's schedule"))!);
+            JsonNode.Parse(result.ReproducibleTrace ?? throw new InvalidOperationException("a trace needs Coyote's schedule"))!,
+            LockOrder: bug.Invariant == nameof(Invariants.LockOrder) && result.LockOrderAtBug is { } order && order.Learnt.Count > 0
+                ? new TraceLockOrder(order.Iteration, order.Learnt)
+                : null);
     }
 
     /// <summary>The conventional file name explore gives a trace.</summary>

@@ -1,0 +1,100 @@
+namespace VmaLockVerify.Spec;
+
+/// <summary>
+/// One learnt edge of the lock-class order: class <paramref name="To"/> was taken while
+/// <paramref name="From"/> was held, <paramref name="Why"/> says by whom, in exploration
+/// iteration <paramref name="Iteration"/>.
+/// </summary>
+public sealed record LockOrderEdge(string From, string To, string Why, long Iteration)
+{
+    public override string ToString() => $"{this.Why}, iteration {this.Iteration}";
+}
+
+/// <summary>
+/// Lockdep's graph of lock classes (PROTOCOL.md 7, 9.7): "class B was taken while class A was
+/// held" edges, starting from the kernel's documented order and growing with every blocking
+/// acquisition. One graph lives through a whole exploration, as lockdep's lives through a boot:
+/// an order seen in one iteration constrains every later one.
+/// </summary>
+public sealed class LockClassOrder
+{
+    /// <summary>The documented order: each class may be taken while holding the ones before it.</summary>
+    public static readonly IReadOnlyList<string> DocumentedOrder = ["mmap_lock", "vm_lock", "i_mmap_rwsem"];
+
+    private readonly Dictionary<(string From, string To), string> edges = [];
+    private readonly List<LockOrderEdge> learned = [];
+    private long nextIteration;
+
+    /// <summary>
+    /// The documented order, plus <paramref name="seed"/>: the edges a saved trace's iteration
+    /// started from, its iterations numbered from <paramref name="firstIteration"/> as they were.
+    /// </summary>
+    public LockClassOrder(IEnumerable<LockOrderEdge>? seed = null, long firstIteration = 1)
+    {
+        this.nextIteration = firstIteration;
+        for (var i = 0; i < DocumentedOrder.Count; i++)
+        {
+            for (var j = i + 1; j < DocumentedOrder.Count; j++)
+            {
+                this.edges[(DocumentedOrder[i], DocumentedOrder[j])] = "the kernel's documented lock order";
+            }
+        }
+
+        foreach (var edge in seed ?? [])
+        {
+            this.Add(edge);
+        }
+
+        this.LearnedBeforeThisIteration = [.. this.learned];
+    }
+
+    /// <summary>The iteration under way, from 1 (0 before the first).</summary>
+    public long Iteration { get; private set; }
+
+    /// <summary>The edges learnt before the current iteration began: what a trace of it must start from to replay.</summary>
+    public IReadOnlyList<LockOrderEdge> LearnedBeforeThisIteration { get; private set; }
+
+    /// <summary>A new iteration begins: what was learnt so far is what it starts from.</summary>
+    public void BeginIteration()
+    {
+        this.Iteration = this.nextIteration++;
+        this.LearnedBeforeThisIteration = [.. this.learned];
+    }
+
+    /// <summary>Records that <paramref name="to"/> was taken while <paramref name="from"/> was held, unless already known.</summary>
+    public void Learn(string from, string to, string why) => this.Add(new LockOrderEdge(from, to, why, this.Iteration));
+
+    private void Add(LockOrderEdge edge)
+    {
+        if (this.edges.TryAdd((edge.From, edge.To), edge.Iteration > 0 ? edge.ToString() : edge.Why))
+        {
+            this.learned.Add(edge);
+        }
+    }
+
+    /// <summary>A path <paramref name="from"/> →* <paramref name="to"/> in the graph, described, or null.</summary>
+    public string? PathExists(string from, string to)
+    {
+        var queue = new Queue<(string Class, string Path)>([(from, from)]);
+        var seen = new HashSet<string> { from };
+        while (queue.Count > 0)
+        {
+            var (current, path) = queue.Dequeue();
+            foreach (var ((_, b), why) in this.edges.Where(edge => edge.Key.From == current).OrderBy(edge => edge.Key.To, StringComparer.Ordinal))
+            {
+                var next = $"{path} -> {b}";
+                if (b == to)
+                {
+                    return $"{next} ({why})";
+                }
+
+                if (seen.Add(b))
+                {
+                    queue.Enqueue((b, next));
+                }
+            }
+        }
+
+        return null;
+    }
+}
