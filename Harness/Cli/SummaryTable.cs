@@ -9,20 +9,25 @@ public static class SummaryTable
     public static string Render(IReadOnlyList<RunSummary> results)
     {
         string[] header = ["scenario", "gen", "mutant", "strategy", "iterations", "bugs", "it/s", "steps/it", "at bound", "threads", "ops", "result"];
-        var rows = results.Select(r => new[]
+        var rows = results.Select(r =>
         {
-            r.Scenario,
-            r.Generation,
-            r.Mutant,
-            r.Strategy,
-            r.IterationsRun.ToString(CultureInfo.InvariantCulture),
-            (r.Bug is null ? 0 : 1).ToString(CultureInfo.InvariantCulture),
-            r.IterationsPerSecond.ToString("F0", CultureInfo.InvariantCulture),
-            r.MaxStepsInAnIteration.ToString(CultureInfo.InvariantCulture),
-            r.IterationsAtStepBound.ToString(CultureInfo.InvariantCulture),
-            r.MaxConcurrency.ToString(CultureInfo.InvariantCulture),
-            r.ControlledOperations.ToString(CultureInfo.InvariantCulture),
-            r.Bug is null ? "clean" : r.Bug.Invariant,
+            // Stress runs have no controlled scheduler to count steps, threads or operations.
+            string Scheduled(long value) => r.Strategy == "stress" ? "-" : value.ToString(CultureInfo.InvariantCulture);
+            return new[]
+            {
+                r.Scenario,
+                r.Generation,
+                r.Mutant,
+                r.Strategy,
+                r.IterationsRun.ToString(CultureInfo.InvariantCulture),
+                (r.Bug is null ? 0 : 1).ToString(CultureInfo.InvariantCulture),
+                r.IterationsPerSecond.ToString("F0", CultureInfo.InvariantCulture),
+                Scheduled(r.MaxStepsInAnIteration),
+                Scheduled(r.IterationsAtStepBound),
+                Scheduled(r.MaxConcurrency),
+                Scheduled(r.ControlledOperations),
+                r.Bug is null ? "clean" : r.Bug.Invariant,
+            };
         }).ToList();
         var text = new StringBuilder();
         text.AppendLine();
@@ -30,6 +35,10 @@ public static class SummaryTable
         text.AppendLine();
         text.AppendLine("steps/it: most scheduling decisions in one iteration; at bound: iterations cut off by --max-steps;");
         text.AppendLine("threads: most controlled operations alive at once; ops: controlled operations created over the run.");
+        if (results.Any(r => r.Strategy == "stress"))
+        {
+            text.AppendLine("-: not measured (stress runs have no controlled scheduler to count them).");
+        }
         return text.ToString();
     }
 

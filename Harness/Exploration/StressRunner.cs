@@ -32,7 +32,8 @@ public static class StressRunner
             iteration++;
         }
 
-        return new RunResult(request, iteration, bug, null, clock.Elapsed, [], 0, 0, request.Readers + 2, 0);
+        // Steps, threads alive and operations are what Coyote's scheduler counts: not measured here (0).
+        return new RunResult(request, iteration, bug, null, clock.Elapsed, [], 0, 0, 0, 0);
     }
 
     private static Finding? Iteration(RunRequest request, int seed, LockClassOrder lockOrder)
