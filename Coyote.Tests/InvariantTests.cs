@@ -40,6 +40,8 @@ public sealed class InvariantTests
         { nameof(SpecConformance), "fork-no-parent-lock", "is lost", "portfolio", 500 },
         { nameof(NoUseAfterFree), "anon-vma-check-before-lock", "in find_mergeable_anon_vma; vma2 was freed by writer", "pct", 1000 },
         { nameof(SpecConformance), "anon-vma-check-before-lock", "ran anon_vma_prepare(vma1) without holding mm->mmap_lock", "pct", 1000 },
+        { nameof(AnonVmaConsistency), "fork-during-anon-vma-prepare", "is linked to no anon_vma: rmap walks of", "pct", 1000 },
+        { nameof(SpecConformance), "fork-during-anon-vma-prepare", "without holding mm->mmap_lock", "pct", 1000 },
         { nameof(WriterExcludesReaders), "new-vma-visible-unlocked", "changed vma3->vm_page_prot to PAGE_COPY while fault", "pct", 1000 },
         { nameof(SpecConformance), "new-vma-visible-unlocked", "changed vma3->vm_page_prot without write-locking vma3", "pct", 1000 },
     };

@@ -28,9 +28,10 @@ public sealed class MutantTests
         { "stack-expand-no-lock", 50 },
         { "up-read-without-rcu", 1000 },
         { "mmap-region-lock-order", 50 },
-        { "fork-no-parent-lock", 500 },
+        { "fork-no-parent-lock", 1000 },
         { "anon-vma-check-before-lock", 100 },
         { "new-vma-visible-unlocked", 50 },
+        { "fork-during-anon-vma-prepare", 100 },
     };
 
     [Fact]

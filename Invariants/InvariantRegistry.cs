@@ -31,6 +31,7 @@ public static class InvariantRegistry
         InvariantInfo.Of<NoUseAfterFree>(),
         InvariantInfo.Of<LockOrder>(),
         InvariantInfo.Of<NoLostWrite>(),
+        InvariantInfo.Of<AnonVmaConsistency>(),
         InvariantInfo.Of<SpecConformance>(),
     ];
 

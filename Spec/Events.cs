@@ -208,3 +208,14 @@ public sealed record LockOrderCarriedOver(LockClassOrder Order) : ProtocolEvent(
 {
     public override string Describe() => $"iteration {Order.Iteration} starts from {Order.LearnedBeforeThisIteration.Count} learnt lock-order edge(s)";
 }
+
+/// <summary>
+/// A PTE of <paramref name="Vma"/> now maps anonymous page <paramref name="Page"/>, which belongs
+/// to anon_vma <paramref name="PageAnonVma"/> (folio->mapping); <paramref name="Linked"/> are the
+/// anon_vmas the VMA is linked to (its anon_vma_chain) at that moment. The reverse map finds the
+/// mapping only if the page's anon_vma is among them.
+/// </summary>
+public sealed record AnonPageMapped(string Thread, string Mm, string Vma, ulong Address, string Page, string PageAnonVma, IReadOnlyList<string> Linked) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} mapped {Page} ({PageAnonVma}) at 0x{Address:x} in {Vma} of {Mm}";
+}

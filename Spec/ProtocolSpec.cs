@@ -140,6 +140,7 @@ public sealed class ProtocolSpec
             LockAcquiring or LockReleasing or LockOrderCarriedOver => null, // lock classes and their order are LockOrder's (lockdep's) business
             FreedObjectAccessed a => $"{a.Thread} {a.Access}s {a.Object}->{a.Field} after {a.FreedBy} freed it",
             AnonVmaPrepared p => this.OnAnonVmaPrepared(p),
+            AnonPageMapped m => AnonPageUnreachable(m),
             UserStored s => this.OnUserStored(s),
             UserLoaded l => this.OnUserLoaded(l),
             _ => $"the specification has no rule for {e.GetType().Name}",
@@ -158,6 +159,16 @@ public sealed class ProtocolSpec
             ? null
             : $"{e.Thread} ran anon_vma_prepare({e.Vma}) without holding {e.Mm}->mmap_lock: the neighbours find_mergeable_anon_vma looked at were not stable";
     }
+
+    /// <summary>
+    /// The reverse map must find every mapping of an anonymous page: the VMA mapping it is linked
+    /// to the page's anon_vma (PROTOCOL.md 8, B1's route in fb49c455323f's message). Null when it is.
+    /// </summary>
+    public static string? AnonPageUnreachable(AnonPageMapped e) =>
+        e.Linked.Contains(e.PageAnonVma, StringComparer.Ordinal)
+            ? null
+            : $"{e.Vma} of {e.Mm} maps {e.Page} at 0x{e.Address:x}, a page of {e.PageAnonVma}, but {e.Vma} is linked " +
+              $"{(e.Linked.Count == 0 ? "to no anon_vma" : "only to " + string.Join(", ", e.Linked))}: rmap walks of {e.Page} miss this mapping";
 
     private string? OnUserStored(UserStored e)
     {

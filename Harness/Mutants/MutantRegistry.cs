@@ -21,6 +21,7 @@ public static class MutantRegistry
         new ForkNoParentLock(),
         new AnonVmaCheckBeforeLock(),
         new NewVmaVisibleUnlocked(),
+        new ForkDuringAnonVmaPrepare(),
     ];
 
     public static Mutant? Find(string name) => All.FirstOrDefault(m => m.Name == name);

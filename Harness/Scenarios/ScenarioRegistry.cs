@@ -17,8 +17,9 @@ public static class ScenarioRegistry
         new FaultVsStackExpand(),
         new FaultVsFileMmap(),
         new FaultVsFork(),
-        new FaultVsMremapMunmap(),
+        FaultVsMremap.ThenMunmap,
         new FaultVsMmap(),
+        FaultVsMremap.ThenFork,
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

@@ -4,8 +4,9 @@ namespace VmaLockVerify.Implementation.Mm;
 
 /// <summary>
 /// struct anon_vma (mm/rmap.c): the reverse-map root shared by mergeable anonymous VMAs, with its
-/// rwsem (anon_vma_lock_write). The interval tree of the VMAs linked to it (the anon_vma chains)
-/// is not modelled: no path of the port walks the reverse map.
+/// rwsem (anon_vma_lock_write). Which VMAs are linked to it is kept on the VMA side
+/// (<see cref="VmAreaStruct.AnonVmaChain"/>); its interval tree is not modelled: no path of the
+/// port walks the reverse map.
 /// </summary>
 public sealed class AnonVma : KernelObject
 {

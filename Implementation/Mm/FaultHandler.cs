@@ -214,7 +214,7 @@ public sealed class FaultHandler(KernelWorld world, VmaLockGeneration locking, M
                 return "handled (raced with another fault)";
             }
 
-            pte.WriteOnce(new Pte(folio, writable));
+            rmap.MapAnonPage(vma, address, pte, new Pte(folio, writable));
         }
 
         return $"handled (mapped {(writable ? "writable " : "")}page, index {VmAreaStruct.Hex(index)})";
@@ -283,7 +283,7 @@ public sealed class FaultHandler(KernelWorld world, VmaLockGeneration locking, M
             // ptep_clear_flush(): no CPU may keep writing to the old page through the old PTE.
             pte.WriteOnce(null);
             mm.FlushTlb("flush_tlb_page");
-            pte.WriteOnce(new Pte(folio, Writable: true));
+            rmap.MapAnonPage(vma, address, pte, new Pte(folio, Writable: true));
             orig.Folio.MapCount--; // folio_remove_rmap_pte() of the old page
         }
 

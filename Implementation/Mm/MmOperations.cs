@@ -268,6 +268,7 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
             var length = vma.VmEnd.ReadOnce() - oldAddr;
             var newVma = locking.VmAreaAlloc(mm, world.NewName("vma"), newAddr, newAddr + length, (VmFlags)vma.VmFlags.ReadOnce(), vma.AnonVma.ReadOnce());
             newVma.VmPgoff.WriteOnce(vma.VmPgoff.ReadOnce());
+            newVma.AnonVmaChain = vma.AnonVmaChain; // anon_vma_clone()
             this.InsertNewVma(newVma, newAddr, newAddr + length);
             this.MovePageTables(vma, oldAddr, newVma, newAddr, length);
             this.rmap.UnlinkAnonVmas(vma);
@@ -292,7 +293,7 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
                 if (pte.ReadOnce() is { } present)
                 {
                     pte.WriteOnce(null); // ptep_get_and_clear()
-                    table.Pte(newAddr + (address - oldAddr)).WriteOnce(present);
+                    this.rmap.MapAnonPage(newVma, newAddr + (address - oldAddr), table.Pte(newAddr + (address - oldAddr)), present);
                 }
             }
         }
@@ -307,8 +308,7 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
     /// and its page table copied, write-protecting private writable pages in both processes for
     /// copy-on-write (copy_page_range); the parent's TLB is flushed only once, at the end. The
     /// child's mmap_lock is taken nested inside the parent's (no other thread can reach the child
-    /// yet). Not modelled: the anon_vma chains (anon_vma_clone), which the port's faults never
-    /// walk. Returns the child's mm.
+    /// yet). Returns the child's mm.
     /// </summary>
     public MmStruct DupMmap(MmStruct oldmm, string child)
     {
@@ -329,17 +329,21 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
                 continue;
             }
 
-            // vm_area_dup() + anon_vma_fork(): the child's VMA gets an anon_vma of its own, a child of the parent's.
+            // vm_area_dup() + anon_vma_fork(): unless the parent's VMA has no anon_vma (then the
+            // child's has none either), the child's VMA is linked to every anon_vma the parent's is
+            // (anon_vma_clone) and gets one of its own, a child of the parent's.
             var start = mpnt.VmStart.ReadOnce();
             var end = mpnt.VmEnd.ReadOnce();
             var parentAnonVma = mpnt.AnonVma.ReadOnce();
             var anonVma = parentAnonVma is null ? null : new AnonVma(world, world.NewName("anon_vma"));
             var tmp = locking.VmAreaAlloc(mm, world.NewName("vma"), start, end, flags, anonVma);
-            this.InsertNewVma(tmp, start, end);
-            if (parentAnonVma is not null)
+            if (anonVma is not null)
             {
-                this.CopyPageRange(tmp, mpnt);
+                tmp.AnonVmaChain = [.. mpnt.AnonVmaChain, anonVma];
             }
+
+            this.InsertNewVma(tmp, start, end);
+            this.CopyPageRange(tmp, mpnt);
         }
 
         locking.MmapWriteUnlock(mm);
@@ -355,11 +359,17 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
     /// copy_page_range() → copy_pte_range() → copy_present_pte(), mm/memory.c, v6.4: every present
     /// PTE of the parent's VMA is copied into the child under the page table lock; in a private
     /// writable (COW) mapping both copies are write-protected (ptep_set_wrprotect, without a TLB
-    /// flush: dup_mmap flushes once at the end), and the page is now mapped twice.
+    /// flush: dup_mmap flushes once at the end), and the page is now mapped twice. A VMA without
+    /// an anon_vma (looked at again here) has no anonymous pages to copy: the child faults them in.
     /// </summary>
     private void CopyPageRange(VmAreaStruct dst, VmAreaStruct src)
     {
         using var fn = world.Enter("copy_page_range", $"{dst.Name}, {src.Name}");
+        if (src.AnonVma.ReadOnce() is null)
+        {
+            return;
+        }
+
         var flags = (VmFlags)src.VmFlags.ReadOnce();
         var cow = (flags & (VmFlags.Shared | VmFlags.MayWrite)) == VmFlags.MayWrite; // is_cow_mapping()
         var parent = src.VmMm.PageTable;
@@ -379,7 +389,7 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
                     pte.WriteOnce(present); // ptep_set_wrprotect()
                 }
 
-                dst.VmMm.PageTable.Pte(address).WriteOnce(present); // set_pte_at() in the child
+                this.rmap.MapAnonPage(dst, address, dst.VmMm.PageTable.Pte(address), present); // set_pte_at() in the child
             }
         }
     }
@@ -496,6 +506,7 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
         // vm_area_dup(): a private copy, invisible to faults until vma_complete() stores it.
         var end = vma.VmEnd.ReadOnce();
         var created = locking.VmAreaAlloc(mm, world.NewName("vma"), address, end, (VmFlags)vma.VmFlags.ReadOnce(), vma.AnonVma.ReadOnce());
+        created.AnonVmaChain = vma.AnonVmaChain; // anon_vma_clone()
 
         // vma_prepare(): the VMA that shrinks is write-locked.
         locking.VmaStartWrite(vma);

@@ -1,4 +1,5 @@
 using VmaLockVerify.Implementation.Kernel;
+using VmaLockVerify.Spec;
 
 namespace VmaLockVerify.Implementation.Mm;
 
@@ -32,7 +33,8 @@ public sealed class Rmap(KernelWorld world)
             installed = vma.AnonVma.ReadOnce();
             if (installed is null)
             {
-                vma.InstallAnonVma(anonVma, reused); // + anon_vma_chain_link()
+                vma.InstallAnonVma(anonVma, reused);
+                vma.AnonVmaChain = [.. vma.AnonVmaChain, anonVma]; // anon_vma_chain_link()
                 installed = anonVma;
             }
         }
@@ -80,6 +82,23 @@ public sealed class Rmap(KernelWorld world)
     }
 
     /// <summary>
+    /// set_pte_at() of a PTE mapping an anonymous page in <paramref name="vma"/>, reported with
+    /// the page's anon_vma and the VMA's anon_vma_chain at that instant (the reverse map's view).
+    /// </summary>
+    public void MapAnonPage(VmAreaStruct vma, ulong address, Memory.SharedVar<Pte?> pte, Pte value)
+    {
+        pte.WriteOnce(value);
+        world.Emit(new AnonPageMapped(
+            world.Current.Name,
+            vma.VmMm.Name,
+            vma.Name,
+            address,
+            value.Folio.Name,
+            value.Folio.Mapping?.Name ?? "no anon_vma",
+            [.. vma.AnonVmaChain.Select(a => a.Name)]));
+    }
+
+    /// <summary>
     /// unlink_anon_vmas(), mm/rmap.c, v6.4, as move_vma() calls it for MREMAP_DONTUNMAP: the VMA
     /// (write-locked by the caller) leaves its anon_vma; its anon_vma becomes NULL.
     /// </summary>
@@ -96,6 +115,7 @@ public sealed class Rmap(KernelWorld world)
             anonVma.Rwsem.DownWrite();
         }
 
+        vma.AnonVmaChain = [];
         vma.AnonVma.WriteOnce(null);
         using (world.Enter("anon_vma_unlock_write", anonVma.Name))
         {

@@ -25,6 +25,7 @@ public sealed class VmAreaStruct : KernelObject
         this.VmPgoff = this.Field("vm_pgoff", AnonPgoff(start), Hex);
         this.VmPageProt = this.Field("vm_page_prot", VmFlagsFormat.PageProt((ulong)flags), p => p);
         this.AnonVma = this.Field<AnonVma?>("anon_vma", anonVma, a => a?.Name ?? "NULL");
+        this.AnonVmaChain = anonVma is null ? [] : [anonVma];
         this.VmLock = new RwSemaphore(world, $"{name}->vm_lock");
         this.VmLockSeq = new SharedVar<int>(world, this, "vm_lock_seq", -1, seqFormat);
         this.Detached = new SharedVar<bool>(world, this, "detached", false, d => d ? "true" : "false");
@@ -68,6 +69,14 @@ public sealed class VmAreaStruct : KernelObject
 
     /// <summary>vma->vm_pgoff: the page offset of vm_start (for anonymous memory, vm_start >> PAGE_SHIFT when mapped).</summary>
     public SharedVar<ulong> VmPgoff { get; }
+
+    /// <summary>
+    /// vma->anon_vma_chain: the anon_vmas the VMA is linked to (the reverse map finds it from
+    /// each). Changed only under mmap_lock held for write or, in anon_vma_prepare(), under the
+    /// anon_vma lock and the page table lock: a plain field, as the kernel's list is, with no
+    /// scheduling point of its own.
+    /// </summary>
+    public IReadOnlyList<AnonVma> AnonVmaChain { get; set; }
 
     /// <summary>vma->anon_vma.</summary>
     public SharedVar<AnonVma?> AnonVma { get; }
@@ -125,6 +134,7 @@ public sealed class VmAreaStruct : KernelObject
         this.VmPgoff.SetPlain(AnonPgoff(start));
         this.VmPageProt.SetPlain(VmFlagsFormat.PageProt((ulong)flags));
         this.AnonVma.SetPlain(anonVma);
+        this.AnonVmaChain = anonVma is null ? [] : [anonVma];
         this.VmLockSeq.SetPlain(-1);
     }
 
