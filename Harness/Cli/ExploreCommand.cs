@@ -75,21 +75,25 @@ public static class ExploreCommand
             JunitReport.Write(options.JunitPath, results, traces);
         }
 
+        // Each trace is replayed at most once, though SARIF and the printed interleaving both want it.
+        var replays = new Dictionary<string, ReplayOutcome>(StringComparer.Ordinal);
+        ReplayOutcome ReplayOnce(string trace) => replays.TryGetValue(trace, out var outcome) ? outcome : replays[trace] = Replayer.Replay(trace);
         if (options.SarifPath is not null)
         {
-            SarifReport.Write(options.SarifPath, results, traces);
+            SarifReport.Write(options.SarifPath, results, traces, ReplayOnce);
         }
 
-        return Report(summaries, output, showInterleaving: true);
+        return Report(summaries, output, showInterleaving: true, ReplayOnce);
     }
 
     /// <summary>
     /// Prints the table, each bug with its trace and replay command, and the verdict; returns the
     /// exit code. With <paramref name="showInterleaving"/>, the first bug's (minimised) schedule is
-    /// replayed and printed as replay prints it.
+    /// replayed (with <paramref name="replay"/>) and printed as replay prints it.
     /// </summary>
-    public static int Report(IReadOnlyList<RunSummary> runs, TextWriter output, bool showInterleaving = false)
+    public static int Report(IReadOnlyList<RunSummary> runs, TextWriter output, bool showInterleaving = false, Func<string, ReplayOutcome>? replay = null)
     {
+        replay ??= Replayer.Replay;
         output.Write(SummaryTable.Render(runs));
         var buggy = runs.Where(r => r.Bug is not null).ToList();
         foreach (var run in buggy)
@@ -97,7 +101,7 @@ public static class ExploreCommand
             if (showInterleaving && run == buggy[0] && run.Bug!.Trace is { } first)
             {
                 output.WriteLine();
-                output.Write(ReplayCommand.Text(first, Replayer.Replay(first)));
+                output.Write(ReplayCommand.Text(first, replay(first)));
             }
 
             output.WriteLine();

@@ -30,9 +30,13 @@ public static class SarifReport
     /// <summary>The thread-flow-location kind that marks the first step after a context switch.</summary>
     public const string ContextSwitch = "context-switch";
 
-    /// <summary>Writes the log; every buggy run's trace is replayed once to recover its steps.</summary>
-    public static void Write(string path, IReadOnlyList<RunResult> results, IReadOnlyDictionary<RunResult, string> traces)
+    /// <summary>
+    /// Writes the log; every buggy run's trace is replayed once to recover its steps (with
+    /// <paramref name="replay"/>, which a caller that replays them too can share).
+    /// </summary>
+    public static void Write(string path, IReadOnlyList<RunResult> results, IReadOnlyDictionary<RunResult, string> traces, Func<string, ReplayOutcome>? replay = null)
     {
+        replay ??= Replayer.Replay;
         var rules = InvariantRegistry.All.Select(i => (i.Name, Meaning: i.Property)).Concat(Finding.NotInvariants).ToList();
         var ruleIds = rules.Select(r => r.Name).ToList();
         var root = SourceTree.FindRoot();
@@ -61,7 +65,7 @@ public static class SarifReport
                     description = new { text = "The root of the VmaLockVerify checkout: the port's source files are relative to it." },
                 },
             },
-            results = results.Where(r => r.Bug is not null).Select(r => Result(r, traces.GetValueOrDefault(r), ruleIds)).ToList(),
+            results = results.Where(r => r.Bug is not null).Select(r => Result(r, traces.GetValueOrDefault(r), ruleIds, replay)).ToList(),
         };
         var log = new Dictionary<string, object> { ["$schema"] = Schema, ["version"] = "2.1.0", ["runs"] = new[] { run } };
         File.WriteAllText(path, JsonSerializer.Serialize(log, TraceJson.Options) + "\n");
@@ -71,7 +75,7 @@ public static class SarifReport
     /// A bug as a result. Its location and code flow come from replaying its trace; a trace that
     /// does not replay leaves them out and says why, rather than guessing.
     /// </summary>
-    private static object Result(RunResult result, string? trace, List<string> ruleIds)
+    private static object Result(RunResult result, string? trace, List<string> ruleIds, Func<string, ReplayOutcome> replay)
     {
         var bug = result.Bug!;
         var request = result.Request;
@@ -81,7 +85,7 @@ public static class SarifReport
         {
             try
             {
-                view = Replayer.Replay(trace).View;
+                view = replay(trace).View;
             }
             catch (HarnessException e)
             {
