@@ -92,7 +92,7 @@ public sealed class InvariantTests
         first.Judge(new LockAcquiring("a", "vma1->vm_lock", "vm_lock", LockMode.Write, Trylock: false)).Should().BeNull();
 
         order.BeginIteration();
-        order.LearnedBeforeThisIteration.Should().Equal(new LockOrderEdge("anon_lock", "vm_lock", "a holding x->anon_lock while taking vma1->vm_lock", 1));
+        order.Start.Learnt.Should().Equal(new LockOrderEdge("anon_lock", "vm_lock", "a holding x->anon_lock while taking vma1->vm_lock", 1));
         var second = new LockOrder();
         second.Judge(new LockOrderCarriedOver(order)).Should().BeNull();
         second.Judge(new LockAcquiring("b", "vma2->vm_lock", "vm_lock", LockMode.Read, Trylock: false)).Should().BeNull();

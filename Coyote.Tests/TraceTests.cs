@@ -189,7 +189,7 @@ public sealed class TraceTests
         var trace = TraceFile.Load(saved);
         trace.LockOrder.Should().BeNull("this bug needs only the documented order, so nothing is recorded");
         var copy = Path.Combine(Path.GetTempPath(), $"vmalock-{Guid.NewGuid():N}.trace.json");
-        (trace with { LockOrder = new TraceLockOrder(7, [new LockOrderEdge("vm_lock", "mmap_lock", "fault9 holding vma9->vm_lock while taking mm->mmap_lock", 3)]) }).Save(copy);
+        (trace with { LockOrder = new LockOrderSnapshot(7, [new LockOrderEdge("vm_lock", "mmap_lock", "fault9 holding vma9->vm_lock while taking mm->mmap_lock", 3)]) }).Save(copy);
         try
         {
             var outcome = Replayer.Replay(copy);

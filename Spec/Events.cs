@@ -206,7 +206,7 @@ public sealed record AnonVmaPrepared(string Thread, string Mm, string Vma, strin
 /// </summary>
 public sealed record LockOrderCarriedOver(LockClassOrder Order) : ProtocolEvent("(harness)")
 {
-    public override string Describe() => $"iteration {Order.Iteration} starts from {Order.LearnedBeforeThisIteration.Count} learnt lock-order edge(s)";
+    public override string Describe() => $"iteration {Order.Iteration} starts from {Order.Start.Learnt.Count} learnt lock-order edge(s)";
 }
 
 /// <summary>

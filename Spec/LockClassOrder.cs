@@ -11,6 +11,12 @@ public sealed record LockOrderEdge(string From, string To, string Why, long Iter
 }
 
 /// <summary>
+/// The lock-class graph as an iteration found it: the iteration's number and the edges learnt
+/// before it. A LockOrder trace records it, and its replay starts from it.
+/// </summary>
+public sealed record LockOrderSnapshot(long Iteration, IReadOnlyList<LockOrderEdge> Learnt);
+
+/// <summary>
 /// Lockdep's graph of lock classes (PROTOCOL.md 7, 9.7): "class B was taken while class A was
 /// held" edges, starting from the kernel's documented order and growing with every blocking
 /// acquisition. One graph lives through a whole exploration, as lockdep's lives through a boot:
@@ -26,12 +32,12 @@ public sealed class LockClassOrder
     private long nextIteration;
 
     /// <summary>
-    /// The documented order, plus <paramref name="seed"/>: the edges a saved trace's iteration
-    /// started from, its iterations numbered from <paramref name="firstIteration"/> as they were.
+    /// The documented order, plus <paramref name="start"/>: the graph a saved trace's iteration
+    /// started from, its iterations numbered as they were.
     /// </summary>
-    public LockClassOrder(IEnumerable<LockOrderEdge>? seed = null, long firstIteration = 1)
+    public LockClassOrder(LockOrderSnapshot? start = null)
     {
-        this.nextIteration = firstIteration;
+        this.nextIteration = start?.Iteration ?? 1;
         for (var i = 0; i < DocumentedOrder.Count; i++)
         {
             for (var j = i + 1; j < DocumentedOrder.Count; j++)
@@ -40,25 +46,25 @@ public sealed class LockClassOrder
             }
         }
 
-        foreach (var edge in seed ?? [])
+        foreach (var edge in start?.Learnt ?? [])
         {
             this.Add(edge);
         }
 
-        this.LearnedBeforeThisIteration = [.. this.learned];
+        this.Start = new LockOrderSnapshot(0, [.. this.learned]);
     }
 
     /// <summary>The iteration under way, from 1 (0 before the first).</summary>
     public long Iteration { get; private set; }
 
-    /// <summary>The edges learnt before the current iteration began: what a trace of it must start from to replay.</summary>
-    public IReadOnlyList<LockOrderEdge> LearnedBeforeThisIteration { get; private set; }
+    /// <summary>The current iteration and the edges learnt before it began: what a trace of it must start from to replay.</summary>
+    public LockOrderSnapshot Start { get; private set; }
 
     /// <summary>A new iteration begins: what was learnt so far is what it starts from.</summary>
     public void BeginIteration()
     {
         this.Iteration = this.nextIteration++;
-        this.LearnedBeforeThisIteration = [.. this.learned];
+        this.Start = new LockOrderSnapshot(this.Iteration, [.. this.learned]);
     }
 
     /// <summary>Records that <paramref name="to"/> was taken while <paramref name="from"/> was held, unless already known.</summary>

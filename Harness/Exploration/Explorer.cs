@@ -35,7 +35,7 @@ public static class Explorer
             configuration = configuration.WithReproducibleTrace(reproducibleTrace);
         }
 
-        var lockOrder = new LockClassOrder(request.LockOrderSeed, request.LockOrderFirstIteration);
+        var lockOrder = new LockClassOrder(request.LockOrderStart);
         using var engine = TestingEngine.Create(configuration, () => Iteration(request, recorder, lockOrder));
         if (onIteration is not null)
         {
@@ -62,7 +62,7 @@ public static class Explorer
             report.MaxConcurrencyDegree,
             report.TotalControlledOperations)
         {
-            LockOrderAtBug = bug is null ? null : (lockOrder.Iteration, lockOrder.LearnedBeforeThisIteration),
+            LockOrderAtBug = bug is null ? null : lockOrder.Start,
         };
     }
 

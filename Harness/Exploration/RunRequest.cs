@@ -26,13 +26,10 @@ public sealed record RunRequest(
     public const uint DefaultMaxSteps = 5000;
 
     /// <summary>
-    /// Lock-order edges learnt before the run (a saved LockOrder trace's replay starts from what
-    /// its exploration had learnt), and the number of the run's first iteration.
+    /// The lock-order graph the run starts from (a saved LockOrder trace's replay starts from what
+    /// its exploration had learnt, numbering its iteration as it was); null: the documented order.
     /// </summary>
-    public IReadOnlyList<LockOrderEdge> LockOrderSeed { get; init; } = [];
-
-    /// <summary>The number the lock-order graph gives the run's first iteration (a replay keeps the original's).</summary>
-    public long LockOrderFirstIteration { get; init; } = 1;
+    public LockOrderSnapshot? LockOrderStart { get; init; }
 
     /// <summary>Whether the run is stress testing on real threads (explore --mode stress) instead of Coyote.</summary>
     public bool Stress { get; init; }

@@ -41,7 +41,7 @@ public sealed record RunResult(
     long ControlledOperations)
 {
     /// <summary>The lock-order graph's state when the buggy iteration began (its number, and the edges learnt before it).</summary>
-    public (long Iteration, IReadOnlyList<LockOrderEdge> Learnt)? LockOrderAtBug { get; init; }
+    public LockOrderSnapshot? LockOrderAtBug { get; init; }
 
     public double IterationsPerSecond => this.Elapsed.TotalSeconds > 0 ? this.IterationsRun / this.Elapsed.TotalSeconds : 0;
 }

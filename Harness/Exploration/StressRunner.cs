@@ -20,7 +20,7 @@ public static class StressRunner
     public static RunResult Run(RunRequest request, Action<uint>? onIteration = null)
     {
         var clock = Stopwatch.StartNew();
-        var lockOrder = new LockClassOrder(request.LockOrderSeed, request.LockOrderFirstIteration);
+        var lockOrder = new LockClassOrder(request.LockOrderStart);
         Finding? bug = null;
         uint iteration = 0;
         while (iteration < request.Iterations && bug is null

@@ -79,8 +79,7 @@ public static class Replayer
     public static RunRequest ReplayRequestFor(TraceFile trace, string path) => RequestFor(trace, path) with
     {
         Iterations = 1,
-        LockOrderSeed = trace.LockOrder?.Learnt ?? [],
-        LockOrderFirstIteration = trace.LockOrder?.Iteration ?? 1,
+        LockOrderStart = trace.LockOrder,
     };
 
     /// <summary>Rebuilds the exploration request a trace records; names this code no longer has make the trace stale.</summary>

@@ -8,12 +8,6 @@ using VmaLockVerify.Spec;
 
 namespace VmaLockVerify.Harness.Traces;
 
-/// <summary>
-/// For a LockOrder bug: the iteration it was found in and the lock-order edges the exploration
-/// had learnt before it (lockdep's graph lives through the exploration), which its replay starts from.
-/// </summary>
-public sealed record TraceLockOrder(long Iteration, IReadOnlyList<LockOrderEdge> Learnt);
-
 /// <summary>The options a trace was found with: enough to rerun the exploration that found it.</summary>
 public sealed record TraceOptions(string Strategy, uint Iterations, uint MaxSteps, uint Seed, int Readers, IReadOnlyList<string> Invariants);
 
@@ -21,7 +15,9 @@ public sealed record TraceOptions(string Strategy, uint Iterations, uint MaxStep
 /// A saved buggy schedule, self-describing: what was explored (scenario, generation, mutant,
 /// options, seed), what broke (invariant and message), with which Coyote, and Coyote's own
 /// reproducible trace. Written by explore, read by replay and regenerate; <paramref name="MinimizedFrom"/>
-/// holds the schedule's size before <c>vmalock minimize</c> shrank it (null: never minimised).
+/// holds the schedule's size before <c>vmalock minimize</c> shrank it (null: never minimised);
+/// <paramref name="LockOrder"/>, for a LockOrder bug whose iteration started from edges earlier
+/// iterations taught, is that graph, which replay starts from (written only then).
 /// </summary>
 public sealed record TraceFile(
     string Format,
@@ -35,7 +31,7 @@ public sealed record TraceFile(
     string Command,
     JsonNode CoyoteTrace,
     ScheduleSize? MinimizedFrom = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TraceLockOrder? LockOrder = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LockOrderSnapshot? LockOrder = null)
 {
     public const string CurrentFormat = "vmalock-trace/1";
 
@@ -67,9 +63,7 @@ public sealed record TraceFile(
             RunningCoyoteVersion,
             request.CommandLine(),
             JsonNode.Parse(result.ReproducibleTrace ?? throw new InvalidOperationException("a trace needs Coyote's schedule"))!,
-            LockOrder: bug.Invariant == nameof(Invariants.LockOrder) && result.LockOrderAtBug is { } order && order.Learnt.Count > 0
-                ? new TraceLockOrder(order.Iteration, order.Learnt)
-                : null);
+            LockOrder: bug.Invariant == nameof(Invariants.LockOrder) && result.LockOrderAtBug is { Learnt.Count: > 0 } order ? order : null);
     }
 
     /// <summary>The conventional file name explore gives a trace.</summary>
