@@ -15,9 +15,5 @@ public sealed class NoLostWrite : InvariantMonitor, IInvariant
 {
     public static string Property => "A load from a process's memory sees every store its threads completed there before it (copy-on-write loses no store).";
 
-    protected override string? Check(ProtocolEvent e) =>
-        e is UserLoaded load && this.Spec.LostStores(load).FirstOrDefault() is { } lost
-            ? $"{load.Thread} loads 0x{load.Value:x} at 0x{load.Address:x} of {load.Mm} from {load.Page}, but {lost.Thread}'s completed store of 0x{lost.Bits:x} " +
-              $"went to {lost.Page}{(lost.Page == load.Page ? string.Empty : $", a page {load.Mm} no longer maps there")}: the store is lost"
-            : null;
+    protected override string? Check(ProtocolEvent e) => e is UserLoaded load ? this.Spec.LostStore(load) : null;
 }

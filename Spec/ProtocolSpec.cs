@@ -57,16 +57,16 @@ public sealed class ProtocolSpec
     public bool HasGrabbed(string thread, string mm) => this.grabs.GetValueOrDefault((thread, mm)) > 0;
 
     /// <summary>
-    /// The abstract user memory: for each word of each process, the bits its threads' completed
-    /// stores put there and the store that put each. Stores only add bits, so a load of the word
-    /// must see every one of them (the port's copy-on-write must never lose one).
+    /// Judges a load against the abstract user memory, which keeps, for each word of each
+    /// process, the bits its threads' completed stores put there and the store that put each.
+    /// Stores only add bits, so the load must see every one of them (the port's copy-on-write
+    /// must never lose one). Null when it does; else which store is lost.
     /// </summary>
-    public IReadOnlyDictionary<ulong, UserStored> StoresAt(string mm, ulong address) =>
-        this.userMemory.TryGetValue((mm, address), out var stores) ? stores : new Dictionary<ulong, UserStored>();
-
-    /// <summary>The bits a load of the word must see, with the stores that put them there but the load does not see.</summary>
-    public IEnumerable<UserStored> LostStores(UserLoaded load) =>
-        this.StoresAt(load.Mm, load.Address).Where(s => (load.Value & s.Key) != s.Key).Select(s => s.Value);
+    public string? LostStore(UserLoaded load) =>
+        this.userMemory.GetValueOrDefault((load.Mm, load.Address))?.FirstOrDefault(s => (load.Value & s.Key) != s.Key).Value is { } lost
+            ? $"{load.Thread} loads 0x{load.Value:x} at 0x{load.Address:x} of {load.Mm} from {load.Page}, but {lost.Thread}'s completed store of 0x{lost.Bits:x} " +
+              $"went to {lost.Page}{(lost.Page == load.Page ? string.Empty : $", a page {load.Mm} no longer maps there")}: the store is lost"
+            : null;
 
     /// <summary>Threads inside a page fault, by thread name.</summary>
     public HashSet<string> FaultsInProgress { get; } = new(StringComparer.Ordinal);
@@ -142,7 +142,7 @@ public sealed class ProtocolSpec
             AnonVmaPrepared p => this.OnAnonVmaPrepared(p),
             AnonPageMapped m => AnonPageUnreachable(m),
             UserStored s => this.OnUserStored(s),
-            UserLoaded l => this.OnUserLoaded(l),
+            UserLoaded l => this.LostStore(l),
             _ => $"the specification has no rule for {e.GetType().Name}",
         };
     }
@@ -188,11 +188,6 @@ public sealed class ProtocolSpec
 
         return null;
     }
-
-    private string? OnUserLoaded(UserLoaded e) =>
-        this.LostStores(e).FirstOrDefault() is { } lost
-            ? $"{e.Thread} loads 0x{e.Value:x} at 0x{e.Address:x} of {e.Mm} ({e.Page}): {lost.Thread}'s completed store of 0x{lost.Bits:x} (to {lost.Page}) is lost"
-            : null;
 
     private string? OnMmapLockAcquired(MmapLockAcquired e)
     {

@@ -293,7 +293,8 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
                 if (pte.ReadOnce() is { } present)
                 {
                     pte.WriteOnce(null); // ptep_get_and_clear()
-                    this.rmap.MapAnonPage(newVma, newAddr + (address - oldAddr), table.Pte(newAddr + (address - oldAddr)), present);
+                    var moved = newAddr + (address - oldAddr);
+                    this.rmap.MapAnonPage(newVma, moved, table.Pte(moved), present);
                 }
             }
         }

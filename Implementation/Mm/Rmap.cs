@@ -4,8 +4,9 @@ using VmaLockVerify.Spec;
 namespace VmaLockVerify.Implementation.Mm;
 
 /// <summary>
-/// The anon_vma side of mm/rmap.c and mm/mmap.c (v6.4) that the fault and mremap paths use:
-/// giving a VMA its first anon_vma, possibly a neighbour's, and unlinking a VMA from its anon_vma.
+/// The anon_vma side of mm/rmap.c and mm/mmap.c (v6.4) that the fault, fork and mremap paths
+/// use: giving a VMA its first anon_vma, possibly a neighbour's, unlinking a VMA from its
+/// anon_vma, and mapping an anonymous page as the reverse map sees it.
 /// </summary>
 public sealed class Rmap(KernelWorld world)
 {
@@ -68,8 +69,9 @@ public sealed class Rmap(KernelWorld world)
     /// <summary>
     /// reusable_anon_vma() + anon_vma_compatible(), mm/mmap.c, v6.4: <paramref name="old"/>'s
     /// anon_vma when <paramref name="a"/> ends where <paramref name="b"/> starts, their flags
-    /// agree (but for access rights) and their page offsets line up. (Its anon_vma_chain is taken
-    /// to be singular: the port keeps no chains.)
+    /// agree (but for access rights) and their page offsets line up. The kernel also wants
+    /// <paramref name="old"/>'s anon_vma_chain to be singular; the port leaves that test out (every
+    /// neighbour a fault meets in the scenarios is linked to its one anon_vma).
     /// </summary>
     private static AnonVma? ReusableAnonVma(VmAreaStruct old, VmAreaStruct a, VmAreaStruct b)
     {
