@@ -197,7 +197,7 @@ public sealed class FaultHandler(KernelWorld world, VmaLockGeneration locking, M
         var anonVma = this.AnonVmaPrepare(vma, underVmaLock);
         if (anonVma is null)
         {
-            return underVmaLock ? Retry : "VM_FAULT_OOM (no anon_vma)";
+            return NoAnonVma(underVmaLock);
         }
 
         // folio_add_new_anon_rmap(): the new page's index in its anon_vma, from vm_start and vm_pgoff.
@@ -239,6 +239,12 @@ public sealed class FaultHandler(KernelWorld world, VmaLockGeneration locking, M
     }
 
     /// <summary>
+    /// How a fault that needs an anon_vma and got none ends: VM_FAULT_RETRY under the VMA lock
+    /// (vmf_anon_prepare(), or a file VMA), else as anon_vma_prepare()'s failure.
+    /// </summary>
+    private static string NoAnonVma(bool underVmaLock) => underVmaLock ? Retry : "VM_FAULT_OOM (no anon_vma)";
+
+    /// <summary>
     /// do_wp_page(), mm/memory.c, v6.4: a write to a present read-only PTE of a private mapping. A
     /// page mapped only here is made writable again (wp_page_reuse); a page still shared with
     /// another mm (after fork) is copied (wp_page_copy): the copy is made outside the page table
@@ -268,7 +274,7 @@ public sealed class FaultHandler(KernelWorld world, VmaLockGeneration locking, M
         var anonVma = this.AnonVmaPrepare(vma, underVmaLock);
         if (anonVma is null)
         {
-            return fn.Returns(underVmaLock ? Retry : "VM_FAULT_OOM (no anon_vma)");
+            return fn.Returns(NoAnonVma(underVmaLock));
         }
 
         // __wp_page_copy_user(): the new page starts as a copy of the old one.
