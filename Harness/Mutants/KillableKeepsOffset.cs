@@ -26,6 +26,8 @@ public sealed class KillableKeepsOffset : RefcountMutant
     /// </summary>
     public override string CaughtBy => Finding.KernelBug;
 
+    public override string KernelCheck => "the refcount_t 'saturated; leaking memory' WARN (refcount_warn_saturate()) of refcount_add_not_zero() on vm_refcnt, from the next writer's __vma_enter_locked()";
+
     protected override RefcountGeneration Port(KernelWorld world, string name) => new Mutated(world, name);
 
     private sealed class Mutated(KernelWorld world, string name) : RefcountGeneration(world, name)

@@ -26,6 +26,12 @@ public abstract class Mutant
     /// <summary>The invariant that must report it.</summary>
     public abstract string CaughtBy { get; }
 
+    /// <summary>
+    /// Where <see cref="CaughtBy"/> is the kernel's own check (kernel-bug), which one: the
+    /// assertion or warning, and the function it is in, as the kernel names them.
+    /// </summary>
+    public virtual string? KernelCheck => null;
+
     /// <summary>Whether the mutation exists in this generation.</summary>
     public virtual bool AppliesTo(GenerationInfo generation) => generation.Kind == VmaLockKind.Rwsem;
 

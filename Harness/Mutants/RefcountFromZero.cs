@@ -24,6 +24,8 @@ public sealed class RefcountFromZero : RefcountMutant
     /// </summary>
     public override string CaughtBy => Finding.KernelBug;
 
+    public override string KernelCheck => "WARN_ON_ONCE(refcount_read(&vma->vm_refcnt)) in vma_assert_detached(), called by vm_area_free()";
+
     protected override RefcountGeneration Port(KernelWorld world, string name) => new Mutated(world, name);
 
     private sealed class Mutated(KernelWorld world, string name) : RefcountGeneration(world, name)
