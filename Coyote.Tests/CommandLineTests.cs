@@ -17,7 +17,7 @@ public sealed class CommandLineTests
     [InlineData("--readers must be 1..4, not 0", "explore", "--readers", "0")]
     [InlineData("--readers must be 1..4, not 5", "explore", "--readers", "5")]
     [InlineData("--iterations must be at least 1", "explore", "--iterations", "0")]
-    [InlineData("Cannot parse argument 'many' for option '--iterations'", "explore", "--iterations", "many")]
+    [InlineData("--iterations must be a whole number 0..4294967295, not 'many'", "explore", "--iterations", "many")]
     [InlineData("Unrecognized command or argument '--unknown-option'", "explore", "--unknown-option")]
     [InlineData("--json /no/such/dir/results.json: directory /no/such/dir does not exist", "explore", "--json", "/no/such/dir/results.json")]
     [InlineData("--junit /no/such/dir/junit.xml: directory /no/such/dir does not exist", "explore", "--junit", "/no/such/dir/junit.xml")]
@@ -32,9 +32,18 @@ public sealed class CommandLineTests
     [InlineData("--budget must be at least 1", "bench", "--budget", "0")]
     [InlineData("--parallel must be 1..64, not 0", "bench", "--parallel", "0")]
     [InlineData("--json /no/such/dir/bench.json: directory /no/such/dir does not exist", "bench", "--json", "/no/such/dir/bench.json")]
+    [InlineData("--json needs a path, not an empty string", "explore", "--json", "")]
+    [InlineData("--sarif /tmp: is a directory, not a file", "explore", "--sarif", "/tmp")]
+    [InlineData("--junit /proc/vmalock.xml: cannot be written", "explore", "--junit", "/proc/vmalock.xml")]
+    [InlineData("--traces-dir needs a path, not an empty string", "explore", "--traces-dir", "")]
+    [InlineData("--traces-dir /proc/vmalock-traces: cannot be written", "explore", "--traces-dir", "/proc/vmalock-traces")]
+    [InlineData("-o needs a path, not an empty string", "minimize", "traces/fault-vs-mprotect.6.4.skip-recheck.seed1.trace.json", "-o", "")]
+    [InlineData("--html /tmp: is a directory, not a file", "replay", "traces/fault-vs-mprotect.6.4.skip-recheck.seed1.trace.json", "--html", "/tmp")]
+    [InlineData("/tmp is a directory, not a trace file", "replay", "/tmp")]
+    [InlineData("--seed must be a whole number 0..4294967295, not '-1'", "explore", "--seed", "-1")]
     public void Bad_input_is_one_line_and_exit_2(string expected, params string[] args)
     {
-        var (code, output, error) = TestSupport.Vmalock(args);
+        var (code, output, error) = TestSupport.Vmalock([.. args.Select(a => a.StartsWith("traces/", StringComparison.Ordinal) ? Path.Combine(TestSupport.RepositoryRoot, a) : a)]);
 
         code.Should().Be(ExitCodes.BadInput);
         error.Should().StartWith("vmalock: ").And.Contain(expected);
@@ -89,6 +98,97 @@ public sealed class CommandLineTests
         {
             Directory.Delete(traces, recursive: true);
         }
+    }
+
+    [Fact]
+    public void A_traces_dir_that_is_a_file_is_refused_before_a_clean_run_too()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            var (code, output, error) = TestSupport.Vmalock("explore", "--scenario", "fault-vs-downgrade", "--generation", "6.5", "--iterations", "2", "--traces-dir", file);
+
+            code.Should().Be(ExitCodes.BadInput, "a clean run would never write there, but the next buggy one would fail after the whole run");
+            error.Trim().Should().Be($"vmalock: --traces-dir {file}: is a file, not a directory");
+            output.Should().BeEmpty();
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void A_traces_dir_that_does_not_exist_yet_is_checked_without_being_left_behind()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"vmalock-{Guid.NewGuid():N}", "nested");
+        var (code, _, _) = TestSupport.Vmalock("explore", "--scenario", "fault-vs-downgrade", "--generation", "6.5", "--iterations", "2", "--traces-dir", dir);
+
+        code.Should().Be(ExitCodes.Clean);
+        Directory.Exists(Path.GetDirectoryName(dir)).Should().BeFalse("the probe removes what it created, and a clean run writes no trace");
+    }
+
+    [Fact]
+    public void Bare_vmalock_prints_the_help()
+    {
+        var (code, output, error) = TestSupport.Vmalock();
+
+        code.Should().Be(ExitCodes.Clean);
+        output.Should().Contain("Usage:").And.Contain("explore").And.Contain("replay").And.Contain("list");
+        error.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Explore_help_names_the_valid_scenarios_generations_mutants_invariants_and_strategies()
+    {
+        var (_, output, _) = TestSupport.Vmalock("explore", "--help");
+
+        foreach (var name in new[] { "fault-vs-mremap-fork", "6.15", "fork-during-anon-vma-prepare", "AnonVmaConsistency", "delay-bounding", "'vmalock list' describes each" })
+        {
+            output.Should().Contain(name);
+        }
+    }
+
+    [Fact]
+    public void An_unexpected_failure_is_one_line_and_exit_3_with_the_stack_only_under_verbose()
+    {
+        var failure = new InvalidOperationException("the engine lost its schedule\nsecond line");
+        var quiet = new StringWriter();
+        var loud = new StringWriter();
+
+        Harness.Cli.CommandLine.Unexpected(failure, quiet, verbose: false).Should().Be(ExitCodes.NotHonest);
+        Harness.Cli.CommandLine.Unexpected(new AggregateException(failure), loud, verbose: true).Should().Be(ExitCodes.NotHonest);
+
+        quiet.ToString().Should().Be("vmalock: internal error, no verdict: the engine lost its schedule second line (InvalidOperationException; --verbose shows where)\n");
+        loud.ToString().Should().StartWith("vmalock: internal error, no verdict: the engine lost its schedule second line (InvalidOperationException)\n")
+            .And.Contain("System.InvalidOperationException");
+    }
+
+    [Fact]
+    public void A_results_file_with_a_field_of_the_wrong_type_names_the_field_not_a_dotnet_type()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"vmalock-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, """{ "format": "vmalock-results/1", "coyoteVersion": "1.7.11", "shard": null, "runs": [ { "scenario": "fault-vs-mprotect", "iterationsRun": "many" } ] }""");
+        try
+        {
+            var (code, _, error) = TestSupport.Vmalock("merge", path);
+
+            code.Should().Be(ExitCodes.BadInput);
+            error.Trim().Should().Be($"vmalock: malformed results file {path}: runs[0].iterationsRun has a value of the wrong type");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void List_names_the_kernel_check_behind_each_kernel_bug_mutant()
+    {
+        var (_, output, _) = TestSupport.Vmalock("list");
+
+        output.Should().MatchRegex(@"refcount-from-zero +.*caught by kernel-bug \(WARN_ON_ONCE\(refcount_read\(&vma->vm_refcnt\)\) in vma_assert_detached\(\)");
+        output.Should().MatchRegex(@"killable-keeps-offset +.*caught by kernel-bug \(the refcount_t 'saturated; leaking memory' WARN");
     }
 
     [Fact]

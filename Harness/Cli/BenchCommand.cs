@@ -57,7 +57,7 @@ public static class BenchCommand
             throw new HarnessException(ExitCodes.BadInput, $"--parallel must be 1..64, not {parallel}");
         }
 
-        ExploreCommand.CheckOutputPath("--json", jsonPath);
+        OutputPaths.CheckFile("--json", jsonPath);
         RewriteCheck.EnsureRewritten(RewriteCheck.ControlledAssemblies);
         var command = $"dotnet run --project Harness -- bench{(quick ? " --quick" : string.Empty)} --seeds {k} --budget {iterations}";
         var machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}";
@@ -94,7 +94,8 @@ public static class BenchCommand
         output.Write(Render(report));
         if (jsonPath is not null)
         {
-            File.WriteAllText(jsonPath, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }) + "\n");
+            OutputPaths.Write("--json", jsonPath, () => File.WriteAllText(
+                jsonPath, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }) + "\n"));
             output.WriteLine($"wrote {jsonPath}");
         }
 

@@ -1,5 +1,9 @@
 using System.CommandLine;
 using VmaLockVerify.Harness.Exploration;
+using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Harness.Scenarios;
+using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Cli;
 
@@ -10,33 +14,97 @@ namespace VmaLockVerify.Harness.Cli;
 /// </summary>
 public static class CommandLine
 {
+    /// <summary>The option that adds an unexpected failure's detail (its stack) after the one line.</summary>
+    public const string Verbose = "--verbose";
+
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        var root = Build(output, error);
-        var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
+        var verbose = args.Contains(Verbose, StringComparer.Ordinal);
+        try
         {
-            // An unknown word explains more than the missing command it caused.
-            var first = parsed.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parsed.Errors[0];
-            error.WriteLine($"vmalock: {first.Message} (see --help)");
-            return ExitCodes.BadInput;
-        }
+            var root = Build(output, error, verbose);
+            if (args.Length == 0 || args is [Verbose])
+            {
+                // Bare vmalock: what it can do, instead of a complaint that no command was given.
+                return root.Parse(["--help"]).Invoke(new InvocationConfiguration { Output = output, Error = error });
+            }
 
-        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+            var parsed = root.Parse(args);
+            if (parsed.Errors.Count > 0)
+            {
+                // An unknown word explains more than the missing command it caused.
+                var first = parsed.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parsed.Errors[0];
+                error.WriteLine($"vmalock: {OneLine(InUsersTerms(first.Message))} (see --help)");
+                return ExitCodes.BadInput;
+            }
+
+            return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e)
+        {
+            return Unexpected(e, error, verbose);
+        }
     }
 
-    private static RootCommand Build(TextWriter output, TextWriter error)
+    /// <summary>
+    /// Any failure nothing else caught: one line naming what went wrong, the stack only with
+    /// --verbose, and exit 3 (the harness could not give a verdict). No input ever gets a stack trace.
+    /// </summary>
+    public static int Unexpected(Exception e, TextWriter error, bool verbose)
     {
-        var scenario = new Option<string[]>("--scenario") { Description = "scenario to explore (repeatable; default: all, or the mutant's own)" };
-        var generation = new Option<string?>("--generation") { Description = "protocol generation (default: all)" };
-        var mutant = new Option<string?>("--mutant") { Description = "explore a mutant instead of the correct port" };
-        var strategy = new Option<string>("--strategy") { Description = "random|pct|probabilistic|delay-bounding|qlearning|portfolio", DefaultValueFactory = _ => ExploreOptions.DefaultStrategy };
+        var inner = e is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : e;
+        if (inner is HarnessException harness)
+        {
+            error.WriteLine($"vmalock: {OneLine(harness.Message)}");
+            return harness.ExitCode;
+        }
+
+        error.WriteLine($"vmalock: internal error, no verdict: {OneLine(inner.Message)} ({inner.GetType().Name}{(verbose ? string.Empty : $"; {Verbose} shows where")})");
+        if (verbose)
+        {
+            error.WriteLine(inner.ToString());
+        }
+
+        error.Flush();
+        return ExitCodes.NotHonest;
+    }
+
+    /// <summary>
+    /// The parser's "Cannot parse argument 'x' for option '--seed' as expected type
+    /// 'System.UInt32'" as the user's terms: "--seed must be a whole number 0..4294967295, not 'x'".
+    /// </summary>
+    private static string InUsersTerms(string message)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type '(?<type>[^']+)'\.?$");
+        if (!match.Success)
+        {
+            return message;
+        }
+
+        var type = match.Groups["type"].Value;
+        var expected = type.Contains("UInt32", StringComparison.Ordinal) ? $"a whole number 0..{uint.MaxValue}"
+            : type.Contains("Int32", StringComparison.Ordinal) ? $"a whole number {int.MinValue}..{int.MaxValue}"
+            : "a value of its kind";
+        var value = match.Groups["value"].Value;
+        return $"{match.Groups["option"].Value} must be {expected}, not '{(value.Length <= 60 ? value : $"{value[..57]}...")}'";
+    }
+
+    /// <summary>A message as one line: its line breaks and other control characters become spaces.</summary>
+    public static string OneLine(string message) =>
+        string.Join(' ', new string([.. message.Select(c => char.IsControl(c) ? '\n' : c)]).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    private static RootCommand Build(TextWriter output, TextWriter error, bool verbose)
+    {
+        var scenario = new Option<string[]>("--scenario") { Description = $"scenario to explore (repeatable; default: all, or the mutant's own): {Names(ScenarioRegistry.All.Select(s => s.Name))}" };
+        var generation = new Option<string?>("--generation") { Description = $"protocol generation (default: all): {Names(Generations.All.Select(g => g.Name))}" };
+        var mutant = new Option<string?>("--mutant") { Description = $"explore a mutant instead of the correct port: {Names(MutantRegistry.All.Select(m => m.Name))}" };
+        var strategy = new Option<string>("--strategy") { Description = Names(Strategies.All.Select(s => s.Name)), DefaultValueFactory = _ => ExploreOptions.DefaultStrategy };
         var iterations = new Option<uint?>("--iterations") { Description = $"iterations per scenario x generation (default {ExploreOptions.DefaultIterations})" };
         var maxSteps = new Option<uint>("--max-steps") { Description = "scheduling steps per iteration before it is cut off", DefaultValueFactory = _ => Exploration.RunRequest.DefaultMaxSteps };
         var seed = new Option<uint>("--seed") { Description = "random seed of the strategy", DefaultValueFactory = _ => 1 };
         var timeout = new Option<int>("--timeout") { Description = "stop each run after this many seconds (0: no limit)", DefaultValueFactory = _ => 0 };
         var readers = new Option<int>("--readers") { Description = "page-fault threads, 1..4", DefaultValueFactory = _ => Exploration.RunRequest.DefaultReaders };
-        var invariant = new Option<string[]>("--invariant") { Description = "check only this invariant (repeatable; default: all)" };
+        var invariant = new Option<string[]>("--invariant") { Description = $"check only this invariant (repeatable; default: all): {Names(InvariantRegistry.All.Select(i => i.Name))}" };
         var tracesDir = new Option<string>("--traces-dir") { Description = "where bug traces are written", DefaultValueFactory = _ => ExploreOptions.DefaultTracesDir };
         var json = new Option<string?>("--json") { Description = "also write the results as JSON to this file" };
         var shard = new Option<string?>("--shard") { Description = "run only slice I of N of the runs (I/N), for a CI matrix; merge the slices' --json with 'vmalock merge'" };
@@ -54,7 +122,7 @@ public static class CommandLine
             mode,
             scenario, generation, mutant, strategy, iterations, maxSteps, seed, timeout, readers, invariant, tracesDir, json, junit, sarif, parallel, shard,
         };
-        explore.SetAction(p => Guard(error, () => ExploreCommand.Run(
+        explore.SetAction(p => Guard(error, verbose, () => ExploreCommand.Run(
             new ExploreOptions(
                 p.GetValue(scenario) ?? [],
                 p.GetValue(generation),
@@ -79,7 +147,7 @@ public static class CommandLine
         var format = new Option<string>("--format") { Description = "text (for terminals) or json (the same steps, for tools)", DefaultValueFactory = _ => "text" };
         var html = new Option<string?>("--html") { Description = "also write the replay as one self-contained HTML page (lanes per thread, switches, state per step) to this file" };
         var replay = new Command("replay", "replay a saved buggy schedule and print it in kernel terms") { trace, format, html };
-        replay.SetAction(p => Guard(error, () => ReplayCommand.Replay(p.GetValue(trace)!, p.GetValue(format)!, p.GetValue(html), output)));
+        replay.SetAction(p => Guard(error, verbose, () => ReplayCommand.Replay(p.GetValue(trace)!, p.GetValue(format)!, p.GetValue(html), output)));
 
         var traces = new Argument<string[]>("TRACE") { Description = "trace files to regenerate in place", Arity = ArgumentArity.OneOrMore };
         var currentInvariants = new Option<bool>("--current-invariants")
@@ -87,20 +155,20 @@ public static class CommandLine
             Description = "judge with every invariant registered now instead of the ones the trace recorded (after an invariant was added)",
         };
         var regenerate = new Command("regenerate", "re-run the exploration a trace records and overwrite it (for traces made stale by a code change)") { traces, currentInvariants };
-        regenerate.SetAction(p => Guard(error, () => ReplayCommand.Regenerate(p.GetValue(traces)!, p.GetValue(currentInvariants), output)));
+        regenerate.SetAction(p => Guard(error, verbose, () => ReplayCommand.Regenerate(p.GetValue(traces)!, p.GetValue(currentInvariants), output)));
 
         var results = new Argument<string[]>("RESULTS") { Description = "results files written by explore --json", Arity = ArgumentArity.OneOrMore };
         var merge = new Command("merge", "combine the --json results of several explores (the shards of one) into one report") { results };
-        merge.SetAction(p => Guard(error, () => MergeCommand.Run(p.GetValue(results)!, output)));
+        merge.SetAction(p => Guard(error, verbose, () => MergeCommand.Run(p.GetValue(results)!, output)));
 
         var toMinimize = new Argument<string>("TRACE") { Description = "a trace file written by explore" };
         var minimizedOut = new Option<string?>("-o", "--output") { Description = "write the minimised trace here (default: overwrite TRACE)" };
         var minimize = new Command("minimize", "shrink a buggy schedule to the fewest context switches (then steps) that still violate the same invariant") { toMinimize, minimizedOut };
-        minimize.SetAction(p => Guard(error, () => ReplayCommand.Minimize(p.GetValue(toMinimize)!, p.GetValue(minimizedOut), output)));
+        minimize.SetAction(p => Guard(error, verbose, () => ReplayCommand.Minimize(p.GetValue(toMinimize)!, p.GetValue(minimizedOut), output)));
 
         var goldenDir = new Option<string>("--dir") { Description = "the folder of saved traces", DefaultValueFactory = _ => "traces" };
         var golden = new Command("golden", "rewrite the golden renderings (DIR/golden/*.txt) the tests compare every saved trace's replay against") { goldenDir };
-        golden.SetAction(p => Guard(error, () => ReplayCommand.Golden(p.GetValue(goldenDir)!, output)));
+        golden.SetAction(p => Guard(error, verbose, () => ReplayCommand.Golden(p.GetValue(goldenDir)!, output)));
 
         var quick = new Option<bool>("--quick") { Description = "one seed and a 300-iteration budget: about a minute on 2 cores" };
         var seeds = new Option<int?>("--seeds") { Description = "seeds per mutant x strategy (default 5; 1 with --quick)" };
@@ -108,35 +176,33 @@ public static class CommandLine
         var benchJson = new Option<string?>("--json") { Description = "also write the measurements as JSON to this file" };
         var benchParallel = new Option<int?>("--parallel") { Description = "engines side by side (default: the number of cores)" };
         var bench = new Command("bench", "measure how fast each strategy finds each mutant, with the correct port as the control") { quick, seeds, budget, benchJson, benchParallel };
-        bench.SetAction(p => Guard(error, () => BenchCommand.Run(p.GetValue(quick), p.GetValue(seeds), p.GetValue(budget), p.GetValue(benchJson), p.GetValue(benchParallel), output)));
+        bench.SetAction(p => Guard(error, verbose, () => BenchCommand.Run(p.GetValue(quick), p.GetValue(seeds), p.GetValue(budget), p.GetValue(benchJson), p.GetValue(benchParallel), output)));
 
         var list = new Command("list", "list scenarios, generations, mutants, invariants and strategies");
-        list.SetAction(_ => Guard(error, () => ListCommand.Run(output)));
+        list.SetAction(_ => Guard(error, verbose, () => ListCommand.Run(output)));
 
-        return new RootCommand("vmalock: model checking of the Linux per-VMA lock under Coyote") { explore, replay, minimize, regenerate, golden, merge, bench, list };
+        var verboseOption = new Option<bool>(Verbose) { Description = "after an unexpected failure's one line, print where it happened (the stack)", Recursive = true };
+        return new RootCommand("vmalock: model checking of the Linux per-VMA lock under Coyote") { verboseOption, explore, replay, minimize, regenerate, golden, merge, bench, list };
     }
 
-    /// <summary>Runs a verb; a <see cref="HarnessException"/> becomes one line and its exit code.</summary>
-    private static int Guard(TextWriter error, Func<int> verb)
+    /// <summary>The valid names of an option, for its help: "a, b, c (vmalock list describes each)".</summary>
+    private static string Names(IEnumerable<string> names) => $"{string.Join(", ", names)} ('vmalock list' describes each)";
+
+    /// <summary>Runs a verb; any failure becomes one line and its exit code (<see cref="Unexpected"/>).</summary>
+    private static int Guard(TextWriter error, bool verbose, Func<int> verb)
     {
         try
         {
             return verb();
         }
-        catch (HarnessException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            error.WriteLine($"vmalock: {e.Message}");
-            return e.ExitCode;
-        }
-        catch (IOException e)
-        {
-            error.WriteLine($"vmalock: {e.Message}");
+            error.WriteLine($"vmalock: {OneLine(e.Message)}");
             return ExitCodes.BadInput;
         }
-        catch (UnauthorizedAccessException e)
+        catch (Exception e)
         {
-            error.WriteLine($"vmalock: {e.Message}");
-            return ExitCodes.BadInput;
+            return Unexpected(e, error, verbose);
         }
     }
 }

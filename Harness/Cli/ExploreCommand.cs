@@ -18,16 +18,7 @@ public static class ExploreCommand
         if (requests.Count == 0)
         {
             output.WriteLine($"vmalock explore{shard}: no runs fall in this shard");
-            if (options.JsonPath is not null)
-            {
-                new ExploreSummary(ExploreSummary.CurrentFormat, TraceFile.RunningCoyoteVersion, options.Shard, []).Save(options.JsonPath);
-            }
-
-            if (options.SarifPath is not null)
-            {
-                SarifReport.Write(options.SarifPath, [], new Dictionary<RunResult, string>());
-            }
-
+            WriteReports(options, [], [], new Dictionary<RunResult, string>(), _ => throw new InvalidOperationException("no trace to replay"));
             return ExitCodes.Clean;
         }
 
@@ -58,32 +49,43 @@ public static class ExploreCommand
             if (result.Bug is not null && !result.Request.Stress)
             {
                 trace = Path.Combine(options.TracesDir, TraceFile.FileNameFor(result.Request));
-                Minimizer.Minimize(TraceFile.From(result), trace).Trace.Save(trace); // the schedule a reader gets is the shortest found
+                var minimized = Minimizer.Minimize(TraceFile.From(result), trace).Trace; // the schedule a reader gets is the shortest found
+                OutputPaths.Write("--traces-dir", options.TracesDir, () => minimized.Save(trace));
                 traces[result] = trace;
             }
 
             summaries.Add(RunSummary.From(result, trace));
         }
 
-        if (options.JsonPath is not null)
-        {
-            new ExploreSummary(ExploreSummary.CurrentFormat, TraceFile.RunningCoyoteVersion, options.Shard, summaries).Save(options.JsonPath);
-        }
-
-        if (options.JunitPath is not null)
-        {
-            JunitReport.Write(options.JunitPath, results, traces);
-        }
-
         // Each trace is replayed at most once, though SARIF and the printed interleaving both want it.
         var replays = new Dictionary<string, ReplayOutcome>(StringComparer.Ordinal);
         ReplayOutcome ReplayOnce(string trace) => replays.TryGetValue(trace, out var outcome) ? outcome : replays[trace] = Replayer.Replay(trace);
-        if (options.SarifPath is not null)
+
+        // The verdict is printed before the report files are written: a write that still fails
+        // (the paths were checked before the run) costs that file, not the results.
+        var verdict = Report(summaries, output, showInterleaving: true, ReplayOnce);
+        WriteReports(options, summaries, results, traces, ReplayOnce);
+        return verdict;
+    }
+
+    /// <summary>Writes the --json, --junit and --sarif files that were asked for.</summary>
+    private static void WriteReports(
+        ExploreOptions options, IReadOnlyList<RunSummary> summaries, IReadOnlyList<RunResult> results, IReadOnlyDictionary<RunResult, string> traces, Func<string, ReplayOutcome> replay)
+    {
+        if (options.JsonPath is { } json)
         {
-            SarifReport.Write(options.SarifPath, results, traces, ReplayOnce);
+            OutputPaths.Write("--json", json, () => new ExploreSummary(ExploreSummary.CurrentFormat, TraceFile.RunningCoyoteVersion, options.Shard, summaries).Save(json));
         }
 
-        return Report(summaries, output, showInterleaving: true, ReplayOnce);
+        if (options.JunitPath is { } junit)
+        {
+            OutputPaths.Write("--junit", junit, () => JunitReport.Write(junit, results, traces));
+        }
+
+        if (options.SarifPath is { } sarif)
+        {
+            OutputPaths.Write("--sarif", sarif, () => SarifReport.Write(sarif, results, traces, replay));
+        }
     }
 
     /// <summary>
@@ -126,33 +128,12 @@ public static class ExploreCommand
         return buggy.Count == 0 ? ExitCodes.Clean : ExitCodes.BugFound;
     }
 
-    /// <summary>An output file's directory must exist before a long run starts (exit 2 otherwise).</summary>
-    public static void CheckOutputPath(string option, string? path)
-    {
-        if (path is not null && Path.GetDirectoryName(Path.GetFullPath(path)) is { } directory && !Directory.Exists(directory))
-        {
-            throw new HarnessException(ExitCodes.BadInput, $"{option} {path}: directory {directory} does not exist");
-        }
-    }
-
-    /// <summary>Turns the options into engine runs, validating every name (exit 2 on an unknown one).</summary>
+    /// <summary>Turns the options into engine runs, validating every option, path and name (exit 2 on a bad one).</summary>
     public static IReadOnlyList<RunRequest> Plan(ExploreOptions options)
     {
-        if (options.Readers is < 1 or > 4)
-        {
-            throw new HarnessException(ExitCodes.BadInput, $"--readers must be 1..4, not {options.Readers}");
-        }
-
-        if (options.Iterations is 0)
-        {
-            throw new HarnessException(ExitCodes.BadInput, "--iterations must be at least 1");
-        }
-
-        if (options.MaxSteps < 10)
-        {
-            throw new HarnessException(ExitCodes.BadInput, $"--max-steps must be at least 10, not {options.MaxSteps}");
-        }
-
+        Check("--readers", RunChecks.Readers(options.Readers));
+        Check("--iterations", RunChecks.Iterations(options.Iterations));
+        Check("--max-steps", RunChecks.MaxSteps(options.MaxSteps));
         if (options.Parallel is < 1 or > 64)
         {
             throw new HarnessException(ExitCodes.BadInput, $"--parallel must be 1..64, not {options.Parallel}");
@@ -165,44 +146,39 @@ public static class ExploreCommand
 
         foreach (var (option, path) in new[] { ("--json", options.JsonPath), ("--junit", options.JunitPath), ("--sarif", options.SarifPath) })
         {
-            CheckOutputPath(option, path);
+            OutputPaths.CheckFile(option, path);
         }
+
+        OutputPaths.CheckDirectory("--traces-dir", options.TracesDir);
 
         if (options.Mode is not (ExploreOptions.Systematic or ExploreOptions.Stress))
         {
             throw new HarnessException(ExitCodes.BadInput, $"--mode must be systematic or stress, not '{options.Mode}'");
         }
 
-        if (!Strategies.IsKnown(options.Strategy))
-        {
-            throw Unknown("strategy", options.Strategy, Strategies.All.Select(s => s.Name));
-        }
-
-        Mutant? mutant = null;
-        if (options.Mutant is not null)
-        {
-            mutant = MutantRegistry.Find(options.Mutant) ?? throw Unknown("mutant", options.Mutant, MutantRegistry.All.Select(m => m.Name));
-        }
-
+        RunChecks.Strategy(options.Strategy, RunChecks.BadInput);
+        var mutant = options.Mutant is null ? null : RunChecks.Mutant(options.Mutant, RunChecks.BadInput);
         var scenarios = options.Scenarios.Count > 0
-            ? options.Scenarios.Select(n => ScenarioRegistry.Find(n) ?? throw Unknown("scenario", n, ScenarioRegistry.All.Select(s => s.Name))).Distinct().ToList()
+            ? options.Scenarios.Select(n => RunChecks.Scenario(n, RunChecks.BadInput)).Distinct().ToList()
             : mutant is not null ? [ScenarioRegistry.Find(mutant.Scenario)!] : [.. ScenarioRegistry.All];
 
         var generations = options.Generation is not null
-            ? [Generations.Find(options.Generation) ?? throw Unknown("generation", options.Generation, Generations.All.Select(g => g.Name))]
+            ? [RunChecks.Generation(options.Generation, RunChecks.BadInput)]
             : Generations.All.ToList();
         if (mutant is not null)
         {
             generations = generations.Where(mutant.AppliesTo).ToList();
             if (generations.Count == 0)
             {
-                throw new HarnessException(ExitCodes.BadInput, $"mutant '{mutant.Name}' does not exist in generation {options.Generation}");
+                throw RunChecks.BadInput(options.Generation is null
+                    ? $"mutant '{mutant.Name}' exists in no generation"
+                    : RunChecks.MutantIn(mutant, Generations.Find(options.Generation)!)!);
             }
         }
 
         var (shardIndex, shardCount) = ParseShard(options.Shard);
         var invariants = options.Invariants.Count > 0
-            ? options.Invariants.Select(n => InvariantRegistry.Find(n) ?? throw Unknown("invariant", n, InvariantRegistry.All.Select(i => i.Name))).Distinct().ToList()
+            ? options.Invariants.Select(n => RunChecks.Invariant(n, RunChecks.BadInput)).Distinct().ToList()
             : [.. InvariantRegistry.All];
 
         var plan = from scenario in scenarios
@@ -235,6 +211,12 @@ public static class ExploreCommand
         return (index - 1, count);
     }
 
-    private static HarnessException Unknown(string what, string name, IEnumerable<string> known) =>
-        new(ExitCodes.BadInput, $"unknown {what} '{name}' (known: {string.Join(", ", known)})");
+    /// <summary>An option's problem (from <see cref="RunChecks"/>) as bad input naming the option.</summary>
+    private static void Check(string option, string? problem)
+    {
+        if (problem is not null)
+        {
+            throw RunChecks.BadInput($"{option} {problem}");
+        }
+    }
 }

@@ -17,12 +17,14 @@ public static class ReplayCommand
             throw new HarnessException(ExitCodes.BadInput, $"--format must be text or json, not '{format}'");
         }
 
+        OutputPaths.CheckFile("--html", html);
         RewriteCheck.EnsureRewritten(RewriteCheck.ControlledAssemblies);
         var outcome = Replayer.Replay(path);
         var view = outcome.View;
         if (html is not null)
         {
-            WriteHtml(html, TraceHtml.Render(outcome, view, path));
+            // Written before anything is printed, so a failing write leaves only the error line.
+            OutputPaths.Write("--html", html, () => File.WriteAllText(html, TraceHtml.Render(outcome, view, path)));
         }
 
         if (format == "json")
@@ -56,7 +58,7 @@ public static class ReplayCommand
         text.WriteLine($"  found by   {trace.Command}");
         if (trace.MinimizedFrom is { } from)
         {
-            text.WriteLine($"  minimised  by vmalock minimize, from {from}");
+            text.WriteLine($"  minimised  by vmalock minimize, from {from} (the scheduler's count, hand-overs at a thread's exit included)");
         }
 
         text.WriteLine();
@@ -105,35 +107,30 @@ public static class ReplayCommand
     /// <summary>vmalock minimize TRACE [-o OUT]: shrinks the schedule and writes it (in place without -o).</summary>
     public static int Minimize(string path, string? outPath, TextWriter output)
     {
+        var target = outPath ?? path;
+        Replayer.Check(path);
+        OutputPaths.CheckFile(outPath is null ? "TRACE" : "-o", target);
         RewriteCheck.EnsureRewritten(RewriteCheck.ControlledAssemblies);
         var original = Replayer.Replay(path); // a trace that does not replay is stale: nothing to minimise
         var minimized = Minimizer.Minimize(original.Trace, path);
-        var target = outPath ?? path;
-        minimized.Trace.Save(target);
+        OutputPaths.Write(outPath is null ? "TRACE" : "-o", target, () => minimized.Trace.Save(target));
         var after = Replayer.Replay(target);
         output.WriteLine($"minimized {path} -> {target} ({minimized.Candidates} candidate schedules replayed)");
-        output.WriteLine($"  before: {minimized.Before}; {original.View.Switches} thread switch(es) and {original.Steps.Count} kernel steps in the table");
-        output.WriteLine($"  after:  {minimized.After}; {after.View.Switches} thread switch(es) and {after.Steps.Count} kernel steps in the table");
+        output.WriteLine($"  before: {minimized.Before}; the table: {original.Steps.Count} kernel steps, {original.View.Switches} context switch(es)");
+        output.WriteLine($"  after:  {minimized.After}; the table: {after.Steps.Count} kernel steps, {after.View.Switches} context switch(es)");
         output.WriteLine($"  still violates {after.Result.Bug!.Invariant}: {after.Result.Bug.Message}");
         return ExitCodes.Clean;
-    }
-
-    /// <summary>Writes the page before anything is printed, so a bad path leaves only the error line.</summary>
-    private static void WriteHtml(string file, string page)
-    {
-        try
-        {
-            File.WriteAllText(file, page);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw new HarnessException(ExitCodes.BadInput, $"cannot write --html {file}: {e.Message}");
-        }
     }
 
     public static int Regenerate(IReadOnlyList<string> paths, bool currentInvariants, TextWriter output)
     {
         RewriteCheck.EnsureRewritten(RewriteCheck.ControlledAssemblies);
+        foreach (var path in paths)
+        {
+            Replayer.Check(path); // every trace checked before anything runs
+            OutputPaths.CheckFile("TRACE", path);
+        }
+
         foreach (var path in paths)
         {
             var fresh = Replayer.Regenerate(path, currentInvariants);

@@ -60,6 +60,7 @@ public sealed record ExploreSummary(string Format, string CoyoteVersion, string?
         path,
         "results",
         Json,
+        null,
         s => s.Format == CurrentFormat && s.Runs is not null && s.Runs.All(r => r is not null && r.Scenario is not null),
         $"not a {CurrentFormat} file written by explore --json");
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace VmaLockVerify.Harness.Exploration;
 
@@ -6,29 +7,31 @@ namespace VmaLockVerify.Harness.Exploration;
 public static class HarnessJson
 {
     /// <summary>
-    /// Reads a <paramref name="kind"/> file ("trace", "results"): missing, not JSON, or not
-    /// <paramref name="valid"/> is one line naming the file and what is wrong, with exit code 2.
+    /// Reads a <paramref name="kind"/> file ("trace", "results"): missing, a directory, not JSON,
+    /// failing <paramref name="check"/> (every field, with <see cref="JsonFields"/>), of the wrong
+    /// shape, or not <paramref name="valid"/> is one line naming the file and what is wrong, with
+    /// exit code 2.
     /// </summary>
-    public static T Read<T>(string path, string kind, JsonSerializerOptions options, Func<T, bool> valid, string notValid)
+    public static T Read<T>(string path, string kind, JsonSerializerOptions options, Action<JsonObject, JsonFields>? check, Func<T, bool> valid, string notValid)
         where T : class
     {
-        if (!File.Exists(path))
-        {
-            throw new HarnessException(ExitCodes.BadInput, $"{kind} file not found: {path}");
-        }
-
+        var fields = new JsonFields(path, kind);
+        var root = fields.Parse();
+        check?.Invoke(root, fields);
         T? value;
         try
         {
-            value = JsonSerializer.Deserialize<T>(File.ReadAllText(path), options);
+            value = root.Deserialize<T>(options);
         }
         catch (JsonException e)
         {
-            throw new HarnessException(ExitCodes.BadInput, $"malformed {kind} file {path}: {e.Message.Split(Environment.NewLine)[0]}");
+            throw fields.Bad($"{FieldOf(e.Path)} has a value of the wrong type");
         }
 
-        return value is not null && valid(value)
-            ? value
-            : throw new HarnessException(ExitCodes.BadInput, $"malformed {kind} file {path}: {notValid}");
+        return value is not null && valid(value) ? value : throw fields.Bad(notValid);
     }
+
+    /// <summary>A serializer error's JSON path as a field name: <c>$.runs[0].seed</c> is <c>runs[0].seed</c>.</summary>
+    private static string FieldOf(string? jsonPath) =>
+        jsonPath is null or "$" ? "the file" : jsonPath.StartsWith("$.", StringComparison.Ordinal) ? jsonPath[2..] : jsonPath;
 }

@@ -9,7 +9,8 @@ public sealed record ScheduleSize(int Switches, int Steps) : IComparable<Schedul
     public int CompareTo(ScheduleSize? other) =>
         other is null ? 1 : this.Switches != other.Switches ? this.Switches.CompareTo(other.Switches) : this.Steps.CompareTo(other.Steps);
 
-    public override string ToString() => $"{this.Switches} context switch(es), {this.Steps} scheduling steps";
+    /// <summary>In the scheduler's units (its hand-overs and decisions), never the table's kernel steps.</summary>
+    public override string ToString() => $"{this.Switches} context switch(es), {this.Steps} scheduler decisions";
 }
 
 /// <summary>What a minimisation did.</summary>

@@ -82,23 +82,34 @@ public static class Replayer
         LockOrderStart = trace.LockOrder,
     };
 
-    /// <summary>Rebuilds the exploration request a trace records; names this code no longer has make the trace stale.</summary>
+    /// <summary>Checks a trace file without running it: every field (<see cref="TraceFile.Load"/>) and every name.</summary>
+    public static void Check(string path) => RequestFor(TraceFile.Load(path), path);
+
+    /// <summary>
+    /// Rebuilds the exploration request a trace records. Names this code does not have, and
+    /// options or names that do not fit together (a mutant in a generation it does not exist in,
+    /// a violated invariant the options did not register), are a malformed trace (exit 2), held
+    /// to exactly what explore accepts.
+    /// </summary>
     public static RunRequest RequestFor(TraceFile trace, string path)
     {
-        var scenario = ScenarioRegistry.Find(trace.Scenario) ?? throw Stale(path, $"scenario '{trace.Scenario}' no longer exists");
-        var generation = Generations.Find(trace.Generation) ?? throw Stale(path, $"generation '{trace.Generation}' no longer exists");
-        Mutant? mutant = null;
-        if (trace.Mutant is not null)
+        HarnessException Bad(string problem) => new(ExitCodes.BadInput, $"malformed trace file {path}: {problem}");
+        var scenario = RunChecks.Scenario(trace.Scenario, Bad);
+        var generation = RunChecks.Generation(trace.Generation, Bad);
+        var mutant = trace.Mutant is null ? null : RunChecks.Mutant(trace.Mutant, Bad);
+        if (mutant is not null && RunChecks.MutantIn(mutant, generation) is { } problem)
         {
-            mutant = MutantRegistry.Find(trace.Mutant) ?? throw Stale(path, $"mutant '{trace.Mutant}' no longer exists");
+            throw Bad(problem);
         }
 
-        var invariants = trace.Options.Invariants
-            .Select(name => InvariantRegistry.Find(name) ?? throw Stale(path, $"invariant '{name}' no longer exists"))
-            .ToList();
-        if (!Strategies.IsKnown(trace.Options.Strategy))
+        var invariants = trace.Options.Invariants.Select(name => RunChecks.Invariant(name, Bad)).Distinct().ToList();
+        RunChecks.Strategy(trace.Options.Strategy, Bad);
+        var violated = trace.Invariant;
+        if (!Finding.NotInvariants.Any(f => f.Name == violated) && !invariants.Any(i => i.Name == violated))
         {
-            throw new HarnessException(ExitCodes.BadInput, $"malformed trace file {path}: unknown strategy '{trace.Options.Strategy}'");
+            throw Bad(InvariantRegistry.Find(violated) is null
+                ? RunChecks.Unknown("invariant", violated, InvariantRegistry.All.Select(i => i.Name).Concat(Finding.NotInvariants.Select(f => f.Name)))
+                : $"invariant '{violated}' is not among options.invariants, so the recorded run could not have reported it");
         }
 
         return new RunRequest(scenario, generation, mutant, trace.Options.Strategy, trace.Options.Iterations, trace.Options.MaxSteps,

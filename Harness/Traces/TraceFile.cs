@@ -81,12 +81,10 @@ public sealed record TraceFile(
         File.WriteAllText(path, JsonSerializer.Serialize(this, Json) + "\n");
     }
 
-    /// <summary>Reads a trace file; a missing or malformed one is bad input (exit 2).</summary>
-    public static TraceFile Load(string path) => HarnessJson.Read<TraceFile>(
-        path,
-        "trace",
-        Json,
-        t => t.Format == CurrentFormat && !string.IsNullOrEmpty(t.Scenario) && !string.IsNullOrEmpty(t.Generation)
-            && t.Options is not null && !string.IsNullOrEmpty(t.Invariant) && t.CoyoteTrace is not null,
-        $"not a {CurrentFormat} file (format, scenario, generation, options, invariant and coyoteTrace are required)");
+    /// <summary>
+    /// Reads a trace file. A missing, unreadable or malformed one (any field of the wrong type or
+    /// out of range: <see cref="TraceSchema"/>) is bad input, exit 2, one line naming the field.
+    /// </summary>
+    public static TraceFile Load(string path) =>
+        HarnessJson.Read<TraceFile>(path, "trace", Json, TraceSchema.Check, _ => true, "must hold a trace");
 }

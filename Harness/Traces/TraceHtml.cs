@@ -54,7 +54,7 @@ public static class TraceHtml
 
         Fact(facts, "found by", null, outcome.Trace.Command);
         Fact(facts, "trace", null, path);
-        Fact(facts, "replayed", null, $"{view.Steps.Count()} steps, {view.Switches} context switch(es), threads: {string.Join(", ", view.Threads)}");
+        Fact(facts, "replayed", null, $"{view.Steps.Count()} kernel steps, {view.Switches} context switch(es), threads: {string.Join(", ", view.Threads)}");
         var recorded = outcome.Result.Bug!.Message == outcome.Trace.Message ? string.Empty : $" <span class=\"note\">(recorded message: {E(outcome.Trace.Message)})</span>";
         return $"""
             <header>

@@ -21,7 +21,7 @@ public static class TraceRenderer
             t => t,
             t => Math.Min(MaxColumnWidth, Math.Max(t.Length, view.Steps.Where(s => s.Step.Thread == t).Select(s => Cell(s.Step).Length).DefaultIfEmpty(0).Max())));
         var text = new StringBuilder();
-        text.AppendLine($"{view.Steps.Count()} steps, {view.Switches} context switch(es), threads: {string.Join(", ", view.Threads)}");
+        text.AppendLine($"{view.Steps.Count()} kernel steps, {view.Switches} context switch(es), threads: {string.Join(", ", view.Threads)}");
         text.AppendLine(Row("step", view.Threads.ToDictionary(t => t, t => t), widths, view.Threads));
         text.AppendLine(Rule('-', widths, view.Threads));
         foreach (var block in view.Blocks)

@@ -1,0 +1,54 @@
+using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Harness.Scenarios;
+using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Invariants;
+
+namespace VmaLockVerify.Harness.Exploration;
+
+/// <summary>
+/// What makes a run's settings and names acceptable, said once for explore's options and for the
+/// options a trace file records: a trace is held to exactly what <c>explore</c> would accept, so
+/// <c>regenerate</c> never records a command line that <c>explore</c> refuses. Each check returns
+/// the problem ("must be 1..4, not 0") or null; the caller names the option or the field.
+/// </summary>
+public static class RunChecks
+{
+    public const int MinReaders = 1;
+
+    public const int MaxReaders = 4;
+
+    public const uint MinMaxSteps = 10;
+
+    public static string? Readers(int readers) =>
+        readers is < MinReaders or > MaxReaders ? $"must be {MinReaders}..{MaxReaders}, not {readers}" : null;
+
+    public static string? Iterations(long? iterations) => iterations is < 1 ? "must be at least 1" : null;
+
+    public static string? MaxSteps(long maxSteps) => maxSteps < MinMaxSteps ? $"must be at least {MinMaxSteps}, not {maxSteps}" : null;
+
+    /// <summary>A mutant that does not exist in a generation (it mutates code that generation does not have).</summary>
+    public static string? MutantIn(Mutant mutant, GenerationInfo generation) =>
+        mutant.AppliesTo(generation) ? null : $"mutant '{mutant.Name}' does not exist in generation {generation.Name}";
+
+    public static Scenario Scenario(string name, Func<string, HarnessException> bad) =>
+        ScenarioRegistry.Find(name) ?? throw bad(Unknown("scenario", name, ScenarioRegistry.All.Select(s => s.Name)));
+
+    public static GenerationInfo Generation(string name, Func<string, HarnessException> bad) =>
+        Generations.Find(name) ?? throw bad(Unknown("generation", name, Generations.All.Select(g => g.Name)));
+
+    public static Mutant Mutant(string name, Func<string, HarnessException> bad) =>
+        MutantRegistry.Find(name) ?? throw bad(Unknown("mutant", name, MutantRegistry.All.Select(m => m.Name)));
+
+    public static InvariantInfo Invariant(string name, Func<string, HarnessException> bad) =>
+        InvariantRegistry.Find(name) ?? throw bad(Unknown("invariant", name, InvariantRegistry.All.Select(i => i.Name)));
+
+    public static string Strategy(string name, Func<string, HarnessException> bad) =>
+        Strategies.IsKnown(name) ? name : throw bad(Unknown("strategy", name, Strategies.All.Select(s => s.Name)));
+
+    /// <summary>"unknown mutant 'x' (known: a, b, c)".</summary>
+    public static string Unknown(string what, string name, IEnumerable<string> known) =>
+        $"unknown {what} '{name}' (known: {string.Join(", ", known)})";
+
+    /// <summary>Bad input, for the <c>bad</c> argument of the lookups: the message as it is.</summary>
+    public static HarnessException BadInput(string message) => new(ExitCodes.BadInput, message);
+}
