@@ -18,7 +18,7 @@ public sealed class LkmmMachine(LkmmOptions options, ILkmmChoice choice)
     private readonly Dictionary<object, int> index = [];
     private readonly List<LkmmHistory> histories = [];
     private readonly List<LkmmThread> threads = [];
-    private readonly List<LkmmView> rcuExits = [];
+    private readonly LkmmView rcuEnded = new();
     private LkmmView sc = new();
     private LkmmView gracePeriodsDone = new();
 
@@ -224,7 +224,7 @@ public sealed class LkmmMachine(LkmmOptions options, ILkmmChoice choice)
         }
     }
 
-    /// <summary>rcu_read_unlock(): the outermost one ends the critical section and records what it saw and wrote for the grace periods running.</summary>
+    /// <summary>rcu_read_unlock(): the outermost one ends the critical section and records what it saw and wrote for later grace periods.</summary>
     public void RcuReadUnlock(int thread)
     {
         var t = this.Thread(thread);
@@ -235,7 +235,7 @@ public sealed class LkmmMachine(LkmmOptions options, ILkmmChoice choice)
 
         if (--t.RcuDepth == 0)
         {
-            this.rcuExits.Add(LkmmView.JoinOf(t.CurR, t.CurW, t.Acq, t.OwnPub));
+            this.rcuEnded.Join(LkmmView.JoinOf(t.CurR, t.CurW, t.Acq, t.OwnPub));
         }
     }
 
@@ -244,7 +244,7 @@ public sealed class LkmmMachine(LkmmOptions options, ILkmmChoice choice)
     {
         var t = this.Thread(thread);
         this.Fence(thread, MemoryBarrier.Mb);
-        t.GracePeriodFrom = this.rcuExits.Count;
+        t.InGracePeriod = true;
         t.GracePeriodStart = LkmmView.JoinOf(t.CurR, t.CurW);
     }
 
@@ -253,24 +253,29 @@ public sealed class LkmmMachine(LkmmOptions options, ILkmmChoice choice)
         this.threads.Where((t, i) => i != thread).All(t => t.RcuDepth == 0);
 
     /// <summary>
-    /// The second half: every critical section that overlapped the grace period has ended, and its
-    /// accesses precede the updater's later ones (the updater joins their views); then a strong fence.
-    /// Readers that start later see the grace period's start view (<see cref="RcuReadLock"/>).
+    /// The second half, once no critical section is running: every critical section that has ended
+    /// precedes the updater's later accesses (the updater joins their views), then a strong fence.
+    /// That covers the sections that overlapped the grace period (RCU+sync+read), and also the ones
+    /// that ended before it started, which RCU orders only if the updater observed them: stronger
+    /// than RCU for unobserved sections, whose other outcomes the interleaving that runs them after
+    /// the grace period still reaches. Readers that start later see the grace period's start view
+    /// (<see cref="RcuReadLock"/>).
     /// </summary>
     public void SynchronizeRcuEnd(int thread)
     {
         var t = this.Thread(thread);
-        var from = t.GracePeriodFrom ?? throw new InvalidOperationException("synchronize_rcu() end without its start");
-        foreach (var exit in this.rcuExits.Skip(from))
+        if (!t.InGracePeriod)
         {
-            t.CurR.Join(exit);
-            t.CurW.Join(exit);
-            t.Acq.Join(exit);
+            throw new InvalidOperationException("synchronize_rcu() end without its start");
         }
+
+        t.CurR.Join(this.rcuEnded);
+        t.CurW.Join(this.rcuEnded);
+        t.Acq.Join(this.rcuEnded);
 
         this.Fence(thread, MemoryBarrier.Mb);
         this.gracePeriodsDone.Join(t.GracePeriodStart!);
-        t.GracePeriodFrom = null;
+        t.InGracePeriod = false;
         t.GracePeriodStart = null;
     }
 

@@ -30,8 +30,8 @@ public sealed class LkmmThread
     /// <summary>rcu_read_lock() nesting.</summary>
     public int RcuDepth { get; set; }
 
-    /// <summary>Inside synchronize_rcu(): the exit records from this number on are joined at its end.</summary>
-    public int? GracePeriodFrom { get; set; }
+    /// <summary>Between the two halves of synchronize_rcu().</summary>
+    public bool InGracePeriod { get; set; }
 
     /// <summary>The view at the start of the grace period in progress.</summary>
     public LkmmView? GracePeriodStart { get; set; }
