@@ -113,7 +113,20 @@ public static class CommandLine
         var list = new Command("list", "list scenarios, generations, mutants, invariants and strategies");
         list.SetAction(_ => Guard(error, () => ListCommand.Run(output)));
 
-        return new RootCommand("vmalock: model checking of the Linux per-VMA lock under Coyote") { explore, replay, minimize, regenerate, golden, merge, bench, list };
+        var litmus = LitmusVerb(output, error);
+
+        return new RootCommand("vmalock: model checking of the Linux per-VMA lock under Coyote") { explore, replay, minimize, regenerate, golden, merge, bench, list, litmus };
+    }
+
+    /// <summary>vmalock litmus FILE... [--memory sc|lkmm] [--placement insert|append] (see <see cref="LitmusCommand"/>).</summary>
+    private static Command LitmusVerb(TextWriter output, TextWriter error)
+    {
+        var files = new Argument<string[]>("FILE") { Description = "C litmus tests (the kernel's tools/memory-model format)", Arity = ArgumentArity.OneOrMore };
+        var memory = new Option<string>("--memory") { Description = "sc (plain interleaving) or lkmm (the LKMM view machine)", DefaultValueFactory = _ => LitmusCommand.DefaultMemory };
+        var placement = new Option<string>("--placement") { Description = "lkmm only: where stores land in coherence order, insert (before unseen stores too) or append", DefaultValueFactory = _ => LitmusCommand.DefaultPlacement };
+        var litmus = new Command("litmus", "enumerate every execution of C litmus tests and compare with their Result: lines") { files, memory, placement };
+        litmus.SetAction(p => Guard(error, () => LitmusCommand.Run(p.GetValue(files)!, p.GetValue(memory)!, p.GetValue(placement)!, output)));
+        return litmus;
     }
 
     /// <summary>Runs a verb; a <see cref="HarnessException"/> becomes one line and its exit code.</summary>
