@@ -12,6 +12,16 @@ public delegate bool LkmmUpdate(object? old, out object? updated);
 /// the caller (0..n-1), locations are opaque keys compared with <see cref="object.Equals(object)"/>.
 /// Every nondeterministic decision goes through <see cref="ILkmmChoice"/>. Not thread-safe: the
 /// caller runs one step at a time (an interleaving).
+/// <para>
+/// An <see cref="IMemoryModel"/> adapter on top of it needs: a dense id for the current kernel
+/// thread; the <see cref="SharedVar{T}"/> itself as the location key, given its initial value
+/// through <see cref="Initialize"/> at construction (a location never initialised starts as 0L);
+/// <see cref="Kernel.IExecutionControl.Choose"/> as the <see cref="ILkmmChoice"/>; a way to say
+/// that an Exchange does not store (a failed cmpxchg), since <see cref="ReadModifyWrite"/>
+/// treats that as a relaxed read; the dependency view of a load that returned a pointer, handed
+/// to the loads made through that pointer; and blocking (not spinning) on <see cref="CanLock"/>
+/// and <see cref="SynchronizeRcuCanEnd"/>.
+/// </para>
 /// </summary>
 public sealed class LkmmMachine(LkmmOptions options, ILkmmChoice choice)
 {
