@@ -122,6 +122,13 @@ public sealed class FuzzTests : IDisposable
         cases.Add(["bench", "--budget", huge]);
         cases.Add(["golden", "--dir", file]);
         cases.Add(["teleport", huge]);
+        var litmus = Path.Combine(TestSupport.RepositoryRoot, "litmus", "MP+poonceonces.litmus");
+        cases.Add(["litmus", file]);
+        cases.Add(["litmus", this.dir]);
+        cases.Add(["litmus", Path.Combine(this.dir, "missing.litmus")]);
+        cases.Add(["litmus", "--memory", "tso", litmus]);
+        cases.Add(["litmus", "--placement", huge, litmus]);
+        cases.Add(["litmus"]);
 
         foreach (var args in cases)
         {

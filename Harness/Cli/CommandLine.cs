@@ -181,8 +181,20 @@ public static class CommandLine
         var list = new Command("list", "list scenarios, generations, mutants, invariants and strategies");
         list.SetAction(_ => Guard(error, verbose, () => ListCommand.Run(output)));
 
+        var litmus = LitmusVerb(output, error, verbose);
         var verboseOption = new Option<bool>(Verbose) { Description = "after an unexpected failure's one line, print where it happened (the stack)", Recursive = true };
-        return new RootCommand("vmalock: model checking of the Linux per-VMA lock under Coyote") { verboseOption, explore, replay, minimize, regenerate, golden, merge, bench, list };
+        return new RootCommand("vmalock: model checking of the Linux per-VMA lock under Coyote") { verboseOption, explore, replay, minimize, regenerate, golden, merge, bench, list, litmus };
+    }
+
+    /// <summary>vmalock litmus FILE... [--memory sc|lkmm] [--placement insert|append] (see <see cref="LitmusCommand"/>).</summary>
+    private static Command LitmusVerb(TextWriter output, TextWriter error, bool verbose)
+    {
+        var files = new Argument<string[]>("FILE") { Description = "C litmus tests (the kernel's tools/memory-model format)", Arity = ArgumentArity.OneOrMore };
+        var memory = new Option<string>("--memory") { Description = "sc (plain interleaving) or lkmm (the LKMM view machine)", DefaultValueFactory = _ => LitmusCommand.DefaultMemory };
+        var placement = new Option<string>("--placement") { Description = "lkmm only: where stores land in coherence order, insert (before unseen stores too) or append", DefaultValueFactory = _ => LitmusCommand.DefaultPlacement };
+        var litmus = new Command("litmus", "enumerate every execution of C litmus tests and compare with their Result: lines") { files, memory, placement };
+        litmus.SetAction(p => Guard(error, verbose, () => LitmusCommand.Run(p.GetValue(files)!, p.GetValue(memory)!, p.GetValue(placement)!, output)));
+        return litmus;
     }
 
     /// <summary>The valid names of an option, for its help: "a, b, c (vmalock list describes each)".</summary>
