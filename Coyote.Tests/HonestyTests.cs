@@ -42,8 +42,8 @@ public sealed class HonestyTests
     [Fact]
     public void Vmalock_refuses_to_explore_with_an_unrewritten_assembly_and_exits_3()
     {
-        // A copy of the built program with the port swapped for the compiler's unrewritten output.
-        var built = Path.Combine(TestSupport.RepositoryRoot, "Harness", "bin", BuildConfiguration, "net10.0");
+        // A copy of the rewritten program with the port swapped for the compiler's unrewritten output.
+        var built = HarnessOutput("net10.0-rewritten");
         var copy = Directory.CreateTempSubdirectory("vmalock-unrewritten-").FullName;
         try
         {
@@ -53,26 +53,28 @@ public sealed class HonestyTests
             }
 
             File.Copy(UnrewrittenImplementation, Path.Combine(copy, "VmaLockVerify.Implementation.dll"), overwrite: true);
-            var start = new ProcessStartInfo("dotnet", ["vmalock.dll", "explore", "--iterations", "1"])
-            {
-                WorkingDirectory = copy,
-                RedirectStandardError = true,
-                RedirectStandardOutput = true,
-            };
-            using var process = Process.Start(start)!;
-            var error = process.StandardError.ReadToEnd();
-            var output = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
+            var (exitCode, output, error) = ExploreOnce(copy);
 
-            process.ExitCode.Should().Be(ExitCodes.NotHonest);
+            exitCode.Should().Be(ExitCodes.NotHonest);
             error.Trim().Should().Be(
-                "vmalock: not rewritten for Coyote: VmaLockVerify.Implementation (build with 'dotnet build', which runs 'coyote rewrite'); refusing to explore uncontrolled code");
+                "vmalock: not rewritten for Coyote: VmaLockVerify.Implementation (run the rewritten copy in bin/<configuration>/net10.0-rewritten/, which 'dotnet build' makes with 'coyote rewrite'); refusing to explore uncontrolled code");
             output.Should().BeEmpty("nothing is explored");
         }
         finally
         {
             Directory.Delete(copy, recursive: true);
         }
+    }
+
+    [Fact]
+    public void The_build_output_before_rewriting_is_refused_with_exit_3()
+    {
+        // bin/<configuration>/net10.0/ is the SDK's own output folder: the build never rewrites it.
+        var (exitCode, output, error) = ExploreOnce(HarnessOutput("net10.0"));
+
+        exitCode.Should().Be(ExitCodes.NotHonest);
+        error.Should().Contain("not rewritten for Coyote: VmaLockVerify.Spec, VmaLockVerify.Implementation, VmaLockVerify.Invariants, vmalock");
+        output.Should().BeEmpty("nothing is explored");
     }
 
     [Fact]
@@ -89,7 +91,26 @@ public sealed class HonestyTests
     /// <summary>Debug or Release: the configuration these tests were built in.</summary>
     private static string BuildConfiguration => new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
 
-    /// <summary>obj/ keeps the compiler's own output; the build rewrites only the copies in bin/.</summary>
+    /// <summary>Runs `vmalock explore --iterations 1` from a folder holding vmalock.dll.</summary>
+    private static (int ExitCode, string Output, string Error) ExploreOnce(string folder)
+    {
+        var start = new ProcessStartInfo("dotnet", ["vmalock.dll", "explore", "--iterations", "1"])
+        {
+            WorkingDirectory = folder,
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEnd();
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output, error);
+    }
+
+    /// <summary>A folder of the harness's build: net10.0 (the SDK's output, unrewritten) or net10.0-rewritten.</summary>
+    private static string HarnessOutput(string folder) => Path.Combine(TestSupport.RepositoryRoot, "Harness", "bin", BuildConfiguration, folder);
+
+    /// <summary>The compiler's own output (obj/); the build rewrites only the copies in bin/*-rewritten/.</summary>
     private static string UnrewrittenImplementation =>
         Path.Combine(TestSupport.RepositoryRoot, "Implementation", "obj", BuildConfiguration, "net10.0", "VmaLockVerify.Implementation.dll");
 

@@ -31,7 +31,7 @@ public static class RewriteCheck
         {
             throw new HarnessException(
                 ExitCodes.NotHonest,
-                $"not rewritten for Coyote: {string.Join(", ", missing)} (build with 'dotnet build', which runs 'coyote rewrite'); refusing to explore uncontrolled code");
+                $"not rewritten for Coyote: {string.Join(", ", missing)} (run the rewritten copy in bin/<configuration>/net10.0-rewritten/, which 'dotnet build' makes with 'coyote rewrite'); refusing to explore uncontrolled code");
         }
     }
 }
