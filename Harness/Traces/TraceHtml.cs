@@ -206,102 +206,16 @@ public static class TraceHtml
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
 
-    private const string Css = """
+    /// <summary>The page's style sheet and script, kept as files beside this one (embedded in the assembly).</summary>
+    private static readonly string Css = Resource("TraceHtml.css");
 
-        :root { --mono: "DejaVu Sans Mono", ui-monospace, Menlo, Consolas, monospace; --bad: #b91c1c; --bad-bg: #fde8e8; --switch: #ea580c; }
-        * { box-sizing: border-box; }
-        body { margin: 0; font: 14px/1.4 system-ui, "DejaVu Sans", "Liberation Sans", sans-serif; color: #111827; background: #f3f4f6; }
-        header { padding: 12px 18px 8px; background: #fff; border-bottom: 1px solid #e5e7eb; }
-        h1 { font-size: 18px; margin: 0 0 6px; }
-        .facts { display: grid; grid-template-columns: max-content 1fr; gap: 1px 12px; margin: 0 0 8px; font-size: 13px; }
-        .facts dt { color: #6b7280; }
-        .facts dd { margin: 0; }
-        code { font-family: var(--mono); font-size: 12px; background: #f3f4f6; padding: 0 3px; border-radius: 3px; }
-        .banner { padding: 8px 12px; background: var(--bad-bg); color: #7f1d1d; border-left: 6px solid var(--bad); border-radius: 4px; font-size: 14px; }
-        .banner b { color: var(--bad); letter-spacing: .04em; }
-        .banner .invariant { font-family: var(--mono); font-weight: bold; }
-        .banner a { color: var(--bad); margin-left: 6px; }
-        footer.banner { margin: 0 18px 18px; }
-        .legend { margin: 8px 0 0; font-size: 12px; display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
-        .hint { color: #6b7280; margin-left: 6px; }
-        html:not(.js) .hint { display: none; }
-        .key { font-family: var(--mono); padding: 0 6px; border: 1px solid #e5e7eb; border-radius: 4px; background: #fff; }
-        .key.switch-key { border: 1px dashed var(--switch); color: var(--switch); background: #fff7ed; }
-        main { display: grid; grid-template-columns: minmax(0, 1fr) 390px; align-items: start; }
-        .timeline { display: grid; margin: 10px; background: #fff; border: 1px solid #e5e7eb; border-radius: 6px; }
-        .lane { display: grid; grid-row: 1 / -1; grid-template-rows: subgrid; align-content: start; border-right: 1px solid #eef0f3; padding-bottom: 8px; }
-        .lane:last-of-type { border-right: 0; }
-        .lane h2 { grid-row: 1; position: sticky; top: 0; z-index: 3; margin: 0 0 4px; padding: 6px 10px; font: bold 14px var(--mono); color: #fff; background: var(--lane); }
-        .step { display: flex; align-items: flex-start; padding: 1px 8px 1px 4px; cursor: pointer; outline: none; min-width: 0; }
-        .step .n { flex: none; width: 2.6em; text-align: right; padding: 2px 6px 0 0; font: 11px var(--mono); color: #9ca3af; }
-        .step .guides { flex: none; align-self: stretch; width: calc(var(--depth) * 14px); background: repeating-linear-gradient(to right, #d1d5db 0 1px, transparent 1px 14px); background-position: 6px 0; }
-        .box { min-width: 0; overflow-wrap: anywhere; font: 12px/1.35 var(--mono); padding: 2px 6px; border: 1px solid #e5e7eb; border-left: 3px solid var(--lane); border-radius: 4px; background: #fff; }
-        .enter .box, .key.enter { background: #eef4ff; border-color: #c7d7fe; }
-        .return .box, .key.return { color: #6b7280; background: #f9fafb; }
-        .watched .box, .key.watched { background: #fff4c2; border-color: #eccd5a; }
-        .event .box, .key.event { background: #f3e8ff; border-color: #d8b4fe; color: #5b21b6; }
-        .block .box, .key.block { background: #e5e7eb; font-style: italic; }
-        .wake .box, .choice .box, .key.wake { background: #ffedd5; border-color: #fdba74; }
-        .step .box { border-left-color: var(--lane); }
-        .step.violation .box, .key.violation { background: var(--bad-bg); border: 2px solid var(--bad); color: #7f1d1d; font-weight: bold; }
-        .step:hover .box, .step.shown .box { box-shadow: 0 0 0 2px #93c5fd; }
-        .step.selected .box { box-shadow: 0 0 0 2px #111827; }
-        .switch { position: relative; z-index: 2; padding: 12px 0; }
-        .switch .wire { position: absolute; top: 50%; left: var(--left); width: var(--width); border-top: 2px dashed var(--switch); }
-        .switch .stub { position: absolute; width: 0; border-left: 2px dashed var(--switch); }
-        .switch .out { top: -2px; bottom: 50%; left: var(--from); }
-        .switch .in { top: 50%; bottom: 0; left: var(--to); }
-        .switch .in::after { content: ""; position: absolute; bottom: -2px; left: -7px; border: 6px solid transparent; border-top: 8px solid var(--switch); border-bottom: 0; }
-        .switch .reason { position: relative; display: block; margin: 0 auto; width: max(calc(var(--width) - 28px), 180px); max-width: calc(100% - 16px); padding: 3px 10px; font-size: 12px; text-align: center; color: #7c2d12; background: #fff7ed; border: 1px solid #fdba74; border-radius: 12px; }
-        .switch .reason b { color: var(--switch); }
-        .end { z-index: 2; margin: 6px 10px 0; padding: 3px 10px; font-size: 12px; color: #7f1d1d; background: var(--bad-bg); border: 1px solid #fca5a5; border-radius: 12px; text-align: center; }
-        #panel { position: sticky; top: 0; max-height: 100vh; overflow: auto; margin: 10px 10px 10px 0; padding: 10px 14px; background: #fff; border: 1px solid #e5e7eb; border-radius: 6px; font-size: 13px; }
-        #panel h2 { margin: 0 0 4px; font-size: 16px; }
-        #panel h2 .thread { font-family: var(--mono); font-size: 14px; color: #4b5563; }
-        #panel h3 { margin: 12px 0 4px; font-size: 12px; text-transform: uppercase; letter-spacing: .05em; color: #6b7280; }
-        #panel .label { margin: 0; font: 12px var(--mono); overflow-wrap: anywhere; }
-        #panel .source { margin: 4px 0 0; font: 11px var(--mono); color: #6b7280; }
-        #panel table { width: 100%; border-collapse: collapse; font: 12px var(--mono); }
-        #panel th { text-align: left; font-weight: normal; color: #374151; padding: 2px 8px 2px 0; vertical-align: top; white-space: nowrap; }
-        #panel td { padding: 2px 0; overflow-wrap: anywhere; }
-        #panel tr { border-bottom: 1px solid #f3f4f6; }
-        #panel tr.changed { background: #fff4c2; }
-        #panel tr.changed th { font-weight: bold; }
-        #panel .verdict { margin: 6px 0 0; padding: 3px 8px; color: #7f1d1d; background: var(--bad-bg); border-left: 4px solid var(--bad); }
-        #panel .none { margin: 0; color: #9ca3af; font-style: italic; }
+    private static readonly string Script = Resource("TraceHtml.js");
 
-        """;
-
-    private const string Script = """
-
-        (() => {
-          const steps = [...document.querySelectorAll('.step')].sort((a, b) => a.dataset.step - b.dataset.step);
-          const panels = new Map([...document.querySelectorAll('#panel .state')].map(p => [p.dataset.stateFor, p]));
-          let pinned = document.querySelector('.step.selected');
-          const show = step => {
-            for (const [key, panel] of panels) panel.hidden = key !== step.dataset.step;
-            for (const s of steps) s.classList.toggle('shown', s === step);
-          };
-          const pin = step => {
-            pinned.classList.remove('selected');
-            pinned = step;
-            step.classList.add('selected');
-            show(step);
-          };
-          for (const s of steps) {
-            s.addEventListener('mouseenter', () => show(s));
-            s.addEventListener('focus', () => pin(s));
-            s.addEventListener('click', () => pin(s));
-          }
-          document.querySelector('.timeline').addEventListener('mouseleave', () => show(pinned));
-          document.addEventListener('keydown', e => {
-            const move = { ArrowDown: 1, ArrowUp: -1 }[e.key];
-            if (!move) return;
-            const next = steps[steps.indexOf(pinned) + move];
-            if (next) { e.preventDefault(); next.focus(); next.scrollIntoView({ block: 'nearest' }); }
-          });
-          document.documentElement.classList.add('js');
-        })();
-
-        """;
+    private static string Resource(string name)
+    {
+        using var stream = typeof(TraceHtml).Assembly.GetManifestResourceStream($"VmaLockVerify.Harness.Traces.{name}")
+            ?? throw new InvalidOperationException($"the harness was built without its embedded {name}");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
 }
