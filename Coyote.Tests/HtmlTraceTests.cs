@@ -1,6 +1,4 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
-using System.IO.Compression;
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -178,74 +176,20 @@ public sealed class HtmlTraceTests : IDisposable
         }
     }
 
-    /// <summary>A decoded 8-bit RGB or RGBA PNG, as 0xRRGGBB per pixel: enough to read Chromium's screenshots.</summary>
+    /// <summary>A screenshot as 0xRRGGBB per pixel, decoded by StbImageSharp (a port of stb_image).</summary>
     private sealed record Png(int Width, int Height, int[] Pixels)
     {
-        private static readonly byte[] Signature = [137, 80, 78, 71, 13, 10, 26, 10];
-
         public static Png Decode(byte[] file)
         {
-            file[..8].Should().Equal(Signature);
-            int width = 0, height = 0, channels = 0;
-            var compressed = new MemoryStream();
-            for (var at = 8; at < file.Length;)
+            var image = StbImageSharp.ImageResult.FromMemory(file, StbImageSharp.ColorComponents.RedGreenBlue);
+            var rgb = image.Data;
+            var pixels = new int[image.Width * image.Height];
+            for (var i = 0; i < pixels.Length; i++)
             {
-                var length = BinaryPrimitives.ReadInt32BigEndian(file.AsSpan(at));
-                var type = Encoding.ASCII.GetString(file, at + 4, 4);
-                var data = file.AsSpan(at + 8, length);
-                if (type == "IHDR")
-                {
-                    (width, height) = (BinaryPrimitives.ReadInt32BigEndian(data), BinaryPrimitives.ReadInt32BigEndian(data[4..]));
-                    (data[8], data[12]).Should().Be(((byte)8, (byte)0), "8 bits per channel, not interlaced");
-                    channels = data[9] == 6 ? 4 : 3;
-                }
-                else if (type == "IDAT")
-                {
-                    compressed.Write(data);
-                }
-
-                at += 12 + length;
+                pixels[i] = (rgb[3 * i] << 16) | (rgb[(3 * i) + 1] << 8) | rgb[(3 * i) + 2];
             }
 
-            var raw = new MemoryStream();
-            compressed.Position = 0;
-            new ZLibStream(compressed, CompressionMode.Decompress).CopyTo(raw);
-            return new Png(width, height, Unfilter(raw.ToArray(), width, height, channels));
-        }
-
-        /// <summary>Undoes the per-row filters of PNG (none, sub, up, average, Paeth).</summary>
-        private static int[] Unfilter(byte[] raw, int width, int height, int channels)
-        {
-            var stride = width * channels;
-            raw.Length.Should().Be(height * (stride + 1));
-            var pixels = new int[width * height];
-            var previous = new byte[stride];
-            var line = new byte[stride];
-            for (var y = 0; y < height; y++)
-            {
-                var filter = raw[y * (stride + 1)];
-                for (var x = 0; x < stride; x++)
-                {
-                    int a = x >= channels ? line[x - channels] : 0, b = previous[x], c = x >= channels ? previous[x - channels] : 0;
-                    var predicted = filter switch { 0 => 0, 1 => a, 2 => b, 3 => (a + b) / 2, 4 => Paeth(a, b, c), _ => throw new InvalidDataException($"PNG filter {filter}") };
-                    line[x] = (byte)(raw[(y * (stride + 1)) + 1 + x] + predicted);
-                }
-
-                for (var x = 0; x < width; x++)
-                {
-                    pixels[(y * width) + x] = (line[x * channels] << 16) | (line[(x * channels) + 1] << 8) | line[(x * channels) + 2];
-                }
-
-                (previous, line) = (line, previous);
-            }
-
-            return pixels;
-        }
-
-        private static int Paeth(int a, int b, int c)
-        {
-            int p = a + b - c, pa = Math.Abs(p - a), pb = Math.Abs(p - b), pc = Math.Abs(p - c);
-            return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+            return new Png(image.Width, image.Height, pixels);
         }
     }
 }
