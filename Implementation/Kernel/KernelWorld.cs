@@ -33,6 +33,9 @@ public sealed class KernelWorld
     /// <summary>Whether kernel code runs in a task (false while a scenario sets up its address spaces).</summary>
     public bool InTask => CurrentTask.Value is not null;
 
+    /// <summary>The task running on this thread of control, null outside any (the memory model's CPU id).</summary>
+    internal static TaskStruct? CurrentTaskOrNull => CurrentTask.Value;
+
     /// <summary><c>current</c>: the task this code runs in.</summary>
     public TaskStruct Current => CurrentTask.Value ?? throw new InvalidOperationException("kernel code ran outside a kernel task");
 
