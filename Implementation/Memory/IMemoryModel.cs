@@ -27,6 +27,48 @@ public interface IMemoryModel
 
     /// <summary>A stand-alone barrier (smp_wmb, smp_rmb, smp_mb).</summary>
     void Fence(MemoryBarrier barrier);
+
+    /// <summary>
+    /// spin_lock(<paramref name="lockObject"/>) has just taken the lock (the port's spinlocks are
+    /// controlled monitors, which give mutual exclusion; this gives the lock's ordering). Nothing
+    /// to do under sequential consistency.
+    /// </summary>
+    void SpinLock(object lockObject)
+    {
+    }
+
+    /// <summary>spin_unlock(<paramref name="lockObject"/>) is about to release the lock.</summary>
+    void SpinUnlock(object lockObject)
+    {
+    }
+
+    /// <summary>rcu_read_lock() (nested ones too).</summary>
+    void RcuReadLock()
+    {
+    }
+
+    /// <summary>rcu_read_unlock() (nested ones too).</summary>
+    void RcuReadUnlock()
+    {
+    }
+
+    /// <summary>call_rcu() queues a callback; returns what <see cref="RcuCallback"/> is then given.</summary>
+    object? CallRcu() => null;
+
+    /// <summary>A callback queued by <see cref="CallRcu"/> (which returned <paramref name="gracePeriod"/>) is about to run after its grace period.</summary>
+    void RcuCallback(object? gracePeriod)
+    {
+    }
+
+    /// <summary>wake_up_process() is about to wake a sleeping task (try_to_wake_up()).</summary>
+    void WakeUp()
+    {
+    }
+
+    /// <summary>The current task has been woken by a <see cref="WakeUp"/> and returns from schedule().</summary>
+    void Woken()
+    {
+    }
 }
 
 /// <summary>A conditional read-modify-write's update: false for no store.</summary>

@@ -33,13 +33,22 @@ namespace VmaLockVerify.Implementation.Memory;
 /// </summary>
 public sealed class LkmmMemoryModel : IMemoryModel
 {
+    /// <summary>
+    /// The machine's defaults with <see cref="LkmmOptions.RmwSequences"/> on: an RMW's message carries
+    /// the view of the message it read, so an acquire that reads a chain of RMWs (rwsem's atomic_or
+    /// of RWSEM_FLAG_WAITERS, then its try_cmpxchg_acquire) synchronises with the release at the
+    /// chain's start. That is the proposed rmw-sequence of LKMM, which every architecture provides
+    /// and the kernel's locking code relies on; without it the correct rwsem loses its owner.
+    /// </summary>
+    public static readonly LkmmOptions PortOptions = LkmmOptions.Default with { RmwSequences = true };
+
     private readonly LkmmMachine machine;
     private readonly HashSet<object> known = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<TaskStruct, int> cpus = new(ReferenceEqualityComparer.Instance);
 
     public LkmmMemoryModel(IExecutionControl control, LkmmOptions? options = null)
     {
-        this.machine = new LkmmMachine(options ?? LkmmOptions.Default, new ControlChoice(control));
+        this.machine = new LkmmMachine(options ?? PortOptions, new ControlChoice(control));
     }
 
     public T Load<T>(SharedVar<T> location, MemoryOrder order)
@@ -90,6 +99,50 @@ public sealed class LkmmMemoryModel : IMemoryModel
 
     /// <summary>smp_wmb / smp_rmb / smp_mb on the current CPU (<see cref="LkmmMachine.Fence"/>).</summary>
     public void Fence(MemoryBarrier barrier) => this.machine.Fence(this.CurrentCpu(), barrier);
+
+    /// <summary>
+    /// spin_lock(): <see cref="LkmmMachine.Lock"/> on the lock object as its lock word (acquire, and
+    /// LKMM's po-unlock-lock-po). The monitor is already held, so the machine's lock word is unlocked.
+    /// </summary>
+    public void SpinLock(object lockObject)
+    {
+        var cpu = this.CurrentCpu();
+        if (this.known.Add(lockObject))
+        {
+            this.machine.Initialize(lockObject, 0L);
+        }
+
+        this.machine.Lock(cpu, lockObject);
+    }
+
+    /// <summary>spin_unlock(): <see cref="LkmmMachine.Unlock"/> (a release store that remembers the stores before it).</summary>
+    public void SpinUnlock(object lockObject) => this.machine.Unlock(this.CurrentCpu(), lockObject);
+
+    /// <summary>rcu_read_lock(): <see cref="LkmmMachine.RcuReadLock"/> (the outermost one sees every ended grace period's start view).</summary>
+    public void RcuReadLock() => this.machine.RcuReadLock(this.CurrentCpu());
+
+    /// <summary>rcu_read_unlock(): <see cref="LkmmMachine.RcuReadUnlock"/>.</summary>
+    public void RcuReadUnlock() => this.machine.RcuReadUnlock(this.CurrentCpu());
+
+    /// <summary>call_rcu(): <see cref="LkmmMachine.CallRcu"/>; the view is the callback's grace period.</summary>
+    public object? CallRcu() => this.machine.CallRcu(this.CurrentCpu());
+
+    /// <summary>The callback runs: <see cref="LkmmMachine.RcuCallbackRuns"/> on the CPU that runs it.</summary>
+    public void RcuCallback(object? gracePeriod) =>
+        this.machine.RcuCallbackRuns(this.CurrentCpu(), gracePeriod as LkmmView ?? throw new ArgumentException("not a grace period of this model", nameof(gracePeriod)));
+
+    /// <summary>
+    /// wake_up_process(): a full barrier before the wake-up (Documentation/memory-barriers.txt,
+    /// "SLEEP AND WAKE-UP FUNCTIONS": a wake-up that wakes a task implies smp_mb(); try_to_wake_up()'s
+    /// smp_mb__after_spinlock()).
+    /// </summary>
+    public void WakeUp() => this.machine.Fence(this.CurrentCpu(), MemoryBarrier.Mb);
+
+    /// <summary>
+    /// The woken task: a full barrier after it sees the wake-up (set_current_state()'s smp_store_mb()
+    /// pairs with the waker's barrier), so it sees every store the waker made before waking it.
+    /// </summary>
+    public void Woken() => this.machine.Fence(this.CurrentCpu(), MemoryBarrier.Mb);
 
     /// <summary>rcu_dereference is an acquire here (see the class comment); Plain is Once.</summary>
     private static MemoryOrder Machine(MemoryOrder order) => order switch

@@ -202,6 +202,12 @@ public sealed class AtomicVar<T> : SharedVar<T>
     {
         this.Before(update is null ? AccessKind.Load : AccessKind.ReadModifyWrite, instruction);
         var happened = false;
+
+        // User memory is kept sequentially consistent under every model: a strong fence on each
+        // side of the access (not recorded; nothing under sequential consistency). The invariants
+        // on user data (NoLostWrite) are about the kernel losing a store (TLB, copy-on-write), not
+        // about user threads that race without synchronising.
+        this.World.Memory.Fence(MemoryBarrier.Mb);
         var old = this.World.Memory.ExchangeIf(
             this,
             (T v, out T updated) =>
@@ -211,6 +217,7 @@ public sealed class AtomicVar<T> : SharedVar<T>
                 return happened && update is not null;
             },
             MemoryOrder.Relaxed);
+        this.World.Memory.Fence(MemoryBarrier.Mb);
         this.World.RecordAccess(
             happened ? instruction : $"{instruction}: TLB entry flushed, no access",
             this.Name,
