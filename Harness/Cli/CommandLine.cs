@@ -117,9 +117,14 @@ public static class CommandLine
             Description = "systematic (Coyote's controlled scheduler) or stress (real threads with random delays, the baseline; no replayable traces)",
             DefaultValueFactory = _ => ExploreOptions.Systematic,
         };
+        var exploreMemory = new Option<string>("--memory")
+        {
+            Description = "sc (sequential consistency) or lkmm (loads may read older stores where the Linux-kernel memory model allows it)",
+            DefaultValueFactory = _ => Exploration.RunRequest.ScMemory,
+        };
         var explore = new Command("explore", "explore interleavings under Coyote and check every invariant")
         {
-            mode,
+            mode, exploreMemory,
             scenario, generation, mutant, strategy, iterations, maxSteps, seed, timeout, readers, invariant, tracesDir, json, junit, sarif, parallel, shard,
         };
         explore.SetAction(p => Guard(error, verbose, () => ExploreCommand.Run(
@@ -140,7 +145,8 @@ public static class CommandLine
                 p.GetValue(sarif),
                 p.GetValue(parallel),
                 p.GetValue(shard),
-                p.GetValue(mode)!),
+                p.GetValue(mode)!,
+                p.GetValue(exploreMemory)!),
             output)));
 
         var trace = new Argument<string>("TRACE") { Description = "a trace file written by explore" };

@@ -26,6 +26,7 @@ public static class ExploreCommand
         output.WriteLine(
             $"vmalock explore{shard}: {requests.Count} run(s), {requests[0].Iterations} iterations each, {(requests[0].Stress ? "stress mode (real threads, random delays, no controlled scheduler; no replayable traces)" : $"strategy {options.Strategy}")}, seed {options.Seed}, " +
             $"{options.Readers} fault thread(s), {engines} engine(s) side by side");
+        output.WriteLine($"memory model: {options.Memory}");
         output.WriteLine(
             $"Coyote {TraceFile.RunningCoyoteVersion}; rewritten: {string.Join(", ", RewriteCheck.ControlledAssemblies.Select(a => a.GetName().Name))}; " +
             $"invariants: {string.Join(", ", requests[0].Invariants.Select(i => i.Name))}");
@@ -157,6 +158,12 @@ public static class ExploreCommand
         }
 
         RunChecks.Strategy(options.Strategy, RunChecks.BadInput);
+        RunChecks.Memory(options.Memory, RunChecks.BadInput);
+        if (options.Mode == ExploreOptions.Stress && options.Memory != RunRequest.ScMemory)
+        {
+            throw RunChecks.BadInput("--memory lkmm needs the controlled scheduler (--mode systematic): stress mode runs real threads under locked sequential consistency");
+        }
+
         var mutant = options.Mutant is null ? null : RunChecks.Mutant(options.Mutant, RunChecks.BadInput);
         var scenarios = options.Scenarios.Count > 0
             ? options.Scenarios.Select(n => RunChecks.Scenario(n, RunChecks.BadInput)).Distinct().ToList()
@@ -187,6 +194,7 @@ public static class ExploreCommand
                        options.MaxSteps, options.Seed, options.TimeoutSeconds, options.Readers, invariants)
                    {
                        Stress = options.Mode == ExploreOptions.Stress,
+                       Memory = options.Memory,
                    };
 
         // A shard takes every shardCount-th run of the plan, which is in a fixed order: the shards

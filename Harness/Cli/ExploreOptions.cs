@@ -18,7 +18,8 @@ public sealed record ExploreOptions(
     string? SarifPath = null,
     int? Parallel = null,
     string? Shard = null,
-    string Mode = ExploreOptions.Systematic)
+    string Mode = ExploreOptions.Systematic,
+    string Memory = Exploration.RunRequest.ScMemory)
 {
     /// <summary>--mode systematic: Coyote's controlled scheduler (the default).</summary>
     public const string Systematic = "systematic";

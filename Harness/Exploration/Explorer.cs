@@ -4,6 +4,7 @@ using Microsoft.Coyote.Logging;
 using Microsoft.Coyote.SystematicTesting;
 using VmaLockVerify.Harness.Scenarios;
 using VmaLockVerify.Implementation.Kernel;
+using VmaLockVerify.Implementation.Memory;
 using VmaLockVerify.Implementation.Mm;
 using VmaLockVerify.Invariants;
 using VmaLockVerify.Spec;
@@ -74,7 +75,8 @@ public static class Explorer
     {
         recorder?.Reset();
         lockOrder.BeginIteration();
-        var world = new KernelWorld(new CoyoteControl(), recorder);
+        var control = new CoyoteControl();
+        var world = new KernelWorld(control, recorder, request.Memory == RunRequest.LkmmMemory ? new LkmmMemoryModel(control) : null);
         world.AddObserver(MonitorSink.Attach(request.Invariants, recorder is null ? null : recorder.Stop, lockOrder));
         return Start(request, world);
     }

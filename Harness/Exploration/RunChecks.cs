@@ -45,6 +45,12 @@ public static class RunChecks
     public static string Strategy(string name, Func<string, HarnessException> bad) =>
         Strategies.IsKnown(name) ? name : throw bad(Unknown("strategy", name, Strategies.All.Select(s => s.Name)));
 
+    /// <summary>The memory models of <c>--memory</c> and a trace's <c>options.memory</c>.</summary>
+    public static readonly IReadOnlyList<string> MemoryModels = [RunRequest.ScMemory, RunRequest.LkmmMemory];
+
+    public static string Memory(string name, Func<string, HarnessException> bad) =>
+        MemoryModels.Contains(name) ? name : throw bad(Unknown("memory model", name, MemoryModels));
+
     /// <summary>"unknown mutant 'x' (known: a, b, c)".</summary>
     public static string Unknown(string what, string name, IEnumerable<string> known) =>
         $"unknown {what} '{name}' (known: {string.Join(", ", known)})";

@@ -31,6 +31,15 @@ public sealed record RunRequest(
     /// </summary>
     public LockOrderSnapshot? LockOrderStart { get; init; }
 
+    /// <summary>--memory sc: every access in program order, at once (the default; no choices of its own).</summary>
+    public const string ScMemory = "sc";
+
+    /// <summary>--memory lkmm: <see cref="Implementation.Memory.LkmmMemoryModel"/>, loads may read older stores.</summary>
+    public const string LkmmMemory = "lkmm";
+
+    /// <summary>The memory model the port runs under: <see cref="ScMemory"/> or <see cref="LkmmMemory"/>.</summary>
+    public string Memory { get; init; } = ScMemory;
+
     /// <summary>Whether the run is stress testing on real threads (explore --mode stress) instead of Coyote.</summary>
     public bool Stress { get; init; }
 
@@ -56,6 +65,11 @@ public sealed record RunRequest(
         }
 
         parts.Add($"{(this.Stress ? "--mode stress" : $"--strategy {this.Strategy}")} --iterations {this.Iterations} --max-steps {this.MaxSteps} --seed {this.Seed} --readers {this.Readers}");
+        if (this.Memory != ScMemory)
+        {
+            parts.Add($"--memory {this.Memory}");
+        }
+
         if (this.Invariants.Count != InvariantRegistry.All.Count)
         {
             parts.AddRange(this.Invariants.Select(i => $"--invariant {i.Name}"));

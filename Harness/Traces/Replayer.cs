@@ -104,6 +104,7 @@ public static class Replayer
 
         var invariants = trace.Options.Invariants.Select(name => RunChecks.Invariant(name, Bad)).Distinct().ToList();
         RunChecks.Strategy(trace.Options.Strategy, Bad);
+        var memory = RunChecks.Memory(trace.Options.Memory ?? RunRequest.ScMemory, Bad);
         var violated = trace.Invariant;
         if (!Finding.NotInvariants.Any(f => f.Name == violated) && !invariants.Any(i => i.Name == violated))
         {
@@ -113,7 +114,10 @@ public static class Replayer
         }
 
         return new RunRequest(scenario, generation, mutant, trace.Options.Strategy, trace.Options.Iterations, trace.Options.MaxSteps,
-            trace.Options.Seed, 0, trace.Options.Readers, invariants);
+            trace.Options.Seed, 0, trace.Options.Readers, invariants)
+        {
+            Memory = memory,
+        };
     }
 
     private static HarnessException Stale(string path, string why) =>

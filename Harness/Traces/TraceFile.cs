@@ -9,7 +9,15 @@ using VmaLockVerify.Spec;
 namespace VmaLockVerify.Harness.Traces;
 
 /// <summary>The options a trace was found with: enough to rerun the exploration that found it.</summary>
-public sealed record TraceOptions(string Strategy, uint Iterations, uint MaxSteps, uint Seed, int Readers, IReadOnlyList<string> Invariants);
+/// <paramref name="Memory"/> is the memory model (<c>lkmm</c>); null, and absent from the file, for sc.
+public sealed record TraceOptions(
+    string Strategy,
+    uint Iterations,
+    uint MaxSteps,
+    uint Seed,
+    int Readers,
+    IReadOnlyList<string> Invariants,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Memory = null);
 
 /// <summary>
 /// A saved buggy schedule, self-describing: what was explored (scenario, generation, mutant,
@@ -57,7 +65,7 @@ public sealed record TraceFile(
             request.Scenario.Name,
             request.Generation.Name,
             request.Mutant?.Name,
-            new TraceOptions(request.Strategy, request.Iterations, request.MaxSteps, request.Seed, request.Readers, [.. request.Invariants.Select(i => i.Name)]),
+            new TraceOptions(request.Strategy, request.Iterations, request.MaxSteps, request.Seed, request.Readers, [.. request.Invariants.Select(i => i.Name)], request.Memory == RunRequest.ScMemory ? null : request.Memory),
             bug.Invariant,
             bug.Message,
             RunningCoyoteVersion,

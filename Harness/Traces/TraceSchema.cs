@@ -95,8 +95,12 @@ public static partial class TraceSchema
     private static void CheckOptions(JsonObject options, JsonFields fields)
     {
         const string at = "options";
-        fields.OnlyFields(options, at, "strategy", "iterations", "maxSteps", "seed", "readers", "invariants");
+        fields.OnlyFields(options, at, "strategy", "iterations", "maxSteps", "seed", "readers", "invariants", "memory");
         fields.String(options, "strategy", at);
+        if (options.ContainsKey("memory"))
+        {
+            OneOf(fields, options, "memory", at, RunChecks.MemoryModels);
+        }
         Limit(fields, "options.iterations", RunChecks.Iterations(fields.Integer(options, "iterations", at, 0, uint.MaxValue)));
         Limit(fields, "options.maxSteps", RunChecks.MaxSteps(fields.Integer(options, "maxSteps", at, 0, uint.MaxValue)));
         fields.Integer(options, "seed", at, 0, uint.MaxValue);

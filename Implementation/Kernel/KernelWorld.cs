@@ -33,6 +33,19 @@ public sealed class KernelWorld
     /// <summary>Whether kernel code runs in a task (false while a scenario sets up its address spaces).</summary>
     public bool InTask => CurrentTask.Value is not null;
 
+    /// <summary>
+    /// Inside <c>lock (lockObject)</c>, the spinlock's ordering for the memory model:
+    /// <c>using var held = world.SpinHeld(lockObject);</c> as the block's first statement.
+    /// </summary>
+    public SpinHeld SpinHeld(object lockObject)
+    {
+        this.Memory.SpinLock(lockObject);
+        return new SpinHeld(this.Memory, lockObject);
+    }
+
+    /// <summary>The task running on this thread of control, null outside any (the memory model's CPU id).</summary>
+    internal static TaskStruct? CurrentTaskOrNull => CurrentTask.Value;
+
     /// <summary><c>current</c>: the task this code runs in.</summary>
     public TaskStruct Current => CurrentTask.Value ?? throw new InvalidOperationException("kernel code ran outside a kernel task");
 
@@ -177,6 +190,12 @@ public sealed class KernelWorld
 }
 
 /// <summary>Stops the thread that hit a kernel assertion, as BUG() does.</summary>
+/// <summary>A spinlock held (<see cref="KernelWorld.SpinHeld"/>); disposing it is spin_unlock()'s ordering.</summary>
+public readonly struct SpinHeld(IMemoryModel memory, object lockObject) : IDisposable
+{
+    public void Dispose() => memory.SpinUnlock(lockObject);
+}
+
 public sealed class KernelBugException(string message) : Exception(message);
 
 /// <summary>The extent of one kernel function call on a task's stack.</summary>

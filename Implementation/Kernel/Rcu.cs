@@ -13,7 +13,7 @@ public sealed class Rcu(KernelWorld world)
     private readonly List<TaskStruct> readers = [];
     private readonly List<Pending> pending = [];
 
-    private sealed record Pending(HashSet<TaskStruct> WaitFor, string What, Action Callback);
+    private sealed record Pending(HashSet<TaskStruct> WaitFor, string What, Action Callback, object? GracePeriod);
 
     /// <summary>rcu_read_lock().</summary>
     public void ReadLock()
@@ -21,6 +21,9 @@ public sealed class Rcu(KernelWorld world)
         var task = world.Current;
         lock (this.rcuLock)
         {
+            // Under the lock, so the memory model's read-side section starts exactly when a
+            // call_rcu() starts to wait for it.
+            world.Memory.RcuReadLock();
             if (task.RcuNesting++ == 0)
             {
                 this.readers.Add(task);
@@ -36,6 +39,7 @@ public sealed class Rcu(KernelWorld world)
         lock (this.rcuLock)
         {
             world.VmBugOn(task.RcuNesting == 0, "rcu_read_unlock() without rcu_read_lock()");
+            world.Memory.RcuReadUnlock();
             if (--task.RcuNesting > 0)
             {
                 return;
@@ -66,7 +70,7 @@ public sealed class Rcu(KernelWorld world)
         Pending p;
         lock (this.rcuLock)
         {
-            p = new Pending([.. this.readers], what, callback);
+            p = new Pending([.. this.readers], what, callback, world.Memory.CallRcu());
             if (p.WaitFor.Count > 0)
             {
                 this.pending.Add(p);
@@ -80,6 +84,7 @@ public sealed class Rcu(KernelWorld world)
     private void RunCallback(Pending p)
     {
         using var fn = world.Enter("rcu_do_batch", p.What);
+        world.Memory.RcuCallback(p.GracePeriod);
         p.Callback();
     }
 }

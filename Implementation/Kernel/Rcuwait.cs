@@ -17,7 +17,7 @@ public static class Rcuwait
         using var fn = world.Enter("rcuwait_wait_event", w.Name);
         w.RcuAssignPointer(current);
         var satisfied = true;
-        while (!condition())
+        while (SetCurrentState(world) && !condition())
         {
             if (fatalSignal is not null && fatalSignal())
             {
@@ -31,6 +31,18 @@ public static class Rcuwait
         // finish_rcuwait(): rcu_assign_pointer(w->task, NULL).
         w.RcuAssignPointer(null);
         return fn.Returns(satisfied);
+    }
+
+    /// <summary>
+    /// set_current_state(state) before each test of the condition: smp_store_mb(), a full barrier
+    /// that pairs with rcuwait_wake_up()'s smp_mb() (the SB shape: the waiter sees the condition or
+    /// the waker sees the waiter). Given to the memory model only, not recorded, so the traces saved
+    /// under sequential consistency, where it does nothing, stay as they are. Always true.
+    /// </summary>
+    private static bool SetCurrentState(KernelWorld world)
+    {
+        world.Memory.Fence(MemoryBarrier.Mb);
+        return true;
     }
 
     /// <summary>rcuwait_wake_up(w), kernel/exit.c: under RCU, smp_mb (pairs with set_current_state), then wake w->task if any.</summary>

@@ -68,12 +68,14 @@ public sealed class TaskStruct(KernelWorld world, string name, string? mm)
             this.wakeupPending = false;
         }
 
+        this.World.Memory.Woken();
         this.World.Record(TraceStepKind.Wake, "woken");
     }
 
     /// <summary>wake_up_process(task) (wake_up_q of a wake_q holding it).</summary>
     public void WakeUp()
     {
+        this.World.Memory.WakeUp();
         lock (this.sleepLock)
         {
             this.wakeupPending = true;

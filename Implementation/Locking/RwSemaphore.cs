@@ -229,6 +229,7 @@ public sealed class RwSemaphore : KernelObject
                 var wakeQ = new List<TaskStruct>();
                 lock (this.waitLock)
                 {
+                    using var held = this.World.SpinHeld(this.waitLock);
                     this.WaitLockTaken();
                     if (this.waitList.Count > 0)
                     {
@@ -250,7 +251,11 @@ public sealed class RwSemaphore : KernelObject
             // Empty queue and no writer: our READER_BIAS already holds the lock.
             if ((this.Count.AtomicRead() & WriterMask) == 0)
             {
-                Monitor.Exit(this.waitLock);
+                // smp_acquire__after_ctrl_dep(): "Provide lock ACQUIRE" (LKMM: the control
+                // dependency plus smp_rmb()). Given to the memory model only, not recorded, so the
+                // traces saved under sequential consistency, where it does nothing, stay as they are.
+                this.World.Memory.Fence(MemoryBarrier.Rmb);
+                this.RawSpinUnlockWaitLock();
                 this.SetReaderOwned();
                 return;
             }
@@ -263,7 +268,7 @@ public sealed class RwSemaphore : KernelObject
         // We are now waiting on the lock, but no longer actively locking.
         count = this.Count.AddReturn(adjustment, MemoryOrder.Full);
         this.CondWakeWaiter(count, wake);
-        Monitor.Exit(this.waitLock);
+        this.RawSpinUnlockWaitLock();
         WakeUpQ(wake);
 
         // Wait to be given the lock: rwsem_mark_wake() clears waiter.task with smp_store_release().
@@ -286,7 +291,7 @@ public sealed class RwSemaphore : KernelObject
             this.CondWakeWaiter(this.Count.AtomicRead(), wake);
             if (wake.Count > 0)
             {
-                Monitor.Exit(this.waitLock);
+                this.RawSpinUnlockWaitLock();
                 WakeUpQ(wake);
                 wake.Clear();
                 this.RawSpinLockWaitLock();
@@ -299,12 +304,12 @@ public sealed class RwSemaphore : KernelObject
 
         while (!this.TryWriteLock(waiter))
         {
-            Monitor.Exit(this.waitLock);
+            this.RawSpinUnlockWaitLock();
             this.World.Current.Schedule();
             this.RawSpinLockWaitLock();
         }
 
-        Monitor.Exit(this.waitLock);
+        this.RawSpinUnlockWaitLock();
     }
 
     /// <summary>rwsem_try_write_lock(): called with wait_lock held.</summary>
@@ -362,6 +367,7 @@ public sealed class RwSemaphore : KernelObject
         var wake = new List<TaskStruct>();
         lock (this.waitLock)
         {
+            using var held = this.World.SpinHeld(this.waitLock);
             this.WaitLockTaken();
             if (this.waitList.Count > 0)
             {
@@ -378,6 +384,7 @@ public sealed class RwSemaphore : KernelObject
         var wake = new List<TaskStruct>();
         lock (this.waitLock)
         {
+            using var held = this.World.SpinHeld(this.waitLock);
             this.WaitLockTaken();
             if (this.waitList.Count > 0)
             {
@@ -392,7 +399,15 @@ public sealed class RwSemaphore : KernelObject
     private void RawSpinLockWaitLock()
     {
         Monitor.Enter(this.waitLock);
+        this.World.Memory.SpinLock(this.waitLock);
         this.WaitLockTaken();
+    }
+
+    /// <summary>raw_spin_unlock_irq(&amp;sem-&gt;wait_lock).</summary>
+    private void RawSpinUnlockWaitLock()
+    {
+        this.World.Memory.SpinUnlock(this.waitLock);
+        Monitor.Exit(this.waitLock);
     }
 
     /// <summary>

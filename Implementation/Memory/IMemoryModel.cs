@@ -2,9 +2,9 @@ namespace VmaLockVerify.Implementation.Memory;
 
 /// <summary>
 /// Where the values of shared locations live. The port never touches a shared value except through
-/// a <see cref="SharedVar{T}"/>, which asks the model. Today's only model is
-/// <see cref="SequentialConsistency"/>; a store-buffer or Linux-kernel-memory-model variant would
-/// implement this interface and use the <see cref="MemoryOrder"/> of each access.
+/// a <see cref="SharedVar{T}"/>, which asks the model. The models are
+/// <see cref="SequentialConsistency"/> (the default), its locked variant for stress mode, and
+/// <see cref="LkmmMemoryModel"/>, which uses the <see cref="MemoryOrder"/> of each access.
 /// </summary>
 public interface IMemoryModel
 {
@@ -17,9 +17,62 @@ public interface IMemoryModel
     /// <summary>Performs an atomic read-modify-write; returns the old value.</summary>
     T Exchange<T>(SharedVar<T> location, Func<T, T> update, MemoryOrder order);
 
+    /// <summary>
+    /// A read-modify-write that may decide not to store (a failed cmpxchg, refcount_inc_not_zero at
+    /// 0): <paramref name="update"/> returns false for no store, and the access is then only a read
+    /// (LKMM: a failed cmpxchg is a relaxed read, Documentation/litmus-tests/atomic/cmpxchg-fail-unordered-1.litmus).
+    /// Returns the old value.
+    /// </summary>
+    T ExchangeIf<T>(SharedVar<T> location, RmwUpdate<T> update, MemoryOrder order);
+
     /// <summary>A stand-alone barrier (smp_wmb, smp_rmb, smp_mb).</summary>
     void Fence(MemoryBarrier barrier);
+
+    /// <summary>
+    /// spin_lock(<paramref name="lockObject"/>) has just taken the lock (the port's spinlocks are
+    /// controlled monitors, which give mutual exclusion; this gives the lock's ordering). Nothing
+    /// to do under sequential consistency.
+    /// </summary>
+    void SpinLock(object lockObject)
+    {
+    }
+
+    /// <summary>spin_unlock(<paramref name="lockObject"/>) is about to release the lock.</summary>
+    void SpinUnlock(object lockObject)
+    {
+    }
+
+    /// <summary>rcu_read_lock() (nested ones too).</summary>
+    void RcuReadLock()
+    {
+    }
+
+    /// <summary>rcu_read_unlock() (nested ones too).</summary>
+    void RcuReadUnlock()
+    {
+    }
+
+    /// <summary>call_rcu() queues a callback; returns what <see cref="RcuCallback"/> is then given.</summary>
+    object? CallRcu() => null;
+
+    /// <summary>A callback queued by <see cref="CallRcu"/> (which returned <paramref name="gracePeriod"/>) is about to run after its grace period.</summary>
+    void RcuCallback(object? gracePeriod)
+    {
+    }
+
+    /// <summary>wake_up_process() is about to wake a sleeping task (try_to_wake_up()).</summary>
+    void WakeUp()
+    {
+    }
+
+    /// <summary>The current task has been woken by a <see cref="WakeUp"/> and returns from schedule().</summary>
+    void Woken()
+    {
+    }
 }
+
+/// <summary>A conditional read-modify-write's update: false for no store.</summary>
+public delegate bool RmwUpdate<T>(T old, out T updated);
 
 /// <summary>The kernel's stand-alone memory barriers.</summary>
 public enum MemoryBarrier
@@ -47,6 +100,17 @@ public sealed class SequentialConsistency : IMemoryModel
     {
         var old = location.Cell;
         location.Cell = update(old);
+        return old;
+    }
+
+    public T ExchangeIf<T>(SharedVar<T> location, RmwUpdate<T> update, MemoryOrder order)
+    {
+        var old = location.Cell;
+        if (update(old, out var updated))
+        {
+            location.Cell = updated;
+        }
+
         return old;
     }
 
@@ -99,6 +163,21 @@ public sealed class LockedSequentialConsistency : IMemoryModel
             this.latest.Value = ++this.clock;
             var old = location.Cell;
             location.Cell = update(old);
+            return old;
+        }
+    }
+
+    public T ExchangeIf<T>(SharedVar<T> location, RmwUpdate<T> update, MemoryOrder order)
+    {
+        lock (this.gate)
+        {
+            this.latest.Value = ++this.clock;
+            var old = location.Cell;
+            if (update(old, out var updated))
+            {
+                location.Cell = updated;
+            }
+
             return old;
         }
     }

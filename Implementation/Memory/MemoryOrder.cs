@@ -13,6 +13,12 @@ public enum MemoryOrder
     /// <summary>READ_ONCE / WRITE_ONCE, rcu_dereference: no tearing, no ordering.</summary>
     Once,
 
+    /// <summary>
+    /// rcu_dereference: READ_ONCE whose value is a pointer the later loads go through (LKMM
+    /// <c>addr</c> dependency). Sequential consistency treats it as <see cref="Once"/>.
+    /// </summary>
+    Consume,
+
     /// <summary>atomic_*_relaxed: atomic, unordered.</summary>
     Relaxed,
 

@@ -24,14 +24,28 @@ public static class Refcount
     /// </summary>
     public static bool IncNotZeroLimitedAcquire(this AtomicVar<int> r, int limit, out int old)
     {
-        old = r.Update(v => v == 0 || v + 1 > limit ? v : v + 1, MemoryOrder.Acquire, "__refcount_inc_not_zero_limited_acquire");
+        old = r.UpdateIf(
+            (int v, out int updated) =>
+            {
+                updated = v + 1;
+                return v != 0 && v + 1 <= limit;
+            },
+            MemoryOrder.Acquire,
+            "__refcount_inc_not_zero_limited_acquire");
         return old != 0 && old + 1 <= limit;
     }
 
     /// <summary>refcount_add_not_zero(i, r) (relaxed): adds unless the count is 0; saturates (and warns) on overflow.</summary>
     public static bool AddNotZero(this AtomicVar<int> r, int delta)
     {
-        var old = r.Update(v => v == 0 ? v : unchecked(v + delta), MemoryOrder.Relaxed, "refcount_add_not_zero");
+        var old = r.UpdateIf(
+            (int v, out int updated) =>
+            {
+                updated = unchecked(v + delta);
+                return v != 0;
+            },
+            MemoryOrder.Relaxed,
+            "refcount_add_not_zero");
         if (old != 0 && (old < 0 || unchecked(old + delta) < 0))
         {
             r.World.Bug($"refcount_t: saturated; leaking memory ({r.Name} was {old}, plus {delta})");

@@ -61,7 +61,7 @@ public class SharedVar<T>
     public void StoreRelease(T value) => this.Store(value, MemoryOrder.Release, "smp_store_release");
 
     /// <summary>rcu_dereference(p).</summary>
-    public T RcuDereference() => this.Load(MemoryOrder.Once, "rcu_dereference");
+    public T RcuDereference() => this.Load(MemoryOrder.Consume, "rcu_dereference");
 
     /// <summary>rcu_assign_pointer(p, v).</summary>
     public void RcuAssignPointer(T value) => this.Store(value, MemoryOrder.Release, "rcu_assign_pointer");
@@ -112,6 +112,16 @@ public class SharedVar<T>
         return old;
     }
 
+    /// <summary>A read-modify-write that may not store (<see cref="IMemoryModel.ExchangeIf"/>); recorded as <see cref="ReadModifyWrite"/> is.</summary>
+    protected T ReadModifyWriteIf(RmwUpdate<T> update, MemoryOrder order, string op)
+    {
+        this.Before(AccessKind.ReadModifyWrite, op);
+        var old = this.world.Memory.ExchangeIf(this, update, order);
+        this.world.RecordAccess(op, this.Name, $"{this.format(old)} -> {this.format(this.Cell)}");
+        this.AfterStore?.Invoke(this.Cell);
+        return old;
+    }
+
     private protected void Before(AccessKind kind, string op)
     {
         this.world.Control.Interleave();
@@ -133,6 +143,9 @@ public sealed class AtomicVar<T> : SharedVar<T>
 
     /// <summary>An atomic read-modify-write under its kernel name; returns the old value.</summary>
     public T Update(Func<T, T> update, MemoryOrder order, string kernelName) => this.ReadModifyWrite(update, order, kernelName);
+
+    /// <summary>An atomic read-modify-write that may not store (<paramref name="update"/> returns false), under its kernel name; returns the old value.</summary>
+    public T UpdateIf(RmwUpdate<T> update, MemoryOrder order, string kernelName) => this.ReadModifyWriteIf(update, order, kernelName);
 
     /// <summary>atomic_read().</summary>
     public T AtomicRead() => this.Load(MemoryOrder.Relaxed, "atomic_read");
@@ -162,7 +175,14 @@ public sealed class AtomicVar<T> : SharedVar<T>
     public bool TryCmpxchg(ref T expected, T desired, MemoryOrder order)
     {
         var want = expected;
-        var old = this.ReadModifyWrite(v => v == want ? desired : v, order, "atomic_try_cmpxchg" + Suffix(order));
+        var old = this.ReadModifyWriteIf(
+            (T v, out T updated) =>
+            {
+                updated = desired;
+                return v == want;
+            },
+            order,
+            "atomic_try_cmpxchg" + Suffix(order));
         if (old == want)
         {
             return true;
@@ -182,7 +202,22 @@ public sealed class AtomicVar<T> : SharedVar<T>
     {
         this.Before(update is null ? AccessKind.Load : AccessKind.ReadModifyWrite, instruction);
         var happened = false;
-        var old = this.World.Memory.Exchange(this, v => (happened = translationValid()) && update is not null ? update(v) : v, MemoryOrder.Relaxed);
+
+        // User memory is kept sequentially consistent under every model: a strong fence on each
+        // side of the access (not recorded; nothing under sequential consistency). The invariants
+        // on user data (NoLostWrite) are about the kernel losing a store (TLB, copy-on-write), not
+        // about user threads that race without synchronising.
+        this.World.Memory.Fence(MemoryBarrier.Mb);
+        var old = this.World.Memory.ExchangeIf(
+            this,
+            (T v, out T updated) =>
+            {
+                happened = translationValid();
+                updated = happened && update is not null ? update(v) : v;
+                return happened && update is not null;
+            },
+            MemoryOrder.Relaxed);
+        this.World.Memory.Fence(MemoryBarrier.Mb);
         this.World.RecordAccess(
             happened ? instruction : $"{instruction}: TLB entry flushed, no access",
             this.Name,

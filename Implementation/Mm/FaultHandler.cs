@@ -208,6 +208,7 @@ public sealed class FaultHandler(KernelWorld world, VmaLockGeneration locking, M
         var folio = new Folio(world, anonVma);
         lock (vma.VmMm.PageTable.Ptl)
         {
+            using var held = world.SpinHeld(vma.VmMm.PageTable.Ptl);
             // pte_offset_map_lock(): re-check under the page table lock.
             if (pte.ReadOnce() is not null)
             {
@@ -257,6 +258,7 @@ public sealed class FaultHandler(KernelWorld world, VmaLockGeneration locking, M
         var mm = vma.VmMm;
         lock (mm.PageTable.Ptl)
         {
+            using var held = world.SpinHeld(mm.PageTable.Ptl);
             if (pte.ReadOnce() != orig)
             {
                 return fn.Returns("handled (PTE changed)");
@@ -281,6 +283,7 @@ public sealed class FaultHandler(KernelWorld world, VmaLockGeneration locking, M
         var folio = new Folio(world, anonVma, orig.Folio.Data.ReadOnce());
         lock (mm.PageTable.Ptl)
         {
+            using var held = world.SpinHeld(mm.PageTable.Ptl);
             if (pte.ReadOnce() != orig)
             {
                 return fn.Returns("handled (PTE changed)");

@@ -288,6 +288,7 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
         var table = vma.VmMm.PageTable;
         lock (table.Ptl)
         {
+            using var held = world.SpinHeld(table.Ptl);
             foreach (var (address, pte) in table.Range(oldAddr, oldAddr + length))
             {
                 if (pte.ReadOnce() is { } present)
@@ -376,6 +377,7 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
         var parent = src.VmMm.PageTable;
         lock (parent.Ptl)
         {
+            using var held = world.SpinHeld(parent.Ptl);
             foreach (var (address, pte) in parent.Range(src.VmStart.Plain(), src.VmEnd.Plain()))
             {
                 if (pte.ReadOnce() is not { } present)
@@ -552,6 +554,7 @@ public class MmOperations(KernelWorld world, VmaLockGeneration locking)
     {
         lock (mm.PageTable.Ptl)
         {
+            using var held = world.SpinHeld(mm.PageTable.Ptl);
             foreach (var (_, pte) in mm.PageTable.Range(start, end))
             {
                 if (pte.ReadOnce() is { } present)

@@ -31,6 +31,7 @@ public sealed class Rmap(KernelWorld world)
         AnonVma? installed;
         lock (mm.PageTable.Ptl) // spin_lock(&mm->page_table_lock)
         {
+            using var held = world.SpinHeld(mm.PageTable.Ptl);
             installed = vma.AnonVma.ReadOnce();
             if (installed is null)
             {

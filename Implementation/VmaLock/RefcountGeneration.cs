@@ -49,7 +49,7 @@ public class RefcountGeneration(KernelWorld world, string name) : SequenceGenera
     /// </summary>
     public override VmAreaStruct VmAreaAlloc(MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, AddressSpace? file = null)
     {
-        if (this.vmAreaCache.TryPop(out var recycled))
+        if (this.PopFreed() is { } recycled)
         {
             recycled.Reuse(mm, name, start, end, flags, anonVma, file);
             return recycled;
@@ -74,7 +74,22 @@ public class RefcountGeneration(KernelWorld world, string name) : SequenceGenera
         using var fn = this.World.Enter("vm_area_free", vma.Name);
         this.World.VmBugOn(vma.VmRefcnt.RefcountRead() != 0, $"WARN_ON_ONCE(refcount_read(&{vma.Name}->vm_refcnt)) in vma_assert_detached");
         this.World.Emit(new VmaFreed(this.Thread, vma.VmMm.Name, vma.Name));
-        this.vmAreaCache.Push(vma);
+        using (this.World.SpinHeld(this.vmAreaCache))
+        {
+            this.vmAreaCache.Push(vma);
+        }
+    }
+
+    /// <summary>
+    /// kmem_cache_alloc()'s take of a freed object. The cache is a spinlock for the memory model:
+    /// the slab allocator's own synchronisation orders everything the freeing CPU did before
+    /// kmem_cache_free() before the allocating CPU's initialisation (without it, vma_init()'s
+    /// stores could land before the old life's stores in coherence order).
+    /// </summary>
+    private VmAreaStruct? PopFreed()
+    {
+        using var held = this.World.SpinHeld(this.vmAreaCache);
+        return this.vmAreaCache.TryPop(out var recycled) ? recycled : null;
     }
 
     /// <summary>

@@ -289,6 +289,39 @@ public sealed class LkmmMachine(LkmmOptions options, ILkmmChoice choice)
         t.GracePeriodStart = null;
     }
 
+    /// <summary>
+    /// call_rcu(): the grace period its callback waits for starts here, with a strong fence as
+    /// <see cref="SynchronizeRcuBegin"/>'s. A caller whose callback waits only for the readers
+    /// present now (Kernel.Rcu) lets every reader that starts later see the queuing CPU's view,
+    /// as RCU does for readers that start after a grace period began. Returns that view, for
+    /// <see cref="RcuCallbackRuns"/>.
+    /// </summary>
+    public LkmmView CallRcu(int thread)
+    {
+        var t = this.Thread(thread);
+        this.Fence(thread, MemoryBarrier.Mb);
+        var start = LkmmView.JoinOf(t.CurR, t.CurW, t.Acq);
+        this.gracePeriodsDone.Join(start);
+        return start;
+    }
+
+    /// <summary>
+    /// The callback queued with <paramref name="start"/> runs on <paramref name="thread"/> once every
+    /// reader present at call_rcu() has left: as <see cref="SynchronizeRcuEnd"/>, every ended
+    /// read-side section precedes it, and so does the queuing CPU's view (the callback runs after
+    /// its grace period, Documentation/RCU/Design/Requirements "Grace-Period Guarantee"); then a
+    /// strong fence.
+    /// </summary>
+    public void RcuCallbackRuns(int thread, LkmmView start)
+    {
+        var t = this.Thread(thread);
+        var before = LkmmView.JoinOf(this.rcuEnded, start);
+        t.CurR.Join(before);
+        t.CurW.Join(before);
+        t.Acq.Join(before);
+        this.Fence(thread, MemoryBarrier.Mb);
+    }
+
     private static bool IsUnlocked(object? value) => value is long l && l == 0;
 
     /// <summary>
