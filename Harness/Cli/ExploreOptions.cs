@@ -29,7 +29,7 @@ public sealed record ExploreOptions(
 
     /// <summary>
     /// Iterations per scenario × generation when none are given: the default explore (every
-    /// scenario on every generation, two engines side by side) then finishes in about a minute and a half on
+    /// scenario on every generation, two engines side by side) then finishes in about two minutes on
     /// 2 cores.
     /// </summary>
     public const uint DefaultIterations = 800;
