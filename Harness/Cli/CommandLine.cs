@@ -86,7 +86,7 @@ public static class CommandLine
             : type.Contains("Int32", StringComparison.Ordinal) ? $"a whole number {int.MinValue}..{int.MaxValue}"
             : "a value of its kind";
         var value = match.Groups["value"].Value;
-        return $"{match.Groups["option"].Value} must be {expected}, not '{(value.Length <= 60 ? value : $"{value[..57]}...")}'";
+        return $"{match.Groups["option"].Value} must be {expected}, not '{HarnessException.Shorten(value)}'";
     }
 
     /// <summary>A message as one line: its line breaks and other control characters become spaces.</summary>

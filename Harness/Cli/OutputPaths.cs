@@ -32,7 +32,7 @@ public static class OutputPaths
             throw Bad(option, path, $"directory {directory} does not exist");
         }
 
-        Probe(option, path, () =>
+        Write(option, path, () =>
         {
             if (File.Exists(full))
             {
@@ -72,7 +72,7 @@ public static class OutputPaths
             missing.Add(dir);
         }
 
-        Probe(option, path, () =>
+        Write(option, path, () =>
         {
             Directory.CreateDirectory(full);
             var probe = Path.Combine(full, $".vmalock-probe-{Environment.ProcessId}");
@@ -87,7 +87,7 @@ public static class OutputPaths
         });
     }
 
-    /// <summary>Performs a write of <paramref name="option"/>'s file; a failure is one line naming the option (exit 2).</summary>
+    /// <summary>Performs a write (or a probe) of <paramref name="option"/>'s path; a failure is one line naming the option (exit 2).</summary>
     public static void Write(string option, string path, Action write)
     {
         try
@@ -117,24 +117,9 @@ public static class OutputPaths
         }
     }
 
-    private static void Probe(string option, string path, Action probe)
-    {
-        try
-        {
-            probe();
-        }
-        catch (Exception e) when (IsPathProblem(e))
-        {
-            throw Bad(option, path, $"cannot be written: {e.Message}");
-        }
-    }
-
     private static bool IsPathProblem(Exception e) =>
         e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException or System.Security.SecurityException;
 
     private static HarnessException Bad(string option, string path, string problem) =>
-        new(ExitCodes.BadInput, $"{option} {Shown(path)}: {problem}");
-
-    /// <summary>A path as an error line shows it: at most 120 characters, so a huge one stays one readable line.</summary>
-    private static string Shown(string path) => path.Length <= 120 ? path : $"{path[..117]}...";
+        new(ExitCodes.BadInput, $"{option} {HarnessException.Shorten(path, 120)}: {problem}");
 }

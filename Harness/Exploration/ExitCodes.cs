@@ -23,4 +23,7 @@ public static class ExitCodes
 public sealed class HarnessException(int exitCode, string message) : Exception(message)
 {
     public int ExitCode { get; } = exitCode;
+
+    /// <summary>A value an error line quotes, cut to <paramref name="max"/> characters so a huge one keeps the line readable.</summary>
+    public static string Shorten(string text, int max = 60) => text.Length <= max ? text : $"{text[..(max - 3)]}...";
 }

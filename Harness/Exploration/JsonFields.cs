@@ -149,7 +149,7 @@ public sealed class JsonFields(string path, string kind)
         JsonValue value => value.GetValueKind() switch
         {
             JsonValueKind.String => Quote(value.GetValue<string>()),
-            JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => Shorten(value.ToJsonString()),
+            JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => HarnessException.Shorten(value.ToJsonString()),
             _ => "a value",
         },
         _ => "a value",
@@ -161,7 +161,5 @@ public sealed class JsonFields(string path, string kind)
     private static string Where(JsonException e) =>
         e.LineNumber is { } line ? $"at line {line + 1}, byte {e.BytePositionInLine + 1}" : "unreadable";
 
-    private static string Quote(string text) => Shorten(JsonSerializer.Serialize(text));
-
-    private static string Shorten(string text) => text.Length <= 60 ? text : $"{text[..57]}...";
+    private static string Quote(string text) => HarnessException.Shorten(JsonSerializer.Serialize(text));
 }
