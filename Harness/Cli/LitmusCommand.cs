@@ -12,7 +12,7 @@ namespace VmaLockVerify.Harness.Cli;
 /// </summary>
 public static class LitmusCommand
 {
-    public const string DefaultMemory = "lkmm";
+    public const string DefaultMemory = RunRequest.LkmmMemory;
     public const string DefaultPlacement = "insert";
 
     public static int Run(string[] files, string memory, string placement, TextWriter output)
@@ -45,9 +45,9 @@ public static class LitmusCommand
         };
         return memory switch
         {
-            "lkmm" => LkmmOptions.Default with { Placement = place },
-            "sc" => LkmmOptions.SequentiallyConsistent,
-            _ => throw new HarnessException(ExitCodes.BadInput, $"--memory must be sc or lkmm, not '{memory}'"),
+            RunRequest.LkmmMemory => LkmmOptions.Default with { Placement = place },
+            RunRequest.ScMemory => LkmmOptions.SequentiallyConsistent,
+            _ => throw new HarnessException(ExitCodes.BadInput, $"--memory must be {string.Join(" or ", RunChecks.MemoryModels)}, not '{memory}'"),
         };
     }
 
