@@ -32,6 +32,7 @@ public static class InvariantRegistry
         InvariantInfo.Of<LockOrder>(),
         InvariantInfo.Of<NoLostWrite>(),
         InvariantInfo.Of<AnonVmaConsistency>(),
+        InvariantInfo.Of<NoDataRace>(),
         InvariantInfo.Of<SpecConformance>(),
     ];
 

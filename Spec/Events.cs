@@ -219,3 +219,23 @@ public sealed record AnonPageMapped(string Thread, string Mm, string Vma, ulong 
 {
     public override string Describe() => $"{Thread} mapped {Page} ({PageAnonVma}) at 0x{Address:x} in {Vma} of {Mm}";
 }
+
+/// <summary>
+/// One side of a data race: <paramref name="Thread"/>'s <paramref name="Op"/> (load, store,
+/// READ_ONCE, ...) of <paramref name="Location"/> in <paramref name="Function"/>, at trace step
+/// <paramref name="Step"/> when a trace is being recorded (replay).
+/// </summary>
+public sealed record RacingAccess(string Thread, string Op, string Location, string Function, int? Step)
+{
+    public override string ToString() => $"{Thread} {Op} {Location} in {Function}" + (Step is { } s ? $" (step {s})" : string.Empty);
+}
+
+/// <summary>
+/// A data race as LKMM and KCSAN define it, seen at <paramref name="Access"/>: it and
+/// <paramref name="Earlier"/> touch one location from different threads, at least one stores, at
+/// least one is plain, and neither happens before the other. Reported only under the LKMM model.
+/// </summary>
+public sealed record DataRace(string Thread, RacingAccess Access, RacingAccess Earlier) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"data race on {Access.Location}: {Access} races with {Earlier}";
+}

@@ -138,6 +138,7 @@ public sealed class ProtocolSpec
             MmDropped d => this.OnDropped(d),
             VmaReferenceDropping p => this.OnReferenceDropping(p),
             LockAcquiring or LockReleasing or LockOrderCarriedOver => null, // lock classes and their order are LockOrder's (lockdep's) business
+            DataRace => null, // a memory-model fact, not a protocol outcome: NoDataRace's (KCSAN's) business
             FreedObjectAccessed a => $"{a.Thread} {a.Access}s {a.Object}->{a.Field} after {a.FreedBy} freed it",
             AnonVmaPrepared p => this.OnAnonVmaPrepared(p),
             AnonPageMapped m => AnonPageUnreachable(m),

@@ -27,11 +27,28 @@ public sealed class TaskStruct(KernelWorld world, string name, string? mm)
     /// <summary>rcu_read_lock() nesting depth.</summary>
     public int RcuNesting { get; internal set; }
 
+    /// <summary>
+    /// kcsan_nestable_atomic_begin()/_end() nesting (include/linux/kcsan-checks.h, kept in the task's
+    /// kcsan_ctx): KCSAN treats every access in between as atomic, i.e. marked, and so does the
+    /// LKMM model's data-race check. The seqcount write side opens one from
+    /// do_raw_write_seqcount_begin() to do_raw_write_seqcount_end() (include/linux/seqlock.h).
+    /// </summary>
+    public int KcsanAtomicNesting { get; private set; }
+
     /// <summary>The innermost kernel function the task is in.</summary>
     public string FunctionName => this.functions.Count == 0 ? "(task body)" : this.functions[^1];
 
     /// <summary>How many kernel functions deep the task is.</summary>
     public int Depth => this.functions.Count;
+
+    /// <summary>kcsan_nestable_atomic_begin().</summary>
+    public void KcsanNestableAtomicBegin() => this.KcsanAtomicNesting++;
+
+    /// <summary>kcsan_nestable_atomic_end().</summary>
+    public void KcsanNestableAtomicEnd() =>
+        this.KcsanAtomicNesting = this.KcsanAtomicNesting > 0
+            ? this.KcsanAtomicNesting - 1
+            : throw new InvalidOperationException($"kcsan_nestable_atomic_end() without kcsan_nestable_atomic_begin() in {this.Name}");
 
     internal void PushFunction(string function) => this.functions.Add(function);
 

@@ -1,5 +1,6 @@
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Memory.Lkmm;
+using VmaLockVerify.Spec;
 
 namespace VmaLockVerify.Implementation.Memory;
 
@@ -23,8 +24,10 @@ namespace VmaLockVerify.Implementation.Memory;
 /// <see cref="SharedVar{T}.Peek"/> and the trace show.
 /// </para>
 /// <para>
-/// Orderings: <see cref="MemoryOrder.Plain"/> is treated as <see cref="MemoryOrder.Once"/> (LKMM
-/// has no data-race rule here, WEAK-MEMORY.md §3 "Limits"). <see cref="MemoryOrder.Consume"/>
+/// Orderings: <see cref="MemoryOrder.Plain"/> is treated as <see cref="MemoryOrder.Once"/> by the
+/// machine; a plain access that races is reported instead (<see cref="LkmmRaceDetector{TSite}"/>, a
+/// <see cref="DataRace"/> event), except inside a KCSAN atomic section
+/// (<see cref="TaskStruct.KcsanAtomicNesting"/>), where it counts as marked. <see cref="MemoryOrder.Consume"/>
 /// (rcu_dereference) is treated as an acquire load: LKMM orders only the loads whose address
 /// depends on it (<c>addr</c> in <c>ppo</c>), and the port does not carry the pointer's view to
 /// those loads, so this orders more than LKMM does: it can miss a reordering of an unrelated
@@ -45,17 +48,22 @@ public sealed class LkmmMemoryModel : IMemoryModel
     private readonly LkmmMachine machine;
     private readonly HashSet<object> known = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<TaskStruct, int> cpus = new(ReferenceEqualityComparer.Instance);
+    private readonly LkmmRaceDetector<Site> races;
+    private readonly HashSet<object> raced = new(ReferenceEqualityComparer.Instance);
 
     public LkmmMemoryModel(IExecutionControl control, LkmmOptions? options = null)
     {
         this.machine = new LkmmMachine(options ?? PortOptions, new ControlChoice(control));
+        this.races = new LkmmRaceDetector<Site>(this.machine);
     }
 
     public T Load<T>(SharedVar<T> location, MemoryOrder order)
     {
         var cpu = this.CurrentCpu();
         this.Register(location);
-        return (T)this.machine.Load(cpu, location, Machine(order)).Value!;
+        var value = (T)this.machine.Load(cpu, location, Machine(order)).Value!;
+        this.CheckRace(location, cpu, order, loads: true, stores: false);
+        return value;
     }
 
     public void Store<T>(SharedVar<T> location, T value, MemoryOrder order)
@@ -64,6 +72,7 @@ public sealed class LkmmMemoryModel : IMemoryModel
         this.Register(location);
         this.machine.Store(cpu, location, value, Machine(order));
         location.Cell = (T)this.machine.FinalValue(location)!;
+        this.CheckRace(location, cpu, order, loads: false, stores: true);
     }
 
     public T Exchange<T>(SharedVar<T> location, Func<T, T> update, MemoryOrder order) =>
@@ -92,8 +101,9 @@ public sealed class LkmmMemoryModel : IMemoryModel
             return stores;
         });
         var result = (T)read.Value!;
-        update(result, out _);
+        var stored = update(result, out _);
         location.Cell = (T)this.machine.FinalValue(location)!;
+        this.CheckRace(location, cpu, order, loads: true, stores: stored);
         return result;
     }
 
@@ -152,6 +162,22 @@ public sealed class LkmmMemoryModel : IMemoryModel
         _ => order,
     };
 
+    /// <summary>
+    /// The data-race check of the access just made (<see cref="LkmmRaceDetector{TSite}"/>). A race
+    /// is reported as a <see cref="DataRace"/> event, once per location per iteration (the
+    /// NoDataRace invariant fails on it; other monitors ignore it).
+    /// </summary>
+    private void CheckRace<T>(SharedVar<T> location, int cpu, MemoryOrder order, bool loads, bool stores)
+    {
+        var task = KernelWorld.CurrentTaskOrNull;
+        var access = new LkmmAccess(loads, stores, order == MemoryOrder.Plain && task is not { KcsanAtomicNesting: > 0 });
+        var site = new Site(task?.Name ?? "main", task?.FunctionName ?? "(setup)", location.Owner.Name, location.Field, access, order, location.World.Recorder?.Steps.Count);
+        if (this.races.Access(cpu, location, access, site) is { } race && this.raced.Add(location))
+        {
+            location.World.Emit(new DataRace(site.Thread, site.Describe(), race.Site.Describe()));
+        }
+    }
+
     private int CurrentCpu()
     {
         var task = KernelWorld.CurrentTaskOrNull;
@@ -177,6 +203,36 @@ public sealed class LkmmMemoryModel : IMemoryModel
         {
             this.machine.Initialize(location, location.Cell);
         }
+    }
+
+    /// <summary>
+    /// An access as the data-race check remembers it: the names are taken at the access (a
+    /// recycled VMA takes a new name), the strings built only for a report.
+    /// </summary>
+    private readonly record struct Site(string Thread, string Function, string Owner, string Field, LkmmAccess Access, MemoryOrder Order, int? Step)
+    {
+        public RacingAccess Describe() => new(this.Thread, this.Op(), $"{this.Owner}->{this.Field}", this.Function, this.Step);
+
+        /// <summary>The access in the kernel's terms; a marked one by its ordering (the trace step shows its exact spelling).</summary>
+        private string Op() => this.Access switch
+        {
+            { Plain: true, Stores: true } => "store",
+            { Plain: true } => "load",
+            { Loads: true, Stores: true } => "atomic RMW",
+            { Stores: true } => this.Order switch
+            {
+                MemoryOrder.Release => "release store",
+                MemoryOrder.Relaxed => "atomic_set",
+                _ => "WRITE_ONCE",
+            },
+            _ => this.Order switch
+            {
+                MemoryOrder.Acquire => "smp_load_acquire",
+                MemoryOrder.Consume => "rcu_dereference",
+                MemoryOrder.Relaxed => "atomic_read",
+                _ => "READ_ONCE",
+            },
+        };
     }
 
     /// <summary>The machine's choices are the execution's (Coyote's controlled generator).</summary>

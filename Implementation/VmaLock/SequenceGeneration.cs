@@ -105,18 +105,23 @@ public abstract class SequenceGeneration(KernelWorld world, string name, Sequenc
 
     /// <summary>
     /// vma_end_write_all(), include/linux/mmap_lock.h: WRITE_ONCE (v6.4), smp_store_release (v6.5),
-    /// mm_lock_seqcount_end (v6.14: smp_wmb, then the increment that makes the sequence even).
+    /// mm_lock_seqcount_end (v6.14: smp_wmb, then the increment that makes the sequence even, then
+    /// the end of the KCSAN atomic section mm_lock_seqcount_begin() opened).
     /// </summary>
     public override void VmaEndWriteAll(MmStruct mm)
     {
         using var fn = this.World.Enter("vma_end_write_all", mm.Name);
         this.MmapAssertWriteLocked(mm);
-        if (this.Ordering.Seqcount)
+        if (!this.Ordering.Seqcount)
         {
-            this.World.Barrier(MemoryBarrier.Wmb);
+            this.BumpMmLockSeq(mm);
+            return;
         }
 
+        // do_raw_write_seqcount_end(): smp_wmb(), the increment, kcsan_nestable_atomic_end().
+        this.World.Barrier(MemoryBarrier.Wmb);
         this.BumpMmLockSeq(mm);
+        this.World.Current.KcsanNestableAtomicEnd();
     }
 
     /// <summary>mm_lock_seqcount_begin(), include/linux/mmap_lock.h, v6.14: the increment that makes the sequence odd, then smp_wmb.</summary>
@@ -127,7 +132,10 @@ public abstract class SequenceGeneration(KernelWorld world, string name, Sequenc
             return;
         }
 
+        // do_raw_write_seqcount_begin(): kcsan_nestable_atomic_begin(), the increment, smp_wmb().
+        // KCSAN treats the whole write section, up to vma_end_write_all(), as atomic.
         using var fn = this.World.Enter("mm_lock_seqcount_begin", mm.Name);
+        this.World.Current.KcsanNestableAtomicBegin();
         this.BumpMmLockSeq(mm);
         this.World.Barrier(MemoryBarrier.Wmb);
     }

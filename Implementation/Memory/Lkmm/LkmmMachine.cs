@@ -322,6 +322,39 @@ public sealed class LkmmMachine(LkmmOptions options, ILkmmChoice choice)
         this.Fence(thread, MemoryBarrier.Mb);
     }
 
+    /// <summary>
+    /// Raises <paramref name="thread"/>'s own entry for <paramref name="clock"/> to <paramref name="value"/>
+    /// in its views, and in the view its smp_wmb() publishes when <paramref name="published"/>. For
+    /// a pseudo-location that no load or store touches (<see cref="LkmmRaceDetector{TSite}"/>'s
+    /// clocks): another CPU's entry for it then rises only through the orderings the machine
+    /// gives, so it says how much of this CPU's execution happens before that CPU's next access.
+    /// </summary>
+    public void RaiseOwn(int thread, object clock, long value, bool published)
+    {
+        var t = this.Thread(thread);
+        var loc = this.Loc(clock);
+        t.CurR.Raise(loc, value);
+        t.CurW.Raise(loc, value);
+        t.Acq.Raise(loc, value);
+        if (published)
+        {
+            t.OwnPub.Raise(loc, value);
+        }
+    }
+
+    /// <summary>
+    /// The entry for <paramref name="clock"/> that <paramref name="thread"/>'s next load is ordered
+    /// after (<c>curR</c>), or its next store (<c>acq</c>, everything its loads heard of: the machine
+    /// never lets a store overtake a po-earlier load, and LKMM orders a store after a load it depends
+    /// on, as a wait loop's store depends on its condition).
+    /// </summary>
+    public long Knows(int thread, object clock, bool store)
+    {
+        var t = this.Thread(thread);
+        var loc = this.Loc(clock);
+        return store ? Math.Max(t.CurW[loc], t.Acq[loc]) : t.CurR[loc];
+    }
+
     private static bool IsUnlocked(object? value) => value is long l && l == 0;
 
     /// <summary>
