@@ -1,6 +1,7 @@
 using FluentAssertions;
 using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.VmaLock;
 using VmaLockVerify.Invariants;
 using VmaLockVerify.Spec;
@@ -46,10 +47,58 @@ public sealed class InvariantTests
         { nameof(SpecConformance), "new-vma-visible-unlocked", "changed vma3->vm_page_prot without write-locking vma3", "pct", 1000 },
     };
 
+    /// <summary>
+    /// Invariants a released kernel breaks, with no mutant: invariant, scenario, generation, memory
+    /// model, a part of the expected message, and the budget (portfolio, seed 1). v6.4 shipped the
+    /// plain vm_lock_seq that b1f02b95758d made READ_ONCE/WRITE_ONCE in v6.5.
+    /// </summary>
+    public static TheoryData<string, string, string, string, string, uint> FiringOnReleasedKernels() => new()
+    {
+        { nameof(NoDataRace), "fault-vs-mprotect", "6.4", RunRequest.LkmmMemory, "data race on vma1->vm_lock_seq", 100 },
+    };
+
     [Fact]
     public void Every_invariant_has_a_firing_test()
     {
-        Firing().Select(row => (string)row[0]).Distinct().Should().BeEquivalentTo(InvariantRegistry.All.Select(i => i.Name));
+        Firing().Concat(FiringOnReleasedKernels()).Select(row => (string)row[0]).Distinct()
+            .Should().BeEquivalentTo(InvariantRegistry.All.Select(i => i.Name));
+    }
+
+    [Theory]
+    [MemberData(nameof(FiringOnReleasedKernels))]
+    public void Invariant_alone_catches_the_released_kernel(string invariant, string scenario, string generation, string memory, string messagePart, uint budget)
+    {
+        var result = Explorer.Run(TestSupport.Request(scenario, generation, iterations: budget, invariants: invariant) with { Memory = memory });
+
+        result.Bug.Should().NotBeNull();
+        result.Bug!.Invariant.Should().Be(invariant);
+        result.Bug.Message.Should().Contain(messagePart);
+    }
+
+    [Fact]
+    public void A_data_race_names_both_accesses_and_their_trace_steps_when_replayed()
+    {
+        var found = Explorer.Run(TestSupport.Request("fault-vs-mprotect", "6.4", iterations: 100, invariants: nameof(NoDataRace)) with { Memory = RunRequest.LkmmMemory });
+        found.Bug!.Message.Should().MatchRegex(@"^data race on vma1->vm_lock_seq: \w+ (load|store) vma1->vm_lock_seq in vma_start_(read|write) races with \w+ (load|store) vma1->vm_lock_seq in vma_start_(read|write), and neither happens before the other$");
+
+        var recorder = new TraceRecorder();
+        var replayed = Explorer.Run(found.Request, recorder, found.ReproducibleTrace);
+        var race = recorder.Steps.Select(s => s.Event).OfType<DataRace>().Single();
+        replayed.Bug!.Message.Should().Contain($"(step {race.Earlier.Step})").And.Contain($"(step {race.Access.Step})");
+        recorder.Steps[race.Earlier.Step!.Value].Text.Should().Be($"{race.Earlier.Op} vma1->vm_lock_seq = {recorder.Steps[race.Earlier.Step.Value].Value}", "the earlier access is the step it names");
+        race.Access.Step.Should().Be(recorder.Steps.Count - 1, "the race is reported at the access that completes it, the last step recorded");
+    }
+
+    [Fact]
+    public void No_data_race_is_reported_under_sc_or_on_v6_5()
+    {
+        var sc = Explorer.Run(TestSupport.Request("fault-vs-mprotect", "6.4", iterations: 100, invariants: nameof(NoDataRace)));
+        sc.Bug.Should().BeNull("under sequential consistency the memory model reports no races");
+        sc.IterationsRun.Should().Be(100);
+
+        var v65 = Explorer.Run(TestSupport.Request("fault-vs-mprotect", "6.5", iterations: 100, invariants: nameof(NoDataRace)) with { Memory = RunRequest.LkmmMemory });
+        v65.Bug.Should().BeNull("b1f02b95758d made vm_lock_seq's accesses READ_ONCE/WRITE_ONCE");
+        v65.IterationsRun.Should().Be(100);
     }
 
     [Theory]

@@ -1,6 +1,7 @@
 using FluentAssertions;
 using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Traces;
+using VmaLockVerify.Invariants;
 using Xunit;
 
 namespace VmaLockVerify.Tests;
@@ -8,8 +9,10 @@ namespace VmaLockVerify.Tests;
 /// <summary>
 /// explore --memory lkmm: the port on the LKMM view machine. v6.4 as released (relaxed
 /// mm_lock_seq store in vma_end_write_all(), READ_ONCE re-check, plain vm_lock_seq: what
-/// b1f02b95758d fixed in v6.5) is clean under sc and caught under lkmm; v6.5 is clean under lkmm;
-/// the same seed gives the same run; a trace records its model and replays under it.
+/// b1f02b95758d fixed in v6.5) is clean under sc and caught under lkmm, by NoReadLockOnDetachedVma
+/// (a stale vma->detached) and by NoDataRace (the plain vm_lock_seq), which reports first when
+/// every invariant is registered; v6.5 is clean under lkmm; the same seed gives the same run; a
+/// trace records its model and replays under it.
 /// </summary>
 public sealed class LkmmExploreTests
 {
@@ -26,10 +29,19 @@ public sealed class LkmmExploreTests
         sc.Bug.Should().BeNull("under sequential consistency v6.4's orderings are enough");
         sc.IterationsRun.Should().Be(Budget);
 
-        var lkmm = Explorer.Run(Munmap("6.4", RunRequest.LkmmMemory));
+        var lkmm = Explorer.Run(Munmap("6.4", RunRequest.LkmmMemory) with { Invariants = [InvariantRegistry.Find(nameof(NoReadLockOnDetachedVma))!] });
         lkmm.Bug.Should().NotBeNull("a fault can see mm_lock_seq advanced and still read vma->detached from before munmap set it");
         lkmm.Bug!.Invariant.Should().Be("NoReadLockOnDetachedVma");
         lkmm.IterationsRun.Should().BeLessThanOrEqualTo(Budget);
+    }
+
+    [Fact]
+    public void V6_4s_plain_vm_lock_seq_is_the_first_report_under_lkmm_a_data_race()
+    {
+        var result = Explorer.Run(Munmap("6.4", RunRequest.LkmmMemory));
+        result.Bug.Should().NotBeNull();
+        result.Bug!.Invariant.Should().Be(nameof(NoDataRace), "the race on vm_lock_seq happens before the stale vma->detached it allows is read");
+        result.Bug.Message.Should().Contain("data race on vma1->vm_lock_seq").And.Contain("in vma_start_read").And.Contain("in vma_start_write");
     }
 
     [Fact]
