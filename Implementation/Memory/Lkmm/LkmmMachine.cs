@@ -322,17 +322,19 @@ public sealed class LkmmMachine(LkmmOptions options, ILkmmChoice choice)
         this.Fence(thread, MemoryBarrier.Mb);
     }
 
+    /// <summary>A new location that no access names, for <see cref="RaiseOwn"/> and <see cref="Knows"/>.</summary>
+    public int NewPseudoLocation() => this.Loc(new object());
+
     /// <summary>
-    /// Raises <paramref name="thread"/>'s own entry for <paramref name="clock"/> to <paramref name="value"/>
-    /// in its views, and in the view its smp_wmb() publishes when <paramref name="published"/>. For
-    /// a pseudo-location that no load or store touches (<see cref="LkmmRaceDetector{TSite}"/>'s
-    /// clocks): another CPU's entry for it then rises only through the orderings the machine
+    /// Raises <paramref name="thread"/>'s own entry for the pseudo-location <paramref name="clock"/> to <paramref name="value"/>
+    /// in its views, and in the view its smp_wmb() publishes when <paramref name="published"/>. No
+    /// load or store touches it (<see cref="LkmmRaceDetector{TSite}"/>'s clocks), so another CPU's entry for it then rises only through the orderings the machine
     /// gives, so it says how much of this CPU's execution happens before that CPU's next access.
     /// </summary>
-    public void RaiseOwn(int thread, object clock, long value, bool published)
+    public void RaiseOwn(int thread, int clock, long value, bool published)
     {
         var t = this.Thread(thread);
-        var loc = this.Loc(clock);
+        var loc = clock;
         t.CurR.Raise(loc, value);
         t.CurW.Raise(loc, value);
         t.Acq.Raise(loc, value);
@@ -348,10 +350,10 @@ public sealed class LkmmMachine(LkmmOptions options, ILkmmChoice choice)
     /// never lets a store overtake a po-earlier load, and LKMM orders a store after a load it depends
     /// on, as a wait loop's store depends on its condition).
     /// </summary>
-    public long Knows(int thread, object clock, bool store)
+    public long Knows(int thread, int clock, bool store)
     {
         var t = this.Thread(thread);
-        var loc = this.Loc(clock);
+        var loc = clock;
         return store ? Math.Max(t.CurW[loc], t.Acq[loc]) : t.CurR[loc];
     }
 

@@ -88,7 +88,7 @@ public sealed class LkmmRaceDetector<TSite>(LkmmMachine machine)
     }
 
     /// <summary>Whether the access numbered <paramref name="count"/> on <paramref name="clock"/> happens before <paramref name="thread"/>'s next load or store.</summary>
-    private bool HappensBefore(Clock clock, long count, int thread, bool store) => machine.Knows(thread, clock, store) >= count;
+    private bool HappensBefore(int clock, long count, int thread, bool store) => machine.Knows(thread, clock, store) >= count;
 
     private List<Latest?> Latests(object location)
     {
@@ -110,20 +110,18 @@ public sealed class LkmmRaceDetector<TSite>(LkmmMachine machine)
     {
         while (this.cpus.Count <= thread)
         {
-            this.cpus.Add(new Clocks(this.cpus.Count));
+            this.cpus.Add(new Clocks(machine.NewPseudoLocation(), machine.NewPseudoLocation()));
         }
 
         return this.cpus[thread];
     }
 
-    /// <summary>A CPU's load or store clock: a pseudo-location of the machine.</summary>
-    private sealed record Clock(int Cpu, bool Stores);
-
-    private sealed class Clocks(int cpu)
+    /// <summary>A CPU's load and store clocks (pseudo-locations of the machine) and its counts of loads and stores.</summary>
+    private sealed class Clocks(int loadClock, int storeClock)
     {
-        public Clock LoadClock { get; } = new(cpu, false);
+        public int LoadClock { get; } = loadClock;
 
-        public Clock StoreClock { get; } = new(cpu, true);
+        public int StoreClock { get; } = storeClock;
 
         public long Loads { get; set; }
 
