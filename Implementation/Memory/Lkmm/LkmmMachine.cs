@@ -326,21 +326,22 @@ public sealed class LkmmMachine(LkmmOptions options, ILkmmChoice choice)
     public int NewPseudoLocation() => this.Loc(new object());
 
     /// <summary>
-    /// Raises <paramref name="thread"/>'s own entry for the pseudo-location <paramref name="clock"/> to <paramref name="value"/>
-    /// in its views, and in the view its smp_wmb() publishes when <paramref name="published"/>. No
-    /// load or store touches it (<see cref="LkmmRaceDetector{TSite}"/>'s clocks), so another CPU's entry for it then rises only through the orderings the machine
-    /// gives, so it says how much of this CPU's execution happens before that CPU's next access.
+    /// Raises <paramref name="thread"/>'s own entry for the pseudo-location <paramref name="clock"/>
+    /// to <paramref name="value"/> in its views, and in the view its smp_wmb() publishes when
+    /// <paramref name="published"/>. No load or store touches a pseudo-location
+    /// (<see cref="LkmmRaceDetector{TSite}"/>'s clocks), so another CPU's entry for it rises only
+    /// through the orderings the machine gives: it says how much of this CPU's execution happens
+    /// before that CPU's next access.
     /// </summary>
     public void RaiseOwn(int thread, int clock, long value, bool published)
     {
         var t = this.Thread(thread);
-        var loc = clock;
-        t.CurR.Raise(loc, value);
-        t.CurW.Raise(loc, value);
-        t.Acq.Raise(loc, value);
+        t.CurR.Raise(clock, value);
+        t.CurW.Raise(clock, value);
+        t.Acq.Raise(clock, value);
         if (published)
         {
-            t.OwnPub.Raise(loc, value);
+            t.OwnPub.Raise(clock, value);
         }
     }
 
@@ -353,8 +354,7 @@ public sealed class LkmmMachine(LkmmOptions options, ILkmmChoice choice)
     public long Knows(int thread, int clock, bool store)
     {
         var t = this.Thread(thread);
-        var loc = clock;
-        return store ? Math.Max(t.CurW[loc], t.Acq[loc]) : t.CurR[loc];
+        return store ? Math.Max(t.CurW[clock], t.Acq[clock]) : t.CurR[clock];
     }
 
     private static bool IsUnlocked(object? value) => value is long l && l == 0;
