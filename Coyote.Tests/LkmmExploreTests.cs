@@ -58,4 +58,51 @@ public sealed class LkmmExploreTests
         var replayed = Explorer.Run(first.Request, reproducibleTrace: first.ReproducibleTrace);
         replayed.Bug.Should().Be(first.Bug, "the schedule, memory-model choices included, replays exactly");
     }
+
+    /// <summary>
+    /// A known limit, pinned: v6.15's vma_refcount_put() without the release of its decrement is
+    /// clean under lkmm. What the release forbids needs load buffering (a read-section load returning
+    /// a store the writer makes after it saw the count drop), which the promise-free machine cannot
+    /// produce; the read section's stores are under page_table_lock, which orders them anyway
+    /// (<see cref="Harness.Mutants.RefcountPutNoRelease"/>). If this fails, the model has learnt
+    /// something: register the mutant and save its trace.
+    /// </summary>
+    [Theory]
+    [InlineData("fault-vs-munmap")]
+    [InlineData("fault-vs-mprotect")]
+    public void The_last_put_without_release_is_a_known_limit_clean_under_lkmm(string scenario)
+    {
+        var request = TestSupport.Request(scenario, "6.15", iterations: Budget) with
+        {
+            Mutant = new Harness.Mutants.RefcountPutNoRelease(),
+            Memory = RunRequest.LkmmMemory,
+        };
+
+        var result = Explorer.Run(request);
+
+        result.Bug.Should().BeNull("the ordering it removes needs load buffering, which the model cannot produce");
+        result.IterationsRun.Should().Be(Budget);
+        result.IterationsAtStepBound.Should().Be(0);
+    }
+
+    [Fact]
+    public void Under_sc_no_load_returns_an_older_store_and_under_lkmm_the_replay_names_the_store_it_missed()
+    {
+        var sc = new Implementation.Kernel.TraceRecorder();
+        var clean = Explorer.Run(TestSupport.Request("fault-vs-mprotect", "6.5", "seq-without-release-acquire", iterations: 20) with { Memory = RunRequest.ScMemory }, sc);
+        clean.Bug.Should().BeNull();
+        sc.Steps.Should().NotContain(s => s.Unseen != null || s.Event is Spec.VmaFieldReadOlderStore);
+
+        var replay = Replayer.Replay(TestSupport.SavedTraces.Single(p => p.Contains("seq-without-release-acquire", StringComparison.Ordinal)));
+        replay.Result.Bug!.Invariant.Should().Be("NoStaleVmaFieldUnderReadLock");
+        var steps = replay.Steps;
+
+        var stale = steps.Last(s => s.Unseen is not null && s.Location == "vma1->vm_flags");
+        var missed = stale.Unseen!.Last();
+        missed.Step.Should().NotBeNull("a replay numbers the store the load did not see");
+        var store = steps[missed.Step!.Value];
+        store.Should().Match<Implementation.Kernel.TraceStep>(s => s.Thread == missed.Thread && s.Location == "vma1->vm_flags" && s.Value == missed.Value && s.Text.StartsWith("WRITE_ONCE", StringComparison.Ordinal));
+        stale.Value.Should().NotBe(missed.Value);
+        Harness.Traces.TraceRenderer.Marked(stale).Should().Contain($"(an older store; not seen: {missed.Thread}'s {missed.Value} at step {missed.Step})");
+    }
 }
