@@ -103,6 +103,53 @@ public sealed class LkmmExploreTests
         var store = steps[missed.Step!.Value];
         store.Should().Match<Implementation.Kernel.TraceStep>(s => s.Thread == missed.Thread && s.Location == "vma1->vm_flags" && s.Value == missed.Value && s.Text.StartsWith("WRITE_ONCE", StringComparison.Ordinal));
         stale.Value.Should().NotBe(missed.Value);
-        Harness.Traces.TraceRenderer.Marked(stale).Should().Contain($"(an older store; not seen: {missed.Thread}'s {missed.Value} at step {missed.Step})");
+        var line = $"(an older store; not seen: {missed.Thread}'s {missed.Value} at step {missed.Step})";
+        Harness.Traces.TraceRenderer.Marked(stale).Should().Contain(line, "the table, the HTML page and SARIF's code flow print a step as Marked does");
+
+        var path = TestSupport.SavedTraces.Single(p => p.Contains("seq-without-release-acquire", StringComparison.Ordinal));
+        var html = Path.Combine(Path.GetTempPath(), $"vmalock-{Guid.NewGuid():N}.html");
+        try
+        {
+            var (_, json, _) = TestSupport.Vmalock("replay", path, "--format", "json");
+            var step = System.Text.Json.Nodes.JsonNode.Parse(json)!["blocks"]!.AsArray().SelectMany(b => b!["steps"]!.AsArray()).Single(s => s!["index"]!.GetValue<int>() == stale.Index)!;
+            step["olderStore"]!["unseen"]![stale.Unseen!.Count - 1]!["step"]!.GetValue<int>().Should().Be(missed.Step!.Value);
+            step["olderStore"]!["unseen"]![stale.Unseen!.Count - 1]!["thread"]!.GetValue<string>().Should().Be(missed.Thread);
+
+            TestSupport.Vmalock("replay", path, "--html", html);
+            File.ReadAllText(html).Should().Contain(System.Net.WebUtility.HtmlEncode(line));
+        }
+        finally
+        {
+            File.Delete(html);
+        }
+    }
+
+    /// <summary>
+    /// A finding, pinned: from v6.14 mmap_write_lock() makes mm_lock_seq odd with a plain increment
+    /// (mm_lock_seqcount_begin(): s->sequence++; smp_wmb()). With two writers, a fault's re-check can
+    /// acquire the odd value of the second writer's mmap_write_lock(), which differs from the
+    /// first writer's vm_lock_seq, so the fault keeps the VMA; but that increment is not a release,
+    /// so the acquire learns nothing of the first writer's section, which ended before it, and the
+    /// fault reads vm_flags from before it. LKMM allows this (an ISA2 chain whose middle link,
+    /// up_write() to down_write() to the plain increment, is not a release: only release-acquire
+    /// links are transitive). v6.5, without the increment in mmap_write_lock(), is clean here.
+    /// </summary>
+    [Theory]
+    [InlineData("6.14")]
+    [InlineData("6.15")]
+    public void From_v6_14_a_plain_mm_lock_seqcount_begin_lets_a_fault_read_an_ended_sections_field_under_lkmm(string generation)
+    {
+        var lkmm = Explorer.Run(TestSupport.Request("long-fault-vs-writers", generation, iterations: 400) with { Memory = RunRequest.LkmmMemory });
+        lkmm.Bug.Should().NotBeNull();
+        lkmm.Bug!.Invariant.Should().Be("NoStaleVmaFieldUnderReadLock");
+        lkmm.Bug.Message.Should().Contain("read vma1->vm_flags");
+    }
+
+    [Fact]
+    public void V6_5_without_the_increment_in_mmap_write_lock_keeps_long_fault_vs_writers_clean_under_lkmm()
+    {
+        var result = Explorer.Run(TestSupport.Request("long-fault-vs-writers", "6.5", iterations: Budget) with { Memory = RunRequest.LkmmMemory });
+        result.Bug.Should().BeNull("only vma_end_write_all() moves v6.5's mm_lock_seq on, with smp_store_release()");
+        result.IterationsRun.Should().Be(Budget);
     }
 }
