@@ -152,4 +152,19 @@ public sealed class LkmmExploreTests
         result.Bug.Should().BeNull("only vma_end_write_all() moves v6.5's mm_lock_seq on, with smp_store_release()");
         result.IterationsRun.Should().Be(Budget);
     }
+
+    [Fact]
+    public void Without_the_acquire_of_its_increment_vma_start_read_checks_a_recycled_vmas_old_vm_mm()
+    {
+        // refcount-get-no-acquire's second consequence (its own scenario shows the first, a stale
+        // vm_lock_seq): the vm_mm check after the increment reads the mm the VMA had before it was
+        // recycled, so the reader drops its reference without pinning the new mm (B11 again).
+        var result = Explorer.Run(TestSupport.Request("fault-vs-recycle", "6.15", "refcount-get-no-acquire", iterations: Budget));
+        result.Request.Memory.Should().Be(RunRequest.LkmmMemory);
+        result.Bug.Should().NotBeNull();
+        result.Bug!.Invariant.Should().Be("VmaPutHoldsMm");
+
+        var sc = Explorer.Run(result.Request with { Memory = RunRequest.ScMemory, Iterations = Budget });
+        sc.Bug.Should().BeNull();
+    }
 }
