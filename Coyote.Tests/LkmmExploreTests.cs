@@ -70,4 +70,133 @@ public sealed class LkmmExploreTests
         var replayed = Explorer.Run(first.Request, reproducibleTrace: first.ReproducibleTrace);
         replayed.Bug.Should().Be(first.Bug, "the schedule, memory-model choices included, replays exactly");
     }
+
+    /// <summary>
+    /// A known limit, pinned: v6.15's vma_refcount_put() without the release of its decrement is
+    /// clean under lkmm. What the release forbids needs load buffering (a read-section load returning
+    /// a store the writer makes after it saw the count drop), which the promise-free machine cannot
+    /// produce; the read section's stores are under page_table_lock, which orders them anyway
+    /// (<see cref="Harness.Mutants.RefcountPutNoRelease"/>). If this fails, the model has learnt
+    /// something: register the mutant and save its trace.
+    /// </summary>
+    [Theory]
+    [InlineData("fault-vs-munmap")]
+    [InlineData("fault-vs-mprotect")]
+    public void The_last_put_without_release_is_a_known_limit_clean_under_lkmm(string scenario)
+    {
+        var request = TestSupport.Request(scenario, "6.15", iterations: Budget) with
+        {
+            Mutant = new Harness.Mutants.RefcountPutNoRelease(),
+            Memory = RunRequest.LkmmMemory,
+        };
+
+        var result = Explorer.Run(request);
+
+        result.Bug.Should().BeNull("the ordering it removes needs load buffering, which the model cannot produce");
+        result.IterationsRun.Should().Be(Budget);
+        result.IterationsAtStepBound.Should().Be(0);
+    }
+
+    [Fact]
+    public void Under_sc_no_load_returns_an_older_store_and_under_lkmm_the_replay_names_the_store_it_missed()
+    {
+        var sc = new Implementation.Kernel.TraceRecorder();
+        var clean = Explorer.Run(TestSupport.Request("fault-vs-mprotect", "6.5", "seq-without-release-acquire", iterations: 20) with { Memory = RunRequest.ScMemory }, sc);
+        clean.Bug.Should().BeNull();
+        sc.Steps.Should().NotContain(s => s.Unseen != null || s.Event is Spec.VmaFieldReadOlderStore);
+
+        var path = TestSupport.SavedTraces.Single(p => p.Contains("seqcount-end-no-wmb", StringComparison.Ordinal));
+        var replay = Replayer.Replay(path);
+        replay.Result.Bug!.Invariant.Should().Be("NoStaleVmaFieldUnderReadLock");
+        var steps = replay.Steps;
+
+        var stale = steps.Last(s => s.Unseen is not null && s.Location == "vma1->vm_flags");
+        var missed = stale.Unseen!.Last();
+        missed.Step.Should().NotBeNull("a replay numbers the store the load did not see");
+        var store = steps[missed.Step!.Value];
+        store.Should().Match<Implementation.Kernel.TraceStep>(s => s.Thread == missed.Thread && s.Location == "vma1->vm_flags" && s.Value == missed.Value && s.Text.StartsWith("WRITE_ONCE", StringComparison.Ordinal));
+        stale.Value.Should().NotBe(missed.Value);
+        var line = $"(an older store; not seen: {missed.Thread}'s {missed.Value} at step {missed.Step})";
+        Harness.Traces.TraceRenderer.Marked(stale).Should().Contain(line, "the table, the HTML page and SARIF's code flow print a step as Marked does");
+
+        var html = Path.Combine(Path.GetTempPath(), $"vmalock-{Guid.NewGuid():N}.html");
+        try
+        {
+            var (_, json, _) = TestSupport.Vmalock("replay", path, "--format", "json");
+            var step = System.Text.Json.Nodes.JsonNode.Parse(json)!["blocks"]!.AsArray().SelectMany(b => b!["steps"]!.AsArray()).Single(s => s!["index"]!.GetValue<int>() == stale.Index)!;
+            step["olderStore"]!["unseen"]![stale.Unseen!.Count - 1]!["step"]!.GetValue<int>().Should().Be(missed.Step!.Value);
+            step["olderStore"]!["unseen"]![stale.Unseen!.Count - 1]!["thread"]!.GetValue<string>().Should().Be(missed.Thread);
+
+            TestSupport.Vmalock("replay", path, "--html", html);
+            File.ReadAllText(html).Should().Contain(System.Net.WebUtility.HtmlEncode(line));
+        }
+        finally
+        {
+            File.Delete(html);
+        }
+    }
+
+    /// <summary>
+    /// A finding, pinned: from v6.14 mmap_write_lock() makes mm_lock_seq odd with a plain increment
+    /// (mm_lock_seqcount_begin(): s->sequence++; smp_wmb()). With two writers, a fault's re-check can
+    /// acquire the odd value of the second writer's mmap_write_lock(), which differs from the
+    /// first writer's vm_lock_seq, so the fault keeps the VMA; but that increment is not a release,
+    /// so the acquire learns nothing of the first writer's section, which ended before it, and the
+    /// fault reads vm_flags from before it. LKMM allows this (an ISA2 chain whose middle link,
+    /// up_write() to down_write() to the plain increment, is not a release: only release-acquire
+    /// links are transitive). v6.5, without the increment in mmap_write_lock(), is clean here.
+    /// </summary>
+    [Theory]
+    [InlineData("6.14")]
+    [InlineData("6.15")]
+    public void From_v6_14_a_plain_mm_lock_seqcount_begin_lets_a_fault_read_an_ended_sections_field_under_lkmm(string generation)
+    {
+        var lkmm = Explorer.Run(TestSupport.Request("long-fault-vs-writers", generation, iterations: 400) with { Memory = RunRequest.LkmmMemory });
+        lkmm.Bug.Should().NotBeNull();
+        lkmm.Bug!.Invariant.Should().Be("NoStaleVmaFieldUnderReadLock");
+        lkmm.Bug.Message.Should().Contain("read vma1->vm_flags");
+    }
+
+    [Fact]
+    public void V6_5_without_the_increment_in_mmap_write_lock_keeps_long_fault_vs_writers_clean_under_lkmm()
+    {
+        var result = Explorer.Run(TestSupport.Request("long-fault-vs-writers", "6.5", iterations: Budget) with { Memory = RunRequest.LkmmMemory });
+        result.Bug.Should().BeNull("only vma_end_write_all() moves v6.5's mm_lock_seq on, with smp_store_release()");
+        result.IterationsRun.Should().Be(Budget);
+    }
+
+    [Theory]
+    [InlineData("refcount-get-no-acquire", "6.15")]
+    [InlineData("trylock-no-acquire", "6.5")]
+    public void Without_the_acquire_the_plain_recheck_of_vm_lock_seq_races_and_read_locks_a_write_marked_vma(string mutant, string generation)
+    {
+        // The kernel's re-check reads vma->vm_lock_seq plain, relying on the acquire (of the
+        // refcount increment from v6.15, of down_read_trylock() before): with every invariant the
+        // first report is that data race; without NoDataRace the consequence itself, a read lock
+        // on a VMA write-marked in the current sequence.
+        var all = Explorer.Run(TestSupport.Request("fault-vs-mprotect", generation, mutant, iterations: Budget));
+        all.Bug.Should().NotBeNull();
+        all.Bug!.Invariant.Should().Be("NoDataRace");
+        all.Bug.Message.Should().Contain("fault").And.Contain("load vma1->vm_lock_seq in vma_start_read");
+
+        var invariants = InvariantRegistry.All.Where(i => i.Name != "NoDataRace").Select(i => i.Name).ToArray();
+        var protocol = Explorer.Run(TestSupport.Request("fault-vs-mprotect", generation, mutant, iterations: Budget, invariants: invariants));
+        protocol.Bug.Should().NotBeNull();
+        protocol.Bug!.Invariant.Should().Be("NoReadOnWriteMarkedVma");
+    }
+
+    [Fact]
+    public void Without_the_acquire_of_its_increment_vma_start_read_checks_a_recycled_vmas_old_vm_mm()
+    {
+        // refcount-get-no-acquire's second consequence (its own scenario shows the first, a stale
+        // vm_lock_seq): the vm_mm check after the increment reads the mm the VMA had before it was
+        // recycled, so the reader drops its reference without pinning the new mm (B11 again).
+        var result = Explorer.Run(TestSupport.Request("fault-vs-recycle", "6.15", "refcount-get-no-acquire", iterations: Budget));
+        result.Request.Memory.Should().Be(RunRequest.LkmmMemory);
+        result.Bug.Should().NotBeNull();
+        result.Bug!.Invariant.Should().Be("VmaPutHoldsMm");
+
+        var sc = Explorer.Run(result.Request with { Memory = RunRequest.ScMemory, Iterations = Budget });
+        sc.Bug.Should().BeNull();
+    }
 }

@@ -32,6 +32,12 @@ public sealed class MutantTests
         { "anon-vma-check-before-lock", 100 },
         { "new-vma-visible-unlocked", 50 },
         { "fork-during-anon-vma-prepare", 100 },
+
+        // Ordering mutants: caught under lkmm (Mutant.Memory), clean under sc in the same budget.
+        { "seq-without-release-acquire", 200 },
+        { "seqcount-end-no-wmb", 200 },
+        { "refcount-get-no-acquire", 200 },
+        { "trylock-no-acquire", 200 },
     };
 
     [Fact]
@@ -53,6 +59,41 @@ public sealed class MutantTests
             result.Bug!.Invariant.Should().Be(mutant.CaughtBy);
             result.IterationsRun.Should().BeLessThanOrEqualTo(budget);
             result.Uncontrolled.Should().BeEmpty();
+        }
+    }
+
+    /// <summary>The ordering mutants' rows of <see cref="Budgets"/>.</summary>
+    public static TheoryData<string, uint> OrderingBudgets()
+    {
+        var ordering = TestSupport.OrderingMutants.Select(m => m.Name).ToHashSet();
+        var rows = new TheoryData<string, uint>();
+        foreach (var row in Budgets().Where(r => ordering.Contains((string)r[0])))
+        {
+            rows.Add((string)row[0], (uint)row[1]);
+        }
+
+        return rows;
+    }
+
+    [Fact]
+    public void The_ordering_mutants_are_the_four_of_issue_10()
+    {
+        OrderingBudgets().Select(r => (string)r[0]).Should().BeEquivalentTo(
+            ["seq-without-release-acquire", "seqcount-end-no-wmb", "refcount-get-no-acquire", "trylock-no-acquire"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(OrderingBudgets))]
+    public void Ordering_mutant_is_clean_under_sc_within_its_budget(string name, uint budget)
+    {
+        var mutant = MutantRegistry.Find(name)!;
+        foreach (var generation in Generations.All.Where(mutant.AppliesTo))
+        {
+            var result = Explorer.Run(TestSupport.Request(mutant.Scenario, generation.Name, name, iterations: budget) with { Memory = RunRequest.ScMemory });
+
+            result.Bug.Should().BeNull("{0} on {1} relaxes an ordering, which sequential consistency cannot show", name, generation.Name);
+            result.IterationsRun.Should().Be(budget);
+            result.IterationsAtStepBound.Should().Be(0);
         }
     }
 

@@ -20,18 +20,27 @@ internal static class TestSupport
         uint iterations = 200,
         uint seed = 1,
         int readers = RunRequest.DefaultReaders,
-        params string[] invariants) =>
-        new(
+        params string[] invariants)
+    {
+        var mutated = mutant is null ? null : MutantRegistry.Find(mutant) ?? throw new ArgumentException(mutant);
+        return new(
             ScenarioRegistry.Find(scenario) ?? throw new ArgumentException(scenario),
             Generations.Find(generation) ?? throw new ArgumentException(generation),
-            mutant is null ? null : MutantRegistry.Find(mutant) ?? throw new ArgumentException(mutant),
+            mutated,
             strategy,
             iterations,
             RunRequest.DefaultMaxSteps,
             seed,
             0,
             readers,
-            invariants.Length == 0 ? InvariantRegistry.All : [.. invariants.Select(i => InvariantRegistry.Find(i) ?? throw new ArgumentException(i))]);
+            invariants.Length == 0 ? InvariantRegistry.All : [.. invariants.Select(i => InvariantRegistry.Find(i) ?? throw new ArgumentException(i))])
+        {
+            Memory = mutated?.Memory ?? RunRequest.ScMemory, // a mutant runs under the model that catches it (ordering mutants: lkmm)
+        };
+    }
+
+    /// <summary>The mutants caught only under a weak memory model (lkmm), clean under sc.</summary>
+    public static IEnumerable<Mutant> OrderingMutants => MutantRegistry.All.Where(m => m.Memory != RunRequest.ScMemory);
 
     /// <summary>The repository root (the folder holding VmaLockVerify.sln).</summary>
     public static string RepositoryRoot =>

@@ -239,3 +239,23 @@ public sealed record DataRace(string Thread, RacingAccess Access, RacingAccess E
 {
     public override string Describe() => $"data race on {Access.Location}: {Access} races with {Earlier}";
 }
+
+/// <summary>
+/// A store a load did not see (the memory model let the load return an older one): its value, the
+/// thread that stored it, and its trace step (null when no trace is recorded, i.e. while exploring).
+/// </summary>
+public sealed record UnseenStore(string Thread, string Value, int? Step)
+{
+    public override string ToString() => $"{Thread}'s {Value}{(Step is { } s ? $" at step {s}" : string.Empty)}";
+}
+
+/// <summary>
+/// A load of a VMA field page faults read (<paramref name="Field"/>: vm_flags, vm_start, vm_end,
+/// vm_pgoff, vm_page_prot, anon_vma) returned <paramref name="Value"/>, an older store than the
+/// coherence-latest: <paramref name="Unseen"/> are the newer stores it did not see, oldest first.
+/// Reported only when that happens, so never under sequential consistency.
+/// </summary>
+public sealed record VmaFieldReadOlderStore(string Thread, string Mm, string Vma, string Field, string Value, IReadOnlyList<UnseenStore> Unseen) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} read {Vma}->{Field} = {Value}, an older store (not seen: {string.Join(", ", Unseen)})";
+}

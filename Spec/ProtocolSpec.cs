@@ -47,6 +47,35 @@ public sealed class ProtocolSpec
 
         /// <summary>Threads holding the VMA read lock (vma_start_read succeeded, vma_end_read not yet called).</summary>
         public HashSet<string> Readers { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Per field page faults read: the latest store a write section made to it, and the mm's sequence (ended sections) when it did.</summary>
+        internal Dictionary<string, SectionStore> SectionStores { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Per reader: the section stores that had ended when its read lock succeeded (what it must see).</summary>
+        internal Dictionary<string, List<SectionStore>> EndedAtReadLock { get; } = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>A write section's store to a VMA field: by <paramref name="Thread"/>, while <paramref name="Mm"/>'s sequence was <paramref name="Sequence"/>.</summary>
+    internal sealed record SectionStore(string Field, string Value, string Thread, string Mm, long Sequence);
+
+    /// <summary>
+    /// What b1f02b95758d restored: a fault holding a VMA's read lock never reads a field value
+    /// that a write section which ended before its read lock succeeded had already overwritten
+    /// (vma_end_write_all()'s release pairs with vma_start_read()'s acquire, so every store of an
+    /// ended section is visible once the read lock is taken). Judged on a load the memory model
+    /// reports as having returned an older store; null when the reader does not hold the VMA's
+    /// read lock, or the field still has the value the last ended section left.
+    /// </summary>
+    public string? OverwrittenValueRead(VmaFieldReadOlderStore e)
+    {
+        var vma = this.Vma(e.Vma);
+        if (!vma.EndedAtReadLock.TryGetValue(e.Thread, out var ended) || ended.FirstOrDefault(s => s.Field == e.Field) is not { } store || store.Value == e.Value)
+        {
+            return null;
+        }
+
+        return $"{e.Thread} holds {e.Vma}'s read lock and read {e.Vma}->{e.Field} = {e.Value}, but {store.Thread}'s write section, which ended " +
+               $"({store.Mm}->mm_lock_seq advanced) before {e.Thread}'s vma_start_read({e.Vma}) succeeded, had overwritten it with {store.Value}";
     }
 
     /// <summary>mmgrab() references held, per thread: (thread, mm) pairs, counted.</summary>
@@ -144,6 +173,7 @@ public sealed class ProtocolSpec
             AnonPageMapped m => AnonPageUnreachable(m),
             UserStored s => this.OnUserStored(s),
             UserLoaded l => this.LostStore(l),
+            VmaFieldReadOlderStore o => this.OverwrittenValueRead(o),
             _ => $"the specification has no rule for {e.GetType().Name}",
         };
     }
@@ -299,14 +329,20 @@ public sealed class ProtocolSpec
             return null; // a read lock may always fail spuriously
         }
 
-        this.Vma(e.Vma).Readers.Add(e.Thread);
+        var vma = this.Vma(e.Vma);
+        vma.Readers.Add(e.Thread);
+        vma.EndedAtReadLock[e.Thread] = [.. vma.SectionStores.Values.Where(s => s.Sequence < this.Mm(s.Mm).Sequence)];
         return this.IsWriteMarked(e.Mm, e.Vma)
             ? $"vma_start_read({e.Vma}) succeeded for {e.Thread} while {e.Vma} is write-locked in the current sequence"
             : null;
     }
 
-    private string? OnReadUnlocked(VmaReadUnlocked e) =>
-        this.Vma(e.Vma).Readers.Remove(e.Thread) ? null : $"vma_end_read({e.Vma}) by {e.Thread}, which does not hold its read lock";
+    private string? OnReadUnlocked(VmaReadUnlocked e)
+    {
+        var vma = this.Vma(e.Vma);
+        vma.EndedAtReadLock.Remove(e.Thread);
+        return vma.Readers.Remove(e.Thread) ? null : $"vma_end_read({e.Vma}) by {e.Thread}, which does not hold its read lock";
+    }
 
     private string? OnDetachedChanged(VmaDetachedChanged e)
     {
@@ -350,6 +386,8 @@ public sealed class ProtocolSpec
         {
             return null; // a new VMA is private to its creator until it is inserted
         }
+
+        vma.SectionStores[e.Field] = new SectionStore(e.Field, e.Value, e.Thread, e.Mm, this.Mm(e.Mm).Sequence);
 
         if (!this.IsWriteMarked(e.Mm, e.Vma))
         {

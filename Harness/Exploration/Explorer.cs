@@ -76,7 +76,7 @@ public static class Explorer
         recorder?.Reset();
         lockOrder.BeginIteration();
         var control = new CoyoteControl();
-        var world = new KernelWorld(control, recorder, request.Memory == RunRequest.LkmmMemory ? new LkmmMemoryModel(control) : null);
+        var world = new KernelWorld(control, recorder, request.Memory == RunRequest.LkmmMemory ? new LkmmMemoryModel(control, recorder: recorder) : null);
         world.AddObserver(MonitorSink.Attach(request.Invariants, recorder is null ? null : recorder.Stop, lockOrder));
         return Start(request, world);
     }

@@ -27,6 +27,12 @@ public abstract class Mutant
     public abstract string CaughtBy { get; }
 
     /// <summary>
+    /// The memory model under which <see cref="CaughtBy"/> reports it: sc, or lkmm for an ordering
+    /// mutant (a relaxed or missing barrier), which is clean under sc (a test asserts it).
+    /// </summary>
+    public virtual string Memory => Exploration.RunRequest.ScMemory;
+
+    /// <summary>
     /// Where <see cref="CaughtBy"/> is the kernel's own check (kernel-bug), which one: the
     /// assertion or warning, and the function it is in, as the kernel names them.
     /// </summary>

@@ -22,6 +22,10 @@ public static class MutantRegistry
         new AnonVmaCheckBeforeLock(),
         new NewVmaVisibleUnlocked(),
         new ForkDuringAnonVmaPrepare(),
+        new SeqWithoutReleaseAcquire(),
+        new SeqcountEndNoWmb(),
+        new RefcountGetNoAcquire(),
+        new TrylockNoAcquire(),
     ];
 
     public static Mutant? Find(string name) => All.FirstOrDefault(m => m.Name == name);

@@ -49,9 +49,14 @@ public static class TraceRenderer
     /// <summary>A step as its thread's column shows it: indented by call depth, marked by kind.</summary>
     public static string Cell(TraceStep step) => new string(' ', step.Depth * 2) + Marked(step);
 
-    /// <summary>A step's kernel text marked by its kind: <c>&lt;-</c> return, <c>*</c> event, <c>zz</c> sleep, <c>!!</c> wake, <c>??</c> choice.</summary>
+    /// <summary>
+    /// A step's kernel text marked by its kind: <c>&lt;-</c> return, <c>*</c> event, <c>zz</c> sleep,
+    /// <c>!!</c> wake, <c>??</c> choice; a load that returned an older store says so, naming the
+    /// newer stores it did not see.
+    /// </summary>
     public static string Marked(TraceStep step) => step.Kind switch
     {
+        TraceStepKind.Access when step.Unseen is { } unseen => $"{step.Text} (an older store; not seen: {string.Join(", ", unseen)})",
         TraceStepKind.Return => $"<- {step.Text}",
         TraceStepKind.Event => $"* {step.Text}",
         TraceStepKind.Block => $"zz {step.Text}: sleeps",

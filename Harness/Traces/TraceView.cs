@@ -44,7 +44,10 @@ public sealed record TraceView(IReadOnlyList<string> Threads, IReadOnlyList<Trac
         var viewed = new List<ViewStep>(steps.Count);
         foreach (var step in steps)
         {
-            if (step is { Kind: TraceStepKind.Access, Location: { } location, Value: { } value } && WatchedFields.Contains(location.Split("->")[^1]))
+            // A load that returned an older store leaves the location's value as it is (the newer
+            // store's); an RMW that read one still shows the value after its own store.
+            if (step is { Kind: TraceStepKind.Access, Location: { } location, Value: { } value } && WatchedFields.Contains(location.Split("->")[^1])
+                && (step.Unseen is null || step.Text.Contains(" -> ", StringComparison.Ordinal)))
             {
                 state = state.SetItem(location, value);
             }

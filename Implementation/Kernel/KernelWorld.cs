@@ -163,20 +163,21 @@ public sealed class KernelWorld
         return new FunctionScope(this, task, function);
     }
 
-    internal void RecordAccess(string op, string location, string value)
+    /// <summary>Records an access; <paramref name="unseen"/>: the newer stores a load (or an RMW's read) did not see, when it returned an older one.</summary>
+    internal void RecordAccess(string op, string location, string value, IReadOnlyList<UnseenStore>? unseen = null)
     {
         if (this.Recorder is not null)
         {
-            this.Record(TraceStepKind.Access, $"{op} {location} = {value}", location, value.Split(" -> ")[^1]);
+            this.Record(TraceStepKind.Access, $"{op} {location} = {value}", location, value.Split(" -> ")[^1], unseen: unseen);
         }
     }
 
-    internal void Record(TraceStepKind kind, string text, string? location = null, string? value = null, ProtocolEvent? e = null)
+    internal void Record(TraceStepKind kind, string text, string? location = null, string? value = null, ProtocolEvent? e = null, IReadOnlyList<UnseenStore>? unseen = null)
     {
         if (this.Recorder is { } recorder)
         {
             var task = CurrentTask.Value;
-            recorder.Add(task?.Name ?? "main", task?.Depth ?? 0, kind, text, location, value, e);
+            recorder.Add(task?.Name ?? "main", task?.Depth ?? 0, kind, text, location, value, e, unseen);
         }
     }
 

@@ -54,6 +54,9 @@ public sealed record TraceStep(int Index, string Thread, int Depth, TraceStepKin
 
     /// <summary>The line of the port that made the step (null when no symbols are available).</summary>
     public SourceLine? Source { get; init; }
+
+    /// <summary>For a load (or an RMW's read) that returned an older store: the newer stores it did not see, oldest first; else null.</summary>
+    public IReadOnlyList<UnseenStore>? Unseen { get; init; }
 }
 
 /// <summary>
@@ -85,7 +88,7 @@ public sealed partial class TraceRecorder
     /// </summary>
     public void Stop() => this.stopped = true;
 
-    public void Add(string thread, int depth, TraceStepKind kind, string text, string? location = null, string? value = null, ProtocolEvent? e = null)
+    public void Add(string thread, int depth, TraceStepKind kind, string text, string? location = null, string? value = null, ProtocolEvent? e = null, IReadOnlyList<UnseenStore>? unseen = null)
     {
         if (!this.stopped)
         {
@@ -94,6 +97,7 @@ public sealed partial class TraceRecorder
                 Location = location,
                 Value = value,
                 Event = e,
+                Unseen = unseen,
                 Source = Caller() ?? (kind == TraceStepKind.Return ? this.EnteredAt(thread, depth) : null),
             });
         }

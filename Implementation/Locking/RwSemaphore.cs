@@ -12,7 +12,7 @@ namespace VmaLockVerify.Implementation.Locking;
 /// the reader-count overflow path. The handoff timeout (RWSEM_WAIT_TIMEOUT, jiffies) is a
 /// controlled choice.
 /// </summary>
-public sealed class RwSemaphore : KernelObject
+public class RwSemaphore : KernelObject
 {
     /// <summary>RWSEM_WRITER_LOCKED.</summary>
     public const long WriterLocked = 1L << 0;
@@ -104,8 +104,12 @@ public sealed class RwSemaphore : KernelObject
         return parts.Count == 0 ? "0" : $"0x{count:x} ({string.Join("|", parts)})";
     }
 
-    /// <summary>down_read_trylock() / __down_read_trylock(): never blocks; fails if a writer holds it or anyone waits.</summary>
-    public bool DownReadTrylock()
+    /// <summary>
+    /// down_read_trylock() / __down_read_trylock(): never blocks; fails if a writer holds it or
+    /// anyone waits. atomic_long_try_cmpxchg_acquire: what the holder does next is ordered after
+    /// the release of the last up_write().
+    /// </summary>
+    public virtual bool DownReadTrylock()
     {
         using var fn = this.World.Enter("down_read_trylock", this.Name);
         var tmp = this.Count.AtomicRead();
@@ -205,7 +209,7 @@ public sealed class RwSemaphore : KernelObject
     public string Class => this.Name[(this.Name.LastIndexOf("->", StringComparison.Ordinal) + 2)..];
 
     /// <summary>lock_acquire(): lockdep is told before a blocking acquisition, after a successful trylock.</summary>
-    private void Lockdep(LockMode mode, bool trylock) =>
+    protected void Lockdep(LockMode mode, bool trylock) =>
         this.World.Notify(new LockAcquiring(this.World.Current.Name, this.Name, this.Class, mode, trylock));
 
     /// <summary>rwsem_is_locked(): atomic_long_read(&amp;sem->count) != 0.</summary>
@@ -518,7 +522,7 @@ public sealed class RwSemaphore : KernelObject
     }
 
     /// <summary>rwsem_set_reader_owned().</summary>
-    private void SetReaderOwned() => this.Owner.WriteOnce(ReaderOwnedMark);
+    protected void SetReaderOwned() => this.Owner.WriteOnce(ReaderOwnedMark);
 
     /// <summary>wake_up_q().</summary>
     private static void WakeUpQ(List<TaskStruct> wake)

@@ -29,6 +29,14 @@ public interface IMemoryModel
     void Fence(MemoryBarrier barrier);
 
     /// <summary>
+    /// When the latest <see cref="Load{T}"/>, <see cref="Exchange{T}"/> or <see cref="ExchangeIf{T}"/>
+    /// did not return the coherence-latest store: the newer stores it did not see, oldest first.
+    /// Null when it returned the latest, and always under sequential consistency. Asked by
+    /// <see cref="SharedVar{T}"/> right after the access, with no scheduling point in between.
+    /// </summary>
+    IReadOnlyList<Spec.UnseenStore>? LastReadMissed => null;
+
+    /// <summary>
     /// spin_lock(<paramref name="lockObject"/>) has just taken the lock (the port's spinlocks are
     /// controlled monitors, which give mutual exclusion; this gives the lock's ordering). Nothing
     /// to do under sequential consistency.

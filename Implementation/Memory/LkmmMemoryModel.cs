@@ -51,17 +51,31 @@ public sealed class LkmmMemoryModel : IMemoryModel
     private readonly LkmmRaceDetector<Site> races;
     private readonly HashSet<object> raced = new(ReferenceEqualityComparer.Instance);
 
-    public LkmmMemoryModel(IExecutionControl control, LkmmOptions? options = null)
+    /// <summary>The task name of each CPU id (0: the scenario's setup, which traces call "main").</summary>
+    private readonly List<string> cpuNames = ["main"];
+
+    /// <summary>
+    /// <paramref name="recorder"/>: the trace being recorded (replay), whose next step index each
+    /// store's message remembers, so a load that missed it can name its step; null while exploring.
+    /// </summary>
+    public LkmmMemoryModel(IExecutionControl control, LkmmOptions? options = null, TraceRecorder? recorder = null)
     {
         this.machine = new LkmmMachine(options ?? PortOptions, new ControlChoice(control));
         this.races = new LkmmRaceDetector<Site>(this.machine);
+        if (recorder is not null)
+        {
+            this.machine.Stamp = () => recorder.Steps.Count; // the store is recorded right after the model performs it
+        }
     }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<UnseenStore>? LastReadMissed { get; private set; }
 
     public T Load<T>(SharedVar<T> location, MemoryOrder order)
     {
         var cpu = this.CurrentCpu();
         this.Register(location);
-        var value = (T)this.machine.Load(cpu, location, Machine(order)).Value!;
+        var value = this.Read(location, this.machine.Load(cpu, location, Machine(order)));
         this.CheckRace(location, cpu, order, loads: true, stores: false);
         return value;
     }
@@ -100,7 +114,7 @@ public sealed class LkmmMemoryModel : IMemoryModel
             updated = value;
             return stores;
         });
-        var result = (T)read.Value!;
+        var result = this.Read(location, read);
         var stored = update(result, out _);
         location.Cell = (T)this.machine.FinalValue(location)!;
         this.CheckRace(location, cpu, order, loads: true, stores: stored);
@@ -154,6 +168,16 @@ public sealed class LkmmMemoryModel : IMemoryModel
     /// </summary>
     public void Woken() => this.machine.Fence(this.CurrentCpu(), MemoryBarrier.Mb);
 
+    /// <summary>The value a load or RMW read returned; notes the newer stores it did not see (<see cref="LastReadMissed"/>).</summary>
+    private T Read<T>(SharedVar<T> location, LkmmLoad load)
+    {
+        this.LastReadMissed = load.Unseen?.Select(m => new UnseenStore(
+            m.Writer < 0 ? "initial value" : this.cpuNames[m.Writer],
+            location.Format((T)m.Value!),
+            m.Stamp as int?)).ToList();
+        return (T)load.Value!;
+    }
+
     /// <summary>rcu_dereference is an acquire here (see the class comment); Plain is Once.</summary>
     private static MemoryOrder Machine(MemoryOrder order) => order switch
     {
@@ -190,6 +214,7 @@ public sealed class LkmmMemoryModel : IMemoryModel
         {
             cpu = this.cpus.Count + 1;
             this.cpus[task] = cpu;
+            this.cpuNames.Add(task.Name);
             this.machine.Fence(0, MemoryBarrier.Mb);
             this.machine.Fence(cpu, MemoryBarrier.Mb);
         }

@@ -22,7 +22,14 @@ public static class Refcount
     /// __refcount_inc_not_zero_limited_acquire(r, &amp;old, limit): increments unless the count is 0
     /// or the increment would exceed <paramref name="limit"/>; acquire ordering on success.
     /// </summary>
-    public static bool IncNotZeroLimitedAcquire(this AtomicVar<int> r, int limit, out int old)
+    public static bool IncNotZeroLimitedAcquire(this AtomicVar<int> r, int limit, out int old) =>
+        r.IncNotZeroLimited(limit, out old, MemoryOrder.Acquire, "__refcount_inc_not_zero_limited_acquire");
+
+    /// <summary>
+    /// The CAS loop of __refcount_inc_not_zero_limited_acquire() with the given ordering and the
+    /// kernel name it is shown under (a mutant may weaken the ordering).
+    /// </summary>
+    public static bool IncNotZeroLimited(this AtomicVar<int> r, int limit, out int old, MemoryOrder order, string kernelName)
     {
         old = r.UpdateIf(
             (int v, out int updated) =>
@@ -30,8 +37,8 @@ public static class Refcount
                 updated = v + 1;
                 return v != 0 && v + 1 <= limit;
             },
-            MemoryOrder.Acquire,
-            "__refcount_inc_not_zero_limited_acquire");
+            order,
+            kernelName);
         return old != 0 && old + 1 <= limit;
     }
 

@@ -36,6 +36,13 @@ public class SharedVar<T>
     /// <summary>Called after every store with the new value (VMA fields report writes to the monitors).</summary>
     public Action<T>? AfterStore { get; init; }
 
+    /// <summary>
+    /// Called after a load that returned an older store than the coherence-latest (only a weak
+    /// memory model does that), with the value and the newer stores it did not see: VMA fields
+    /// report such loads to the monitors.
+    /// </summary>
+    public Action<T, IReadOnlyList<Spec.UnseenStore>>? AfterOlderStoreLoaded { get; init; }
+
     /// <summary>The stored value; touched only by <see cref="IMemoryModel"/> implementations.</summary>
     internal T Cell { get; set; }
 
@@ -91,7 +98,13 @@ public class SharedVar<T>
     {
         this.Before(AccessKind.Load, op);
         var value = this.world.Memory.Load(this, order);
-        this.world.RecordAccess(op, this.Name, this.format(value));
+        var missed = this.world.Memory.LastReadMissed;
+        this.world.RecordAccess(op, this.Name, this.format(value), missed);
+        if (missed is not null)
+        {
+            this.AfterOlderStoreLoaded?.Invoke(value, missed);
+        }
+
         return value;
     }
 
@@ -107,7 +120,7 @@ public class SharedVar<T>
     {
         this.Before(AccessKind.ReadModifyWrite, op);
         var old = this.world.Memory.Exchange(this, update, order);
-        this.world.RecordAccess(op, this.Name, $"{this.format(old)} -> {this.format(this.Cell)}");
+        this.world.RecordAccess(op, this.Name, $"{this.format(old)} -> {this.format(this.Cell)}", this.world.Memory.LastReadMissed);
         this.AfterStore?.Invoke(this.Cell);
         return old;
     }
@@ -117,7 +130,7 @@ public class SharedVar<T>
     {
         this.Before(AccessKind.ReadModifyWrite, op);
         var old = this.world.Memory.ExchangeIf(this, update, order);
-        this.world.RecordAccess(op, this.Name, $"{this.format(old)} -> {this.format(this.Cell)}");
+        this.world.RecordAccess(op, this.Name, $"{this.format(old)} -> {this.format(this.Cell)}", this.world.Memory.LastReadMissed);
         this.AfterStore?.Invoke(this.Cell);
         return old;
     }

@@ -14,7 +14,7 @@ namespace VmaLockVerify.Implementation.Mm;
 public sealed class VmAreaStruct : KernelObject
 {
     public VmAreaStruct(
-        KernelWorld world, MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, Func<int, string>? seqFormat = null, AddressSpace? file = null)
+        KernelWorld world, MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, Func<int, string>? seqFormat = null, AddressSpace? file = null, RwSemaphore? vmLock = null)
         : base(world, name)
     {
         this.VmMmVar = new SharedVar<MmStruct>(world, this, "vm_mm", mm, m => m.Name);
@@ -26,7 +26,7 @@ public sealed class VmAreaStruct : KernelObject
         this.VmPageProt = this.Field("vm_page_prot", VmFlagsFormat.PageProt((ulong)flags), p => p);
         this.AnonVma = this.Field<AnonVma?>("anon_vma", anonVma, a => a?.Name ?? "NULL");
         this.AnonVmaChain = anonVma is null ? [] : [anonVma];
-        this.VmLock = new RwSemaphore(world, $"{name}->vm_lock");
+        this.VmLock = vmLock ?? new RwSemaphore(world, $"{name}->vm_lock");
         this.VmLockSeq = new SharedVar<int>(world, this, "vm_lock_seq", -1, seqFormat);
         this.Detached = new SharedVar<bool>(world, this, "detached", false, d => d ? "true" : "false");
         this.VmRefcnt = new AtomicVar<int>(world, this, "vm_refcnt", 0, DescribeRefcnt);
@@ -155,10 +155,15 @@ public sealed class VmAreaStruct : KernelObject
         }
     }
 
-    /// <summary>A field page faults read: every store to it is reported to the monitors.</summary>
+    /// <summary>
+    /// A field page faults read: every store to it is reported to the monitors, and so is every
+    /// load that returned an older store (under a weak memory model).
+    /// </summary>
     private SharedVar<T> Field<T>(string field, T initial, Func<T, string> format) =>
         new(this.World, this, field, initial, format)
         {
+            AfterOlderStoreLoaded = (value, unseen) =>
+                this.World.Emit(new VmaFieldReadOlderStore(this.World.Current.Name, this.VmMm.Name, this.Name, field, format(value), unseen)),
             AfterStore = value => this.World.Emit(field == "anon_vma" && this.installingAnonVma is { } install
                 ? new AnonVmaPrepared(this.World.Current.Name, this.VmMm.Name, this.Name, install.AnonVma.Name, install.Reused)
                 : new VmaFieldWritten(this.World.Current.Name, this.VmMm.Name, this.Name, field, format(value))),

@@ -159,7 +159,7 @@ public class RefcountGeneration(KernelWorld world, string name) : SequenceGenera
     }
 
     /// <summary>vma_refcount_put(), include/linux/mmap_lock.h (v6.15+): copies vm_mm before the decrement, wakes a writer left alone.</summary>
-    protected void VmaRefcountPut(VmAreaStruct vma)
+    protected virtual void VmaRefcountPut(VmAreaStruct vma)
     {
         using var fn = this.World.Enter("vma_refcount_put", vma.Name);
 

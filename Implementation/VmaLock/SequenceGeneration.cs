@@ -1,5 +1,6 @@
 using System.Globalization;
 using VmaLockVerify.Implementation.Kernel;
+using VmaLockVerify.Implementation.Locking;
 using VmaLockVerify.Implementation.Memory;
 using VmaLockVerify.Implementation.Mm;
 using VmaLockVerify.Spec;
@@ -53,7 +54,7 @@ public abstract class SequenceGeneration(KernelWorld world, string name, Sequenc
     /// </summary>
     public override VmAreaStruct VmAreaAlloc(MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, AddressSpace? file = null)
     {
-        var vma = new VmAreaStruct(this.World, mm, name, start, end, flags, anonVma, this.Ordering.Seqcount ? FormatUnsigned : null, file);
+        var vma = new VmAreaStruct(this.World, mm, name, start, end, flags, anonVma, this.Ordering.Seqcount ? FormatUnsigned : null, file, this.VmaLockAlloc(name));
         if (this.World.InTask)
         {
             this.World.Emit(new VmaCreated(this.Thread, mm.Name, name));
@@ -61,6 +62,12 @@ public abstract class SequenceGeneration(KernelWorld world, string name, Sequenc
 
         return vma;
     }
+
+    /// <summary>
+    /// vma_lock_alloc(), kernel/fork.c, v6.4 (to v6.14): the VMA's separately allocated vma_lock
+    /// (kmem_cache_alloc(vma_lock_cachep) and init_rwsem). v6.15's VMAs keep an unused one.
+    /// </summary>
+    protected virtual RwSemaphore VmaLockAlloc(string vmaName) => new(this.World, $"{vmaName}->vm_lock");
 
     /// <summary>__is_vma_write_locked(), include/linux/mm.h: asserts mmap_lock is write-held.</summary>
     protected bool IsVmaWriteLocked(VmAreaStruct vma, out int mmLockSeq)

@@ -17,6 +17,9 @@ public sealed class LkmmMessage(long time, object? value, LkmmView view, int wri
     /// <summary>An RMW read this message and sits right after it: no store may come in between (atomicity).</summary>
     public bool SuccessorTaken { get; set; }
 
+    /// <summary>What the machine's <see cref="LkmmMachine.Stamp"/> said when the message was made (the port: the store's trace step); null without stamps.</summary>
+    public object? Stamp { get; init; }
+
     /// <summary>For an unlock: the unlocker's po-earlier stores (<c>po-unlock-lock-po</c>); else null.</summary>
     public LkmmView? UnlockOrdered { get; init; }
 }

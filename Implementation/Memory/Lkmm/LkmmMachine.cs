@@ -1,7 +1,12 @@
 namespace VmaLockVerify.Implementation.Memory.Lkmm;
 
-/// <summary>What a load returned: the value and the view an address dependency on it carries.</summary>
-public readonly record struct LkmmLoad(object? Value, LkmmView Dependency);
+/// <summary>
+/// What a load returned: the value, the view an address dependency on it carries, and, when it
+/// did not read the coherence-latest message, the messages after the one it read (oldest first):
+/// the newer stores it did not see. Null when it read the latest (always under sequential
+/// consistency), so nothing is allocated then.
+/// </summary>
+public readonly record struct LkmmLoad(object? Value, LkmmView Dependency, IReadOnlyList<LkmmMessage>? Unseen = null);
 
 /// <summary>An RMW's update: false for no store (a failed cmpxchg, atomic_add_unless at the limit).</summary>
 public delegate bool LkmmUpdate(object? old, out object? updated);
@@ -34,6 +39,12 @@ public sealed class LkmmMachine(LkmmOptions options, ILkmmChoice choice)
 
     public LkmmOptions Options => options;
 
+    /// <summary>
+    /// Called for every new message, its result kept as <see cref="LkmmMessage.Stamp"/> (the
+    /// adapter's trace step of the store); null: no stamps.
+    /// </summary>
+    public Func<object?>? Stamp { get; set; }
+
     private bool Weak => options.Kind == LkmmMemoryKind.Lkmm;
 
     /// <summary>Gives <paramref name="location"/> its initial value (before any access; otherwise it starts as 0L).</summary>
@@ -63,7 +74,7 @@ public sealed class LkmmMachine(LkmmOptions options, ILkmmChoice choice)
         var loc = this.Loc(location);
         var bound = Math.Max(t.Bound(loc), dependency?[loc] ?? 0);
         var m = this.Pick(this.Readable(loc, bound));
-        return new LkmmLoad(m.Value, this.Observe(t, loc, m, order == MemoryOrder.Acquire));
+        return new LkmmLoad(m.Value, this.Observe(t, loc, m, order == MemoryOrder.Acquire), this.After(loc, m));
     }
 
     /// <summary>
@@ -121,9 +132,10 @@ public sealed class LkmmMachine(LkmmOptions options, ILkmmChoice choice)
         }
 
         var (read, store, value) = candidates[candidates.Count == 1 ? 0 : choice.Choose(candidates.Count)];
+        var unseen = this.After(loc, read);
         if (!store)
         {
-            return new LkmmLoad(read.Value, this.Observe(t, loc, read, order == MemoryOrder.Acquire));
+            return new LkmmLoad(read.Value, this.Observe(t, loc, read, order == MemoryOrder.Acquire), unseen);
         }
 
         if (full)
@@ -139,7 +151,7 @@ public sealed class LkmmMachine(LkmmOptions options, ILkmmChoice choice)
             this.Fence(thread, MemoryBarrier.Mb);
         }
 
-        return new LkmmLoad(read.Value, dependency);
+        return new LkmmLoad(read.Value, dependency, unseen);
     }
 
     /// <summary>
@@ -396,7 +408,7 @@ public sealed class LkmmMachine(LkmmOptions options, ILkmmChoice choice)
         }
 
         view.Raise(loc, time);
-        history.Add(new LkmmMessage(time, value, view, thread) { UnlockOrdered = unlockOrdered });
+        history.Add(new LkmmMessage(time, value, view, thread) { UnlockOrdered = unlockOrdered, Stamp = this.Stamp?.Invoke() });
         t.CurR.Raise(loc, time);
         t.CurW.Raise(loc, time);
         t.Acq.Raise(loc, time);
@@ -405,6 +417,13 @@ public sealed class LkmmMachine(LkmmOptions options, ILkmmChoice choice)
         {
             t.Rel[loc] = view.Clone();
         }
+    }
+
+    /// <summary>The messages coherence-after <paramref name="read"/>, oldest first; null when it is the newest (no allocation).</summary>
+    private List<LkmmMessage>? After(int loc, LkmmMessage read)
+    {
+        var messages = this.histories[loc].Messages;
+        return messages[^1] == read ? null : [.. messages.Where(m => m.Time > read.Time)];
     }
 
     /// <summary>Newest first; only the newest under sequential consistency.</summary>
