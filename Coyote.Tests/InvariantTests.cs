@@ -78,7 +78,7 @@ public sealed class InvariantTests
     }
 
     [Fact]
-    public void A_data_race_names_both_accesses_and_their_trace_steps_when_replayed()
+    public void A_data_race_names_both_accesses_and_the_replay_names_their_trace_steps()
     {
         var found = Explorer.Run(TestSupport.Request("fault-vs-mprotect", "6.4", iterations: 100, invariants: nameof(NoDataRace)) with { Memory = RunRequest.LkmmMemory });
         found.Bug!.Message.Should().MatchRegex(@"^data race on vma1->vm_lock_seq: \w+ (load|store) vma1->vm_lock_seq in vma_start_(read|write) races with \w+ (load|store) vma1->vm_lock_seq in vma_start_(read|write), and neither happens before the other$");
@@ -86,7 +86,8 @@ public sealed class InvariantTests
         var recorder = new TraceRecorder();
         var replayed = Explorer.Run(found.Request, recorder, found.ReproducibleTrace);
         var race = recorder.Steps.Select(s => s.Event).OfType<DataRace>().Single();
-        replayed.Bug!.Message.Should().Contain($"(step {race.Earlier.Step})").And.Contain($"(step {race.Access.Step})");
+        replayed.Bug!.Message.Should().Be(found.Bug.Message, "a saved trace replays to the message it was found with");
+        race.Describe().Should().Contain($"(step {race.Earlier.Step})").And.Contain($"(step {race.Access.Step})", "the replay's table names both steps");
         recorder.Steps[race.Earlier.Step!.Value].Text.Should().Be($"{race.Earlier.Op} vma1->vm_lock_seq = {recorder.Steps[race.Earlier.Step.Value].Value}", "the earlier access is the step it names");
         race.Access.Step.Should().Be(recorder.Steps.Count - 1, "the race is reported at the access that completes it, the last step recorded");
     }

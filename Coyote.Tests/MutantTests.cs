@@ -38,6 +38,7 @@ public sealed class MutantTests
         { "seqcount-end-no-wmb", 200 },
         { "refcount-get-no-acquire", 200 },
         { "trylock-no-acquire", 200 },
+        { "refcount-put-no-release", 200 },
     };
 
     [Fact]
@@ -76,10 +77,10 @@ public sealed class MutantTests
     }
 
     [Fact]
-    public void The_ordering_mutants_are_the_four_of_issue_10()
+    public void The_ordering_mutants_are_the_five_of_issue_10()
     {
         OrderingBudgets().Select(r => (string)r[0]).Should().BeEquivalentTo(
-            ["seq-without-release-acquire", "seqcount-end-no-wmb", "refcount-get-no-acquire", "trylock-no-acquire"]);
+            ["seq-without-release-acquire", "seqcount-end-no-wmb", "refcount-get-no-acquire", "trylock-no-acquire", "refcount-put-no-release"]);
     }
 
     [Theory]

@@ -18,7 +18,11 @@ public sealed class NoDataRace : InvariantMonitor, IInvariant
     public static string Property =>
         "No plain access races with a conflicting access of another thread that is not ordered with it by happens-before (checked under --memory lkmm only).";
 
+    /// <summary>
+    /// The message leaves the trace steps out (the replay's table shows them on the event's step),
+    /// so a saved trace replays to the message it was found with.
+    /// </summary>
     protected override string? Check(ProtocolEvent e) => e is DataRace race
-        ? $"data race on {race.Access.Location}: {race.Access} races with {race.Earlier}, and neither happens before the other"
+        ? $"data race on {race.Access.Location}: {race.Access with { Step = null }} races with {race.Earlier with { Step = null }}, and neither happens before the other"
         : null;
 }

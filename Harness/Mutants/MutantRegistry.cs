@@ -26,6 +26,7 @@ public static class MutantRegistry
         new SeqcountEndNoWmb(),
         new RefcountGetNoAcquire(),
         new TrylockNoAcquire(),
+        new RefcountPutNoRelease(),
     ];
 
     public static Mutant? Find(string name) => All.FirstOrDefault(m => m.Name == name);

@@ -8,15 +8,15 @@ using VmaLockVerify.Invariants;
 namespace VmaLockVerify.Harness.Mutants;
 
 /// <summary>
-/// A known limit, not in <see cref="MutantRegistry"/>: v6.15's vma_refcount_put() drops the reader's
-/// reference with a relaxed decrement instead of __refcount_dec_and_test()'s release. The release
-/// orders the reader's accesses in its read section before the decrement, against the writer that
-/// waits for the count to drop (__vma_enter_locked()) and then changes, detaches or frees the VMA.
-/// What it forbids is a read-section load returning a store the writer makes after it saw the
-/// decrement: load buffering, which the promise-free view machine cannot produce (every CPU runs in
-/// program order, and a load reads only stores already made). The read section's stores (PTEs,
-/// a first anon_vma) are made under page_table_lock / the anon_vma lock, which the writer takes
-/// too, so those are ordered without the release. LkmmExploreTests pins its clean result.
+/// v6.15's vma_refcount_put() drops the reader's reference with a relaxed decrement instead of
+/// __refcount_dec_and_test()'s release. The release orders the reader's accesses in its read
+/// section before the decrement, against the writer that waits for the count to drop
+/// (__vma_enter_locked()) and then changes, detaches or frees the VMA. Without it, vma_start_read()'s
+/// plain re-check of vm_lock_seq is no longer ordered before __vma_start_write()'s WRITE_ONCE: a
+/// data race (NoDataRace). What the release forbids beyond that, a read-section load returning a
+/// store the writer makes after it saw the decrement, is load buffering, which the promise-free
+/// view machine cannot produce; registered without NoDataRace the mutant stays clean
+/// (LkmmExploreTests pins both).
 /// </summary>
 public sealed class RefcountPutNoRelease : RefcountMutant
 {
@@ -24,12 +24,11 @@ public sealed class RefcountPutNoRelease : RefcountMutant
 
     public override string Description => "vma_refcount_put() decrements vm_refcnt without release (relaxed): the read section is not ordered before the put";
 
-    public override string Origin => "the release of __refcount_dec_and_test() in v6.15's vma_refcount_put() (include/linux/mmap_lock.h); needs load buffering to show";
+    public override string Origin => "the release of __refcount_dec_and_test() in v6.15's vma_refcount_put() (include/linux/mmap_lock.h), which pairs with the writer's wait in __vma_enter_locked()";
 
     public override string Scenario => "fault-vs-munmap";
 
-    /// <summary>What would catch it if the model had load buffering: the fault reading a field the writer changed after the put.</summary>
-    public override string CaughtBy => nameof(NoStaleVmaFieldUnderReadLock);
+    public override string CaughtBy => nameof(NoDataRace);
 
     public override string Memory => RunRequest.LkmmMemory;
 
