@@ -42,7 +42,8 @@ public sealed class MemoryReportTests : IDisposable
         var suites = XDocument.Load(junit).Descendants("testsuite").ToList();
         suites.Select(s => s.Descendants("property").Single(p => p.Attribute("name")!.Value == "memory").Attribute("value")!.Value).Should().Equal("sc", "lkmm");
         suites.Select(s => s.Element("testcase")!.Attribute("name")!.Value).Should().Equal("correct", "correct [lkmm]");
-        suites[1].Element("testcase")!.Element("system-out")!.Value.Should().Contain("memory lkmm").And.Contain("--memory lkmm");
+        suites[1].Element("testcase")!.Element("system-out")!.Value.Should().Contain("memory lkmm").And.NotContain("--memory", "lkmm is 6.5's default");
+        suites[0].Element("testcase")!.Element("system-out")!.Value.Should().Contain("memory sc").And.Contain("--memory sc");
 
         var run = JsonNode.Parse(System.IO.File.ReadAllText(sarif))!["runs"]![0]!;
         run["properties"]!["memory"]!.AsArray().Select(m => m!.GetValue<string>()).Should().Equal("sc", "lkmm");
@@ -77,12 +78,32 @@ public sealed class MemoryReportTests : IDisposable
     }
 
     [Fact]
+    public void By_default_6_4_runs_under_sc_and_the_later_generations_under_lkmm()
+    {
+        var plan = ExploreCommand.PlanOf(Options(memory: null));
+
+        plan.Runs.Should().HaveCount(60, "every scenario on every generation, once");
+        plan.Runs.Where(r => r.Generation.Name == "6.4").Should().HaveCount(15).And.OnlyContain(r => r.Memory == RunRequest.ScMemory);
+        plan.Runs.Where(r => r.Generation.Name != "6.4").Should().HaveCount(45).And.OnlyContain(r => r.Memory == RunRequest.LkmmMemory);
+        plan.Memory.Should().Equal("sc", "lkmm");
+        plan.Skipped.Should().ContainSingle().Which.Should().StartWith("skipped: 6.4 under lkmm (15 run(s))");
+
+        TestSupport.Vmalock("explore", "--scenario", "fault-vs-downgrade", "--generation", "6.4", "--iterations", "1").Output
+            .Should().Contain("\nmemory model: sc\nskipped: 6.4 under lkmm (1 run(s))", "naming 6.4 without --memory keeps it under sc");
+        TestSupport.Vmalock("explore", "--scenario", "fault-vs-downgrade", "--generation", "6.5", "--iterations", "1").Output
+            .Should().Contain("\nmemory model: lkmm\n");
+    }
+
+    [Fact]
     public void A_run_under_lkmm_says_so_in_its_command_line_label_and_trace_name()
     {
         var request = TestSupport.Request("fault-vs-munmap", "6.4") with { Memory = RunRequest.LkmmMemory };
 
         request.Label.Should().Be("fault-vs-munmap 6.4 correct under lkmm");
         request.CommandLine().Should().Contain("--memory lkmm");
+        (request with { Memory = RunRequest.ScMemory, Generation = RunChecks.Generation("6.5", RunChecks.BadInput) }).CommandLine()
+            .Should().EndWith("--readers 2 --memory sc", "6.5 runs under lkmm by default, so an sc run on it must say so");
+        (request with { Memory = RunRequest.ScMemory }).CommandLine().Should().NotContain("--memory", "6.4 runs under sc by default");
         Harness.Traces.TraceFile.FileNameFor(request).Should().Be("fault-vs-munmap.6.4.correct.seed1.lkmm.trace.json");
         Harness.Traces.TraceFile.FileNameFor(request with { Memory = RunRequest.ScMemory }).Should().Be("fault-vs-munmap.6.4.correct.seed1.trace.json");
     }
@@ -174,7 +195,7 @@ public sealed class MemoryReportTests : IDisposable
         report["controls"]!.AsArray().Should().Contain(c => c!["memory"]!.GetValue<string>() == "lkmm").And.OnlyContain(c => c!["reports"]!.GetValue<int>() == 0);
     }
 
-    private static ExploreOptions Options(IReadOnlyList<string> memory, string? generation = null) =>
+    private static ExploreOptions Options(IReadOnlyList<string>? memory, string? generation = null) =>
         new([], generation, null, "portfolio", 5, 5000, 1, 0, 2, [], "unused", null, Memory: memory);
 
     private string File(string name) => Path.Combine(this.dir, name);

@@ -117,7 +117,9 @@ public static class CommandLine
             Description = "systematic (Coyote's controlled scheduler) or stress (real threads with random delays, the baseline; no replayable traces)",
             DefaultValueFactory = _ => ExploreOptions.Systematic,
         };
-        var exploreMemory = MemoryOption($"default: {string.Join(" and ", Exploration.RunRequest.DefaultMemory)}, one row each; a generation's known bug under a model, 6.4's under lkmm, only when --generation names it");
+        var exploreMemory = MemoryOption(
+            $"one row each; default: {string.Join(" and ", Exploration.RunRequest.DefaultMemory)}, and sc for a generation with a known bug there (6.4); " +
+            "a known bug's generation and model run only when --generation and --memory name them");
         var explore = new Command("explore", "explore interleavings under Coyote and check every invariant")
         {
             mode, exploreMemory,

@@ -185,8 +185,8 @@ public static class ExploreCommand
 
         RunChecks.Strategy(options.Strategy, RunChecks.BadInput);
         var stress = options.Mode == ExploreOptions.Stress;
-        var models = MemoryModels(options.Memory, stress ? [RunRequest.ScMemory] : RunRequest.DefaultMemory);
-        if (stress && models.FirstOrDefault(m => m != RunRequest.ScMemory) is { } weak)
+        var asked = options.Memory is { Count: > 0 } ? MemoryModels(options.Memory, []) : null;
+        if (stress && asked?.FirstOrDefault(m => m != RunRequest.ScMemory) is { } weak)
         {
             throw RunChecks.BadInput($"--memory {weak} needs the controlled scheduler (--mode systematic): stress mode runs real threads under locked sequential consistency");
         }
@@ -215,12 +215,15 @@ public static class ExploreCommand
             ? options.Invariants.Select(n => RunChecks.Invariant(n, RunChecks.BadInput)).Distinct().ToList()
             : [.. InvariantRegistry.All];
 
-        // A generation's known bug under a model is left out unless --generation names it.
+        // A generation's known bug under a model is left out, unless --memory names the model and
+        // --generation the generation. Without --memory a generation left with no model runs under sc.
         var pairs = (from scenario in scenarios
                      from generation in generations
-                     from memory in models
-                     select (Scenario: scenario, Generation: generation, Memory: memory, Known: options.Generation is null ? KnownBugs.Of(generation, memory) : null)).ToList();
+                     from memory in asked ?? (stress ? [RunRequest.ScMemory] : RunRequest.DefaultMemory.Union(RunRequest.DefaultMemoryOf(generation)))
+                     let named = asked is not null && options.Generation is not null
+                     select (Scenario: scenario, Generation: generation, Memory: memory, Known: named ? null : KnownBugs.Of(generation, memory))).ToList();
         var skipped = pairs.Where(p => p.Known is not null).GroupBy(p => p.Known!).Select(g => g.Key.Skipped(g.Count())).ToList();
+        var models = RunChecks.MemoryModels.Where(m => pairs.Any(p => p.Known is null && p.Memory == m)).DefaultIfEmpty(asked?[0] ?? RunRequest.ScMemory).ToList();
         var plan = pairs.Where(p => p.Known is null).Select(p => new RunRequest(
             p.Scenario, p.Generation, mutant, options.Strategy, options.Iterations ?? ExploreOptions.DefaultIterations, options.MaxSteps, options.Seed, options.TimeoutSeconds, options.Readers, invariants)
         {
@@ -233,7 +236,7 @@ public static class ExploreCommand
         return new ExplorePlan([.. plan.Where((_, index) => index % shardCount == shardIndex)], models, skipped);
     }
 
-    /// <summary>The models of a repeatable --memory, each checked, in the order given; none given: <paramref name="defaults"/>.</summary>
+    /// <summary>The models of a repeatable --memory, each checked, in the order given (duplicates once); none given: <paramref name="defaults"/>.</summary>
     public static IReadOnlyList<string> MemoryModels(IReadOnlyList<string>? asked, IReadOnlyList<string> defaults) =>
         asked is { Count: > 0 } ? [.. asked.Select(m => RunChecks.Memory(m, RunChecks.BadInput)).Distinct()] : defaults;
 

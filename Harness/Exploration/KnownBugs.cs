@@ -25,7 +25,7 @@ public static class KnownBugs
 {
     public static IReadOnlyList<KnownBug> All { get; } =
     [
-        new("6.4", RunRequest.LkmmMemory, "b1f02b95758d fixed in 6.5",
+        new("6.4", RunRequest.LkmmMemory, "fixed in 6.5 by b1f02b95758d",
             "vma_end_write_all()'s WRITE_ONCE of mm_lock_seq orders nothing, so a fault can see the write sequence ended and still read the VMA as it was before it"),
     ];
 

@@ -41,10 +41,18 @@ public sealed record RunRequest(
     public string Memory { get; init; } = ScMemory;
 
     /// <summary>
-    /// The models explore runs each generation under when no --memory is given (see
-    /// <see cref="KnownBugs"/> for the pairs it leaves out).
+    /// The models explore runs a generation under when no --memory is given, but for those the
+    /// generation has a known bug under (<see cref="DefaultMemoryOf"/>).
     /// </summary>
-    public static readonly IReadOnlyList<string> DefaultMemory = [ScMemory];
+    public static readonly IReadOnlyList<string> DefaultMemory = [LkmmMemory];
+
+    /// <summary>
+    /// The models <paramref name="generation"/> runs under when no --memory is given:
+    /// <see cref="DefaultMemory"/> without those it has a known bug under (<see cref="KnownBugs"/>),
+    /// or sc if none is left.
+    /// </summary>
+    public static IReadOnlyList<string> DefaultMemoryOf(GenerationInfo generation) =>
+        DefaultMemory.Where(m => KnownBugs.Of(generation, m) is null).DefaultIfEmpty(ScMemory).ToList();
 
     /// <summary>Whether the run is stress testing on real threads (explore --mode stress) instead of Coyote.</summary>
     public bool Stress { get; init; }
@@ -76,7 +84,7 @@ public sealed record RunRequest(
         }
 
         parts.Add($"{(this.Stress ? "--mode stress" : $"--strategy {this.Strategy}")} --iterations {this.Iterations} --max-steps {this.MaxSteps} --seed {this.Seed} --readers {this.Readers}");
-        if (!DefaultMemory.SequenceEqual([this.Memory]))
+        if (!DefaultMemoryOf(this.Generation).SequenceEqual([this.Memory]))
         {
             parts.Add($"--memory {this.Memory}");
         }
