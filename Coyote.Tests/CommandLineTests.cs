@@ -28,6 +28,9 @@ public sealed class CommandLineTests
     [InlineData("trace file not found: /no/such/file.trace.json", "replay", "/no/such/file.trace.json")]
     [InlineData("'teleport'", "teleport")]
     [InlineData("--mode must be systematic or stress, not 'chaos'", "explore", "--mode", "chaos")]
+    [InlineData("unknown memory model 'tso' (known: sc, lkmm)", "explore", "--memory", "tso")]
+    [InlineData("unknown memory model 'tso' (known: sc, lkmm)", "bench", "--memory", "tso")]
+    [InlineData("--memory lkmm needs the controlled scheduler (--mode systematic)", "explore", "--mode", "stress", "--memory", "sc", "--memory", "lkmm")]
     [InlineData("--seeds must be 1..100, not 0", "bench", "--seeds", "0")]
     [InlineData("--budget must be at least 1", "bench", "--budget", "0")]
     [InlineData("--parallel must be 1..64, not 0", "bench", "--parallel", "0")]
@@ -168,13 +171,22 @@ public sealed class CommandLineTests
     public void A_results_file_with_a_field_of_the_wrong_type_names_the_field_not_a_dotnet_type()
     {
         var path = Path.Combine(Path.GetTempPath(), $"vmalock-{Guid.NewGuid():N}.json");
-        File.WriteAllText(path, """{ "format": "vmalock-results/1", "coyoteVersion": "1.7.11", "shard": null, "runs": [ { "scenario": "fault-vs-mprotect", "iterationsRun": "many" } ] }""");
         try
         {
+            TestSupport.Vmalock("explore", "--scenario", "fault-vs-downgrade", "--generation", "6.5", "--iterations", "2", "--json", path).ExitCode.Should().Be(ExitCodes.Clean);
+            var results = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+            results["runs"]![0]!["iterationsRun"] = "many";
+            File.WriteAllText(path, results.ToJsonString());
+
             var (code, _, error) = TestSupport.Vmalock("merge", path);
 
             code.Should().Be(ExitCodes.BadInput);
-            error.Trim().Should().Be($"vmalock: malformed results file {path}: runs[0].iterationsRun has a value of the wrong type");
+            error.Trim().Should().Be($"vmalock: malformed results file {path}: runs[0].iterationsRun must be a whole number 0..{long.MaxValue}, not \"many\"");
+
+            File.WriteAllText(path, """{ "format": "vmalock-results/1", "coyoteVersion": "1.7.11", "shard": null, "runs": [] }""");
+            TestSupport.Vmalock("merge", path).Error.Trim().Should().Be(
+                $"vmalock: malformed results file {path}: format must be \"vmalock-results/2\" (a file written by explore --json), not \"vmalock-results/1\"",
+                "a file of the first format does not say which memory model its runs were under");
         }
         finally
         {
@@ -256,9 +268,9 @@ public sealed class CommandLineTests
             var (code, output, _) = TestSupport.Vmalock("explore", "--mutant", "no-drain", "--generation", "6.5", "--traces-dir", dir);
 
             code.Should().Be(ExitCodes.BugFound);
-            var trace = Path.Combine(dir, "fault-vs-mprotect.6.5.no-drain.seed1.trace.json");
-            File.Exists(trace).Should().BeTrue();
-            output.Should().Contain("BUG in fault-vs-mprotect 6.5 no-drain: WriterExcludesReaders")
+            var trace = Path.Combine(dir, "fault-vs-mprotect.6.5.no-drain.seed1.lkmm.trace.json");
+            File.Exists(trace).Should().BeTrue("6.5 runs under lkmm by default");
+            output.Should().Contain("BUG in fault-vs-mprotect 6.5 no-drain under lkmm: WriterExcludesReaders")
                 .And.Contain($"replay: dotnet run --project Harness -- replay {trace}");
             TestSupport.Vmalock("replay", trace).ExitCode.Should().Be(ExitCodes.BugFound);
         }

@@ -53,6 +53,48 @@ public sealed class FuzzTests : IDisposable
     }
 
     [Fact]
+    public void Every_field_of_a_results_file_mutated_is_one_line_and_exit_2_or_a_merge()
+    {
+        // Two runs, one per memory model, each with a bug: every field a results file has.
+        var results = Path.Combine(this.dir, "results.json");
+        TestSupport.Vmalock(
+            "explore", "--mutant", "no-drain", "--generation", "6.5", "--memory", "sc", "--memory", "lkmm", "--iterations", "50",
+            "--traces-dir", Path.Combine(this.dir, "traces"), "--json", results).ExitCode.Should().Be(ExitCodes.BugFound);
+        var text = File.ReadAllText(results);
+        var original = JsonNode.Parse(text)!.AsObject();
+        var random = new Random(Seed);
+        var codes = new Dictionary<int, int>();
+        var refused = new List<string>();
+        var cases = 0;
+        foreach (var (what, content) in Mutations(original, random, WithExtraRun).Concat(FileMutations(text, random)))
+        {
+            cases++;
+            var path = Path.Combine(this.dir, $"case{cases}.results.json");
+            File.WriteAllText(path, content);
+            var (code, output, error) = TestSupport.Vmalock("merge", path);
+            codes[code] = codes.GetValueOrDefault(code) + 1;
+            if (code == ExitCodes.BadInput)
+            {
+                OneLine(error, what);
+                error.Should().StartWith($"vmalock: malformed results file {path}: ", what);
+                output.Should().BeEmpty(what);
+                refused.Add(what);
+            }
+            else
+            {
+                code.Should().BeOneOf([ExitCodes.Clean, ExitCodes.BugFound], $"{what}: {error}");
+                error.Should().BeEmpty(what);
+                output.Should().StartWith("vmalock merge: 1 file(s)", what);
+            }
+        }
+
+        cases.Should().BeGreaterThan(150, "every field of two runs, several ways each");
+        codes.Keys.Should().BeEquivalentTo([ExitCodes.Clean, ExitCodes.BugFound, ExitCodes.BadInput], "a bug set to null leaves a clean run; most mutations are malformed");
+        refused.Should().Contain(["memory deleted", "memory emptied", "memory[1] an unknown name", "runs[0].memory an unknown name", "runs[1].memory deleted", "runs[0].label truncated"],
+            "the memory models are checked like every other field");
+    }
+
+    [Fact]
     public void A_file_that_is_not_a_trace_is_one_line_and_exit_2()
     {
         var deep = Path.Combine(this.dir, "deep.trace.json");
@@ -101,7 +143,7 @@ public sealed class FuzzTests : IDisposable
 
         cases.AddRange(new[] { "--iterations", "--max-steps", "--readers", "--parallel" }.Select(o => (string[])[.. explore, o, "0"]));
         cases.Add([.. explore, "--readers", "99"]);
-        foreach (var option in new[] { "--scenario", "--generation", "--mutant", "--strategy", "--invariant", "--mode" })
+        foreach (var option in new[] { "--scenario", "--generation", "--mutant", "--strategy", "--invariant", "--mode", "--memory" })
         {
             cases.AddRange(new[] { string.Empty, "no-such-name", huge }.Select(v => (string[])[.. explore, option, v]));
             cases.Add([.. Without(explore, option), option]);
@@ -120,6 +162,8 @@ public sealed class FuzzTests : IDisposable
         cases.Add(["merge", this.dir]);
         cases.Add(["bench", "--seeds", "-1"]);
         cases.Add(["bench", "--budget", huge]);
+        cases.Add(["bench", "--memory", huge]);
+        cases.Add(["bench", "--memory"]);
         cases.Add(["golden", "--dir", file]);
         cases.Add(["teleport", huge]);
         var litmus = Path.Combine(TestSupport.RepositoryRoot, "litmus", "MP+poonceonces.litmus");
@@ -191,7 +235,10 @@ public sealed class FuzzTests : IDisposable
     }
 
     /// <summary>Each field (objects' members, a few elements of each array) changed every way that can break it.</summary>
-    private static IEnumerable<(string What, string Content)> Mutations(JsonObject root, Random random)
+    private static IEnumerable<(string What, string Content)> Mutations(JsonObject root, Random random) => Mutations(root, random, WithExtra);
+
+    /// <summary>Each field changed every way that can break it, then a field the format does not have (<paramref name="withExtra"/>).</summary>
+    private static IEnumerable<(string What, string Content)> Mutations(JsonObject root, Random random, Func<JsonObject, string> withExtra)
     {
         foreach (var (path, parent, key) in Fields(root, string.Empty, random))
         {
@@ -243,7 +290,7 @@ public sealed class FuzzTests : IDisposable
             }
         }
 
-        yield return ("an extra field", WithExtra(root));
+        yield return ("an extra field", withExtra(root));
     }
 
     /// <summary>The whole file broken: cut at seeded places, and its outer shape replaced.</summary>
@@ -265,6 +312,13 @@ public sealed class FuzzTests : IDisposable
     {
         var copy = JsonNode.Parse(root.ToJsonString())!.AsObject();
         copy["options"]!.AsObject()["reader"] = 2;
+        return copy.ToJsonString();
+    }
+
+    private static string WithExtraRun(JsonObject root)
+    {
+        var copy = JsonNode.Parse(root.ToJsonString())!.AsObject();
+        copy["runs"]![0]!.AsObject()["models"] = "sc";
         return copy.ToJsonString();
     }
 

@@ -10,18 +10,26 @@ using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Cli;
 
-/// <summary>How fast one strategy finds one mutant, over the seeds.</summary>
+/// <summary>
+/// How fast one strategy finds one mutant under one memory model, over the seeds;
+/// <paramref name="Expected"/>: whether the mutant is expected to be caught under that model
+/// (<see cref="Mutant.CaughtUnder"/>).
+/// </summary>
 public sealed record BenchDetection(
-    string Mutant, string Scenario, string Generation, string Strategy, int Seeds, int Found,
+    string Mutant, string Scenario, string Generation, string Strategy, string Memory, bool Expected, int Seeds, int Found,
     long? MedianIterations, long? WorstIterations, double? MedianSeconds, double? WorstSeconds, IReadOnlyList<string> CaughtBy);
 
-/// <summary>The control: the correct port on a mutant's scenario and generation, with the same budget.</summary>
-public sealed record BenchControl(string Scenario, string Generation, string Strategy, long Iterations, double Seconds, int Reports, string? FirstReport);
+/// <summary>The control: the correct port on a mutant's scenario and generation under one model, with the same budget.</summary>
+public sealed record BenchControl(
+    string Scenario, string Generation, string Strategy, string Memory, long Iterations, double Seconds, int Reports, string? FirstReport);
+
+/// <summary>The speed of the correct port on one scenario and generation under one model: its systematic controls together.</summary>
+public sealed record BenchSpeed(string Scenario, string Generation, string Memory, long Iterations, double Seconds, double IterationsPerSecond);
 
 /// <summary>What vmalock bench measured, and on what.</summary>
 public sealed record BenchReport(
-    string Format, string Command, string Machine, string CoyoteVersion, uint Budget, int Seeds, double TotalSeconds,
-    IReadOnlyList<BenchDetection> Detections, IReadOnlyList<BenchControl> Controls);
+    string Format, string Command, string Machine, string CoyoteVersion, uint Budget, int Seeds, IReadOnlyList<string> Memory, double TotalSeconds,
+    IReadOnlyList<BenchDetection> Detections, IReadOnlyList<BenchControl> Controls, IReadOnlyList<BenchSpeed> Speed);
 
 /// <summary>
 /// vmalock bench: for every mutant × strategy over K seeds, the detection rate and the
@@ -38,7 +46,7 @@ public static class BenchCommand
     /// <summary>The baseline's row name: explore --mode stress (real threads, random delays).</summary>
     public const string Stress = "stress";
 
-    public static int Run(bool quick, int? seeds, uint? budget, string? jsonPath, int? parallel, TextWriter output)
+    public static int Run(bool quick, int? seeds, uint? budget, string? jsonPath, int? parallel, TextWriter output, IReadOnlyList<string>? memory = null)
     {
         var k = seeds ?? (quick ? 1 : 5);
         var iterations = budget ?? (quick ? 300u : 2000u);
@@ -57,22 +65,33 @@ public static class BenchCommand
             throw new HarnessException(ExitCodes.BadInput, $"--parallel must be 1..64, not {parallel}");
         }
 
+        var models = ExploreCommand.MemoryModels(memory, [RunRequest.ScMemory]);
         OutputPaths.CheckFile("--json", jsonPath);
         RewriteCheck.EnsureRewritten(RewriteCheck.ControlledAssemblies);
-        var command = $"dotnet run --project Harness -- bench{(quick ? " --quick" : string.Empty)} --seeds {k} --budget {iterations}";
+        var command = $"dotnet run --project Harness -- bench{(quick ? " --quick" : string.Empty)} --seeds {k} --budget {iterations}" +
+            (models.SequenceEqual([RunRequest.ScMemory]) ? string.Empty : string.Concat(models.Select(m => $" --memory {m}")));
         var machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}";
         output.WriteLine($"vmalock bench: {MutantRegistry.All.Count} mutants x ({StrategiesMeasured.Length} strategies + stress) x {k} seed(s), budget {iterations} iterations per run; {machine}");
+        ExploreCommand.WriteMemory(output, models, []);
         output.Flush();
 
+        // The models are the innermost loop: each mutant's runs under every model are next to each
+        // other in the queue, so the engines run them side by side and machine noise hits them alike.
+        // Stress testing is the sc baseline: it runs real threads under locked sequential consistency,
+        // and is left out for a mutant not expected under sc.
         var mutantRuns = (
             from mutant in MutantRegistry.All
             from strategy in StrategiesMeasured.Append(Stress)
             from seed in Enumerable.Range(1, k)
-            select Request(mutant.Scenario, FirstGeneration(mutant), mutant, strategy, (uint)seed, iterations)).ToList();
+            from model in models
+            where strategy != Stress || (model == RunRequest.ScMemory && mutant.CaughtUnder.Contains(RunRequest.ScMemory))
+            select Request(mutant.Scenario, GenerationFor(mutant, models), mutant, strategy, (uint)seed, iterations, model)).ToList();
         var controlRuns = MutantRegistry.All
-            .Select(m => (m.Scenario, Generation: FirstGeneration(m)))
+            .Select(m => (m.Scenario, Generation: GenerationFor(m, models)))
             .Distinct()
-            .SelectMany(p => StrategiesMeasured.Append(Stress).Select(strategy => Request(p.Scenario, p.Generation, null, strategy, 1, iterations)))
+            .SelectMany(p => StrategiesMeasured.Append(Stress).SelectMany(strategy => models
+                .Where(model => strategy != Stress || model == RunRequest.ScMemory)
+                .Select(model => Request(p.Scenario, p.Generation, null, strategy, 1, iterations, model))))
             .ToList();
         var requests = mutantRuns.Concat(controlRuns).ToList();
 
@@ -81,15 +100,22 @@ public static class BenchCommand
         clock.Stop();
 
         var detections = results.Take(mutantRuns.Count)
-            .GroupBy(r => (r.Request.MutantName, r.Request.StrategyShown))
+            .GroupBy(r => (r.Request.MutantName, r.Request.StrategyShown, r.Request.Memory))
             .Select(Detection)
             .ToList();
-        var controls = results.Skip(mutantRuns.Count)
-            .Select(r => new BenchControl(r.Request.Scenario.Name, r.Request.Generation.Name, r.Request.StrategyShown, r.IterationsRun,
+        var controlResults = results.Skip(mutantRuns.Count).ToList();
+        var controls = controlResults
+            .Select(r => new BenchControl(r.Request.Scenario.Name, r.Request.Generation.Name, r.Request.StrategyShown, r.Request.Memory, r.IterationsRun,
                 Math.Round(r.Elapsed.TotalSeconds, 2), r.Bug is null ? 0 : 1, r.Bug is null ? null : $"{r.Bug.Invariant}: {r.Bug.Message}"))
             .ToList();
-        var report = new BenchReport("vmalock-bench/1", command, machine, Traces.TraceFile.RunningCoyoteVersion, iterations, k,
-            Math.Round(clock.Elapsed.TotalSeconds, 1), detections, controls);
+        var speed = controlResults
+            .Where(r => !r.Request.Stress)
+            .GroupBy(r => (r.Request.Scenario.Name, r.Request.Generation.Name, r.Request.Memory))
+            .Select(g => new BenchSpeed(g.Key.Item1, g.Key.Item2, g.Key.Memory, g.Sum(r => r.IterationsRun), Math.Round(g.Sum(r => r.Elapsed.TotalSeconds), 2),
+                Math.Round(g.Sum(r => r.IterationsRun) / Math.Max(g.Sum(r => r.Elapsed.TotalSeconds), 0.001), 1)))
+            .ToList();
+        var report = new BenchReport("vmalock-bench/2", command, machine, Traces.TraceFile.RunningCoyoteVersion, iterations, k, models,
+            Math.Round(clock.Elapsed.TotalSeconds, 1), detections, controls, speed);
 
         output.Write(Render(report));
         if (jsonPath is not null)
@@ -102,40 +128,87 @@ public static class BenchCommand
         return controls.Any(c => c.Reports > 0) ? ExitCodes.BugFound : ExitCodes.Clean;
     }
 
-    /// <summary>The table: one row per mutant × strategy, then the controls' verdict.</summary>
+    /// <summary>
+    /// The table: one row per mutant × strategy (with several memory models, a group of columns
+    /// per model), then the comparison with stress testing, the speed of each model on the same
+    /// scenarios, and the controls' verdict.
+    /// </summary>
     public static string Render(BenchReport report)
     {
         var text = new StringBuilder();
-        var rows = report.Detections.Select(d => new[]
+        var byModel = report.Memory.Count > 1;
+        string[] perModel = byModel ? ["found", "median it", "median time"] : ["found", "median it", "worst it", "median time", "worst time"];
+        var rows = report.Detections.GroupBy(d => (d.Mutant, d.Strategy)).Select(g =>
         {
-            d.Mutant, d.Generation, d.Strategy, $"{d.Found}/{d.Seeds}",
-            d.MedianIterations?.ToString() ?? "-", d.WorstIterations?.ToString() ?? "-",
-            d.MedianSeconds is { } m ? $"{m:F2} s" : "-", d.WorstSeconds is { } w ? $"{w:F2} s" : "-",
-            d.Found == 0 ? $"not found in {report.Budget} iterations" : string.Join(", ", d.CaughtBy),
+            var cells = new List<string> { g.Key.Mutant, g.First().Generation, g.Key.Strategy };
+            foreach (var model in report.Memory)
+            {
+                var d = g.FirstOrDefault(d => d.Memory == model);
+                cells.AddRange(d is null ? perModel.Select(_ => "-") : Cells(d, byModel));
+            }
+
+            var caught = g.SelectMany(d => d.CaughtBy).Distinct().Order(StringComparer.Ordinal).ToList();
+            cells.Add(caught.Count > 0 ? string.Join(", ", caught)
+                : g.Any(d => d.Expected) ? $"not found in {report.Budget} iterations"
+                : $"clean under {string.Join(", ", g.Select(d => d.Memory))}, as expected");
+            return cells.ToArray();
         }).ToList();
         text.AppendLine();
-        text.Append(SummaryTable.Columns(["mutant", "gen", "strategy", "found", "median it", "worst it", "median time", "worst time", "caught by"], rows));
+        text.Append(SummaryTable.Columns(
+            ["mutant", "gen", "strategy", .. report.Memory.SelectMany(m => perModel.Select(c => byModel ? $"{m} {c}" : c)), "caught by"], rows));
 
         text.AppendLine();
         text.AppendLine("found: seeds whose run reported the bug within the budget; it and time: to the first report, over those seeds.");
+        if (report.Detections.Any(d => !d.Expected))
+        {
+            text.AppendLine($"(as expected) / (unexpected): the mutant is not expected to be caught under that model (an ordering mutant under sc).");
+        }
+
         text.AppendLine();
         text.Append(Comparison(report));
+        if (byModel)
+        {
+            text.AppendLine();
+            text.Append(Speeds(report));
+        }
+
         var dirty = report.Controls.Where(c => c.Reports > 0).ToList();
         text.AppendLine(dirty.Count == 0
             ? $"control: the correct port on the same {report.Controls.Select(c => (c.Scenario, c.Generation)).Distinct().Count()} scenario/generation pairs, " +
               $"{report.Controls.Count} runs, {report.Controls.Sum(c => c.Iterations)} iterations: no report"
-            : $"CONTROL FAILED: the correct port reported {string.Join("; ", dirty.Select(c => $"{c.Scenario} {c.Generation} {c.Strategy}: {c.FirstReport}"))}");
+            : $"CONTROL FAILED: the correct port reported {string.Join("; ", dirty.Select(c => $"{c.Scenario} {c.Generation} {c.Strategy} {c.Memory}: {c.FirstReport}"))}");
         text.AppendLine($"{report.TotalSeconds} s in all; {report.Command}");
         return text.ToString();
     }
 
-    /// <summary>Per mutant: the fastest systematic strategy against stress testing, and their ratio of median times.</summary>
+    /// <summary>One detection's cells: found (and whether that was expected), then the iterations and times.</summary>
+    private static IEnumerable<string> Cells(BenchDetection d, bool brief)
+    {
+        yield return $"{d.Found}/{d.Seeds}{(d.Expected ? string.Empty : d.Found == 0 ? " (as expected)" : " (unexpected)")}";
+        yield return d.MedianIterations?.ToString() ?? "-";
+        if (!brief)
+        {
+            yield return d.WorstIterations?.ToString() ?? "-";
+        }
+
+        yield return d.MedianSeconds is { } m ? $"{m:F2} s" : "-";
+        if (!brief)
+        {
+            yield return d.WorstSeconds is { } w ? $"{w:F2} s" : "-";
+        }
+    }
+
+    /// <summary>Per mutant: the fastest systematic strategy (under each model) against stress testing, and their ratio of median times.</summary>
     private static string Comparison(BenchReport report)
     {
+        var byModel = report.Memory.Count > 1;
         var rows = new List<string[]>();
         foreach (var mutant in report.Detections.GroupBy(d => d.Mutant))
         {
-            var best = mutant.Where(d => d.Strategy != Stress && d.Found > 0).OrderByDescending(d => d.Found).ThenBy(d => d.MedianSeconds).FirstOrDefault();
+            var bests = report.Memory.Select(model => mutant
+                .Where(d => d.Strategy != Stress && d.Memory == model && d.Found > 0)
+                .OrderByDescending(d => d.Found).ThenBy(d => d.MedianSeconds).FirstOrDefault()).ToList();
+            var best = bests.OfType<BenchDetection>().OrderByDescending(d => d.Found).ThenBy(d => d.MedianSeconds).FirstOrDefault();
             var stress = mutant.FirstOrDefault(d => d.Strategy == Stress);
             var ratio = best is null || stress is null ? "-"
                 : stress.Found == 0 ? $"stress: not found in {report.Budget} iterations"
@@ -143,23 +216,48 @@ public static class BenchCommand
             rows.Add(
             [
                 mutant.Key,
-                best is null ? $"not found in {report.Budget} iterations" : $"{best.Strategy} {best.Found}/{best.Seeds}, {best.MedianSeconds:F2} s",
+                .. bests.Select((b, i) => b is not null ? $"{b.Strategy} {b.Found}/{b.Seeds}, {b.MedianSeconds:F2} s"
+                    : mutant.Any(d => d.Memory == report.Memory[i] && !d.Expected) ? "clean, as expected"
+                    : $"not found in {report.Budget} iterations"),
                 stress is null ? "-" : stress.Found == 0 ? $"0/{stress.Seeds}" : $"{stress.Found}/{stress.Seeds}, {stress.MedianSeconds:F2} s",
                 ratio,
             ]);
         }
 
-        return SummaryTable.Columns(["mutant", "best systematic (found, median time)", "stress (found, median time)", "stress time / systematic time"], rows);
+        return SummaryTable.Columns(
+            ["mutant", .. report.Memory.Select(m => byModel ? $"best under {m} (found, median time)" : "best systematic (found, median time)"), "stress (found, median time)", "stress time / systematic time"],
+            rows);
     }
 
-    private static BenchDetection Detection(IGrouping<(string Mutant, string Strategy), RunResult> runs)
+    /// <summary>The correct port's iterations/s under each model on the same scenario and generation (its systematic controls, interleaved).</summary>
+    private static string Speeds(BenchReport report)
+    {
+        var first = report.Memory[0];
+        var rows = report.Speed.GroupBy(s => (s.Scenario, s.Generation)).Select(g => (string[])
+        [
+            g.Key.Scenario,
+            g.Key.Generation,
+            .. report.Memory.Select(m => g.FirstOrDefault(s => s.Memory == m)?.IterationsPerSecond.ToString("F0") ?? "-"),
+            .. report.Memory.Skip(1).Select(m => g.FirstOrDefault(s => s.Memory == m) is { } other && g.FirstOrDefault(s => s.Memory == first) is { IterationsPerSecond: > 0 } baseline
+                ? $"{other.IterationsPerSecond / baseline.IterationsPerSecond:F2}x" : "-"),
+        ]).ToList();
+        var text = new StringBuilder();
+        text.Append(SummaryTable.Columns(
+            ["scenario (correct port)", "gen", .. report.Memory.Select(m => $"{m} it/s"), .. report.Memory.Skip(1).Select(m => $"{m} / {first}")], rows));
+        text.AppendLine("it/s: the systematic controls' iterations over their time, each model's runs next to the other's in the queue.");
+        text.AppendLine();
+        return text.ToString();
+    }
+
+    private static BenchDetection Detection(IGrouping<(string Mutant, string Strategy, string Memory), RunResult> runs)
     {
         var first = runs.First().Request;
         var found = runs.Where(r => r.Bug is not null).ToList();
         var iterations = found.Select(r => r.IterationsRun).Order().ToList();
         var seconds = found.Select(r => r.Elapsed.TotalSeconds).Order().ToList();
         return new BenchDetection(
-            runs.Key.Mutant, first.Scenario.Name, first.Generation.Name, runs.Key.Strategy, runs.Count(), found.Count,
+            runs.Key.Mutant, first.Scenario.Name, first.Generation.Name, runs.Key.Strategy, runs.Key.Memory, first.Mutant!.CaughtUnder.Contains(runs.Key.Memory),
+            runs.Count(), found.Count,
             found.Count == 0 ? null : iterations[(iterations.Count - 1) / 2],
             found.Count == 0 ? null : iterations[^1],
             found.Count == 0 ? null : Math.Round(seconds[(seconds.Count - 1) / 2], 3),
@@ -167,12 +265,21 @@ public static class BenchCommand
             [.. found.Select(r => r.Bug!.Invariant).Distinct().Order(StringComparer.Ordinal)]);
     }
 
-    private static GenerationInfo FirstGeneration(Mutant mutant) => Generations.All.First(mutant.AppliesTo);
+    /// <summary>
+    /// The generation a mutant is measured on: the first it exists in that has no known bug under
+    /// any of the models measured (6.5 for the rw_semaphore mutants under lkmm: 6.4's own race
+    /// would otherwise be what is found, and the control would fail), so every model measures it
+    /// on the same code.
+    /// </summary>
+    private static GenerationInfo GenerationFor(Mutant mutant, IReadOnlyList<string> models) =>
+        Generations.All.Where(mutant.AppliesTo).FirstOrDefault(g => models.All(m => KnownBugs.Of(g, m) is null))
+        ?? Generations.All.First(mutant.AppliesTo);
 
-    private static RunRequest Request(string scenario, GenerationInfo generation, Mutant? mutant, string strategy, uint seed, uint iterations) =>
+    private static RunRequest Request(string scenario, GenerationInfo generation, Mutant? mutant, string strategy, uint seed, uint iterations, string memory) =>
         new(ScenarioRegistry.Find(scenario)!, generation, mutant, strategy == Stress ? ExploreOptions.DefaultStrategy : strategy, iterations,
             RunRequest.DefaultMaxSteps, seed, 0, RunRequest.DefaultReaders, InvariantRegistry.All)
         {
             Stress = strategy == Stress,
+            Memory = memory,
         };
 }

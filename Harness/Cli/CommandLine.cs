@@ -117,11 +117,9 @@ public static class CommandLine
             Description = "systematic (Coyote's controlled scheduler) or stress (real threads with random delays, the baseline; no replayable traces)",
             DefaultValueFactory = _ => ExploreOptions.Systematic,
         };
-        var exploreMemory = new Option<string>("--memory")
-        {
-            Description = "sc (sequential consistency) or lkmm (loads may read older stores where the Linux-kernel memory model allows it)",
-            DefaultValueFactory = _ => Exploration.RunRequest.ScMemory,
-        };
+        var exploreMemory = MemoryOption(
+            $"one row each; default: {string.Join(" and ", Exploration.RunRequest.DefaultMemory)}, and sc for a generation with a known bug there (6.4); " +
+            "a known bug's generation and model run only when --generation and --memory name them");
         var explore = new Command("explore", "explore interleavings under Coyote and check every invariant")
         {
             mode, exploreMemory,
@@ -146,7 +144,7 @@ public static class CommandLine
                 p.GetValue(parallel),
                 p.GetValue(shard),
                 p.GetValue(mode)!,
-                p.GetValue(exploreMemory)!),
+                p.GetValue(exploreMemory)),
             output)));
 
         var trace = new Argument<string>("TRACE") { Description = "a trace file written by explore" };
@@ -181,8 +179,10 @@ public static class CommandLine
         var budget = new Option<uint?>("--budget") { Description = "iterations per run before a mutant counts as not found (default 2000; 300 with --quick)" };
         var benchJson = new Option<string?>("--json") { Description = "also write the measurements as JSON to this file" };
         var benchParallel = new Option<int?>("--parallel") { Description = "engines side by side (default: the number of cores)" };
-        var bench = new Command("bench", "measure how fast each strategy finds each mutant, with the correct port as the control") { quick, seeds, budget, benchJson, benchParallel };
-        bench.SetAction(p => Guard(error, verbose, () => BenchCommand.Run(p.GetValue(quick), p.GetValue(seeds), p.GetValue(budget), p.GetValue(benchJson), p.GetValue(benchParallel), output)));
+        var benchMemory = MemoryOption("default: sc; with two, each mutant runs under both side by side, a column each, and the control's iterations/s under each");
+        var bench = new Command("bench", "measure how fast each strategy finds each mutant, with the correct port as the control") { quick, seeds, budget, benchMemory, benchJson, benchParallel };
+        bench.SetAction(p => Guard(error, verbose, () => BenchCommand.Run(
+            p.GetValue(quick), p.GetValue(seeds), p.GetValue(budget), p.GetValue(benchJson), p.GetValue(benchParallel), output, p.GetValue(benchMemory))));
 
         var list = new Command("list", "list scenarios, generations, mutants, invariants and strategies");
         list.SetAction(_ => Guard(error, verbose, () => ListCommand.Run(output)));
@@ -202,6 +202,12 @@ public static class CommandLine
         litmus.SetAction(p => Guard(error, verbose, () => LitmusCommand.Run(p.GetValue(files)!, p.GetValue(memory)!, p.GetValue(placement)!, output)));
         return litmus;
     }
+
+    /// <summary>--memory sc|lkmm, repeatable (explore and bench): each model given is run, in that order.</summary>
+    private static Option<string[]> MemoryOption(string defaults) => new("--memory")
+    {
+        Description = $"sc (sequential consistency) or lkmm (loads may read older stores where the Linux-kernel memory model allows it); repeatable ({defaults})",
+    };
 
     /// <summary>The valid names of an option, for its help: "a, b, c (vmalock list describes each)".</summary>
     private static string Names(IEnumerable<string> names) => $"{string.Join(", ", names)} ('vmalock list' describes each)";

@@ -7,18 +7,23 @@ using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Cli;
 
+/// <summary>What explore runs: the runs (of its shard), the memory models of the whole plan, and the header's lines for the known bugs left out.</summary>
+public sealed record ExplorePlan(IReadOnlyList<RunRequest> Runs, IReadOnlyList<string> Memory, IReadOnlyList<string> Skipped);
+
 /// <summary>vmalock explore: plans the runs, checks the harness is honest, runs the engines, reports.</summary>
 public static class ExploreCommand
 {
     public static int Run(ExploreOptions options, TextWriter output)
     {
-        var requests = Plan(options);
+        var plan = PlanOf(options);
+        var requests = plan.Runs;
         RewriteCheck.EnsureRewritten(RewriteCheck.ControlledAssemblies);
         var shard = options.Shard is null ? string.Empty : $" (shard {options.Shard})";
         if (requests.Count == 0)
         {
-            output.WriteLine($"vmalock explore{shard}: no runs fall in this shard");
-            WriteReports(options, [], [], new Dictionary<RunResult, string>(), _ => throw new InvalidOperationException("no trace to replay"));
+            output.WriteLine($"vmalock explore{shard}: {(options.Shard is null ? "no runs left" : "no runs fall in this shard")}");
+            WriteMemory(output, plan.Memory, plan.Skipped);
+            WriteReports(options, plan, [], [], new Dictionary<RunResult, string>(), _ => throw new InvalidOperationException("no trace to replay"));
             return ExitCodes.Clean;
         }
 
@@ -26,7 +31,7 @@ public static class ExploreCommand
         output.WriteLine(
             $"vmalock explore{shard}: {requests.Count} run(s), {requests[0].Iterations} iterations each, {(requests[0].Stress ? "stress mode (real threads, random delays, no controlled scheduler; no replayable traces)" : $"strategy {options.Strategy}")}, seed {options.Seed}, " +
             $"{options.Readers} fault thread(s), {engines} engine(s) side by side");
-        output.WriteLine($"memory model: {options.Memory}");
+        WriteMemory(output, plan.Memory, plan.Skipped);
         output.WriteLine(
             $"Coyote {TraceFile.RunningCoyoteVersion}; rewritten: {string.Join(", ", RewriteCheck.ControlledAssemblies.Select(a => a.GetName().Name))}; " +
             $"invariants: {string.Join(", ", requests[0].Invariants.Select(i => i.Name))}");
@@ -65,27 +70,42 @@ public static class ExploreCommand
         // The verdict is printed before the report files are written: a write that still fails
         // (the paths were checked before the run) costs that file, not the results.
         var verdict = Report(summaries, output, showInterleaving: true, ReplayOnce);
-        WriteReports(options, summaries, results, traces, ReplayOnce);
+        WriteReports(options, plan, summaries, results, traces, ReplayOnce);
         return verdict;
+    }
+
+    /// <summary>The header's memory lines: "memory models: sc, lkmm", then each known bug left out.</summary>
+    public static void WriteMemory(TextWriter output, IReadOnlyList<string> models, IEnumerable<string> skipped)
+    {
+        output.WriteLine($"memory model{(models.Count > 1 ? "s" : string.Empty)}: {string.Join(", ", models)}");
+        foreach (var line in skipped)
+        {
+            output.WriteLine(line);
+        }
     }
 
     /// <summary>Writes the --json, --junit and --sarif files that were asked for.</summary>
     private static void WriteReports(
-        ExploreOptions options, IReadOnlyList<RunSummary> summaries, IReadOnlyList<RunResult> results, IReadOnlyDictionary<RunResult, string> traces, Func<string, ReplayOutcome> replay)
+        ExploreOptions options,
+        ExplorePlan plan,
+        IReadOnlyList<RunSummary> summaries,
+        IReadOnlyList<RunResult> results,
+        IReadOnlyDictionary<RunResult, string> traces,
+        Func<string, ReplayOutcome> replay)
     {
         if (options.JsonPath is { } json)
         {
-            OutputPaths.Write("--json", json, () => new ExploreSummary(ExploreSummary.CurrentFormat, TraceFile.RunningCoyoteVersion, options.Shard, summaries).Save(json));
+            OutputPaths.Write("--json", json, () => new ExploreSummary(ExploreSummary.CurrentFormat, TraceFile.RunningCoyoteVersion, options.Shard, plan.Memory, plan.Skipped, summaries).Save(json));
         }
 
         if (options.JunitPath is { } junit)
         {
-            OutputPaths.Write("--junit", junit, () => JunitReport.Write(junit, results, traces));
+            OutputPaths.Write("--junit", junit, () => JunitReport.Write(junit, results, traces, plan.Memory));
         }
 
         if (options.SarifPath is { } sarif)
         {
-            OutputPaths.Write("--sarif", sarif, () => SarifReport.Write(sarif, results, traces, replay));
+            OutputPaths.Write("--sarif", sarif, () => SarifReport.Write(sarif, results, traces, replay, plan.Memory, plan.Skipped));
         }
     }
 
@@ -130,7 +150,13 @@ public static class ExploreCommand
     }
 
     /// <summary>Turns the options into engine runs, validating every option, path and name (exit 2 on a bad one).</summary>
-    public static IReadOnlyList<RunRequest> Plan(ExploreOptions options)
+    public static IReadOnlyList<RunRequest> Plan(ExploreOptions options) => PlanOf(options).Runs;
+
+    /// <summary>
+    /// The runs, the memory models they are under, and the known bugs left out (a generation's
+    /// known bug under a model is run only when --generation names it).
+    /// </summary>
+    public static ExplorePlan PlanOf(ExploreOptions options)
     {
         Check("--readers", RunChecks.Readers(options.Readers));
         Check("--iterations", RunChecks.Iterations(options.Iterations));
@@ -158,10 +184,11 @@ public static class ExploreCommand
         }
 
         RunChecks.Strategy(options.Strategy, RunChecks.BadInput);
-        RunChecks.Memory(options.Memory, RunChecks.BadInput);
-        if (options.Mode == ExploreOptions.Stress && options.Memory != RunRequest.ScMemory)
+        var stress = options.Mode == ExploreOptions.Stress;
+        var asked = options.Memory is { Count: > 0 } ? MemoryModels(options.Memory, []) : null;
+        if (stress && asked?.FirstOrDefault(m => m != RunRequest.ScMemory) is { } weak)
         {
-            throw RunChecks.BadInput("--memory lkmm needs the controlled scheduler (--mode systematic): stress mode runs real threads under locked sequential consistency");
+            throw RunChecks.BadInput($"--memory {weak} needs the controlled scheduler (--mode systematic): stress mode runs real threads under locked sequential consistency");
         }
 
         var mutant = options.Mutant is null ? null : RunChecks.Mutant(options.Mutant, RunChecks.BadInput);
@@ -188,19 +215,30 @@ public static class ExploreCommand
             ? options.Invariants.Select(n => RunChecks.Invariant(n, RunChecks.BadInput)).Distinct().ToList()
             : [.. InvariantRegistry.All];
 
-        var plan = from scenario in scenarios
-                   from generation in generations
-                   select new RunRequest(scenario, generation, mutant, options.Strategy, options.Iterations ?? ExploreOptions.DefaultIterations,
-                       options.MaxSteps, options.Seed, options.TimeoutSeconds, options.Readers, invariants)
-                   {
-                       Stress = options.Mode == ExploreOptions.Stress,
-                       Memory = options.Memory,
-                   };
+        // A generation's known bug under a model is left out, unless --memory names the model and
+        // --generation the generation. Without --memory a generation left with no model runs under sc.
+        var pairs = (from scenario in scenarios
+                     from generation in generations
+                     from memory in asked ?? (stress ? [RunRequest.ScMemory] : RunRequest.DefaultMemory.Union(RunRequest.DefaultMemoryOf(generation)))
+                     let named = asked is not null && options.Generation is not null
+                     select (Scenario: scenario, Generation: generation, Memory: memory, Known: named ? null : KnownBugs.Of(generation, memory))).ToList();
+        var skipped = pairs.Where(p => p.Known is not null).GroupBy(p => p.Known!).Select(g => g.Key.Skipped(g.Count())).ToList();
+        var models = RunChecks.MemoryModels.Where(m => pairs.Any(p => p.Known is null && p.Memory == m)).DefaultIfEmpty(asked?[0] ?? RunRequest.ScMemory).ToList();
+        var plan = pairs.Where(p => p.Known is null).Select(p => new RunRequest(
+            p.Scenario, p.Generation, mutant, options.Strategy, options.Iterations ?? ExploreOptions.DefaultIterations, options.MaxSteps, options.Seed, options.TimeoutSeconds, options.Readers, invariants)
+        {
+            Stress = stress,
+            Memory = p.Memory,
+        });
 
         // A shard takes every shardCount-th run of the plan, which is in a fixed order: the shards
         // of one command line are disjoint and together are the whole plan.
-        return [.. plan.Where((_, index) => index % shardCount == shardIndex)];
+        return new ExplorePlan([.. plan.Where((_, index) => index % shardCount == shardIndex)], models, skipped);
     }
+
+    /// <summary>The models of a repeatable --memory, each checked, in the order given (duplicates once); none given: <paramref name="defaults"/>.</summary>
+    public static IReadOnlyList<string> MemoryModels(IReadOnlyList<string>? asked, IReadOnlyList<string> defaults) =>
+        asked is { Count: > 0 } ? [.. asked.Select(m => RunChecks.Memory(m, RunChecks.BadInput)).Distinct()] : defaults;
 
     /// <summary>--shard I/N (1 &lt;= I &lt;= N): the zero-based index and the count; no shard is 0/1.</summary>
     private static (int Index, int Count) ParseShard(string? shard)

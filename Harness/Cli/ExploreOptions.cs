@@ -1,6 +1,6 @@
 namespace VmaLockVerify.Harness.Cli;
 
-/// <summary>The explore verb's options, as parsed (null: not given).</summary>
+/// <summary>The explore verb's options, as parsed (null: not given; Memory, the models of the repeatable --memory, null or empty: <see cref="Exploration.RunRequest.DefaultMemory"/>).</summary>
 public sealed record ExploreOptions(
     IReadOnlyList<string> Scenarios,
     string? Generation,
@@ -19,7 +19,7 @@ public sealed record ExploreOptions(
     int? Parallel = null,
     string? Shard = null,
     string Mode = ExploreOptions.Systematic,
-    string Memory = Exploration.RunRequest.ScMemory)
+    IReadOnlyList<string>? Memory = null)
 {
     /// <summary>--mode systematic: Coyote's controlled scheduler (the default).</summary>
     public const string Systematic = "systematic";
@@ -29,8 +29,8 @@ public sealed record ExploreOptions(
 
     /// <summary>
     /// Iterations per scenario × generation when none are given: the default explore (every
-    /// scenario on every generation, two engines side by side) then finishes in about two minutes on
-    /// 2 cores.
+    /// scenario on every generation, 6.5 and later under lkmm, two engines side by side) then
+    /// finishes in about three to four minutes on 2 cores.
     /// </summary>
     public const uint DefaultIterations = 800;
 

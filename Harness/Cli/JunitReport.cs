@@ -5,33 +5,36 @@ using VmaLockVerify.Harness.Exploration;
 namespace VmaLockVerify.Harness.Cli;
 
 /// <summary>
-/// explore --junit: the results as JUnit XML, which CI systems display as tests. One test case
-/// per scenario × generation × mutant (class "scenario.generation", name the mutant or "correct");
-/// a bug is a failure whose type is the invariant and whose text gives the trace and the replay command.
+/// explore --junit: the results as JUnit XML, which CI systems display as tests. One test suite
+/// per memory model (its <c>memory</c> property names the model), one test case per scenario ×
+/// generation × mutant (class "scenario.generation", name the mutant or "correct", with
+/// " [lkmm]" under a model other than sc, so the two models' cases never share a name); a bug is a
+/// failure whose type is the invariant and whose text gives the trace and the replay command.
 /// </summary>
 public static class JunitReport
 {
-    public static void Write(string path, IReadOnlyList<RunResult> results, IReadOnlyDictionary<RunResult, string> traces)
+    public static void Write(string path, IReadOnlyList<RunResult> results, IReadOnlyDictionary<RunResult, string> traces, IReadOnlyList<string> models)
     {
-        var failures = results.Count(r => r.Bug is not null);
-        var seconds = Seconds(results.Sum(r => r.Elapsed.TotalSeconds));
-        var suite = new XElement(
-            "testsuite",
-            new XAttribute("name", "vmalock explore"),
-            new XAttribute("tests", results.Count),
-            new XAttribute("failures", failures),
-            new XAttribute("errors", 0),
-            new XAttribute("time", seconds),
-            results.Select(r => TestCase(r, traces.GetValueOrDefault(r))));
+        var suites = models.Select(model => Suite(model, [.. results.Where(r => r.Request.Memory == model)], traces)).ToList();
         var document = new XDocument(new XElement(
             "testsuites",
             new XAttribute("name", "vmalock"),
             new XAttribute("tests", results.Count),
-            new XAttribute("failures", failures),
-            new XAttribute("time", seconds),
-            suite));
+            new XAttribute("failures", results.Count(r => r.Bug is not null)),
+            new XAttribute("time", Seconds(results.Sum(r => r.Elapsed.TotalSeconds))),
+            suites));
         document.Save(path);
     }
+
+    private static XElement Suite(string model, IReadOnlyList<RunResult> results, IReadOnlyDictionary<RunResult, string> traces) => new(
+        "testsuite",
+        new XAttribute("name", $"vmalock explore --memory {model}"),
+        new XAttribute("tests", results.Count),
+        new XAttribute("failures", results.Count(r => r.Bug is not null)),
+        new XAttribute("errors", 0),
+        new XAttribute("time", Seconds(results.Sum(r => r.Elapsed.TotalSeconds))),
+        new XElement("properties", new XElement("property", new XAttribute("name", "memory"), new XAttribute("value", model))),
+        results.Select(r => TestCase(r, traces.GetValueOrDefault(r))));
 
     private static XElement TestCase(RunResult result, string? trace)
     {
@@ -39,11 +42,11 @@ public static class JunitReport
         var testCase = new XElement(
             "testcase",
             new XAttribute("classname", $"{request.Scenario.Name}.{request.Generation.Name}"),
-            new XAttribute("name", request.MutantName),
+            new XAttribute("name", request.Memory == RunRequest.ScMemory ? request.MutantName : $"{request.MutantName} [{request.Memory}]"),
             new XAttribute("time", Seconds(result.Elapsed.TotalSeconds)),
             new XElement(
                 "system-out",
-                $"{result.IterationsRun} iterations ({request.Strategy}, seed {request.Seed}, {request.Readers} fault threads), " +
+                $"{result.IterationsRun} iterations ({request.Strategy}, seed {request.Seed}, {request.Readers} fault threads, memory {request.Memory}), " +
                 $"at most {result.MaxStepsInAnIteration} steps per iteration, {result.IterationsAtStepBound} cut by the step bound; {request.CommandLine()}"));
         if (result.Bug is { } bug)
         {

@@ -14,7 +14,8 @@ public static class ListCommand
         Section(output, "scenarios", ScenarioRegistry.All.Select(s => (s.Name, s.Description)));
         Section(output, "generations", Generations.All.Select(g => (g.Name, g.Description)));
         Section(output, "mutants", MutantRegistry.All.Select(m =>
-            (m.Name, $"{m.Description}; caught by {m.CaughtBy}{(m.KernelCheck is { } check ? $" ({check})" : string.Empty)} in {m.Scenario}; from {m.Origin}")));
+            (m.Name, $"{m.Description}; caught by {m.CaughtBy}{(m.KernelCheck is { } check ? $" ({check})" : string.Empty)} in {m.Scenario}" +
+                $"{(m.CaughtUnder.Count < RunChecks.MemoryModels.Count ? $" under {string.Join(", ", m.CaughtUnder)} only" : string.Empty)}; from {m.Origin}")));
         Section(output, "invariants", InvariantRegistry.All.Select(i => (i.Name, i.Property)));
         Section(output, "strategies", Strategies.All);
         return ExitCodes.Clean;

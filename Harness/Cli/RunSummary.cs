@@ -12,6 +12,7 @@ public sealed record RunSummary(
     string Generation,
     string Mutant,
     string Strategy,
+    string Memory,
     uint Seed,
     int Readers,
     uint IterationsRequested,
@@ -25,13 +26,14 @@ public sealed record RunSummary(
     IReadOnlyList<string> UncontrolledInvocations,
     BugSummary? Bug)
 {
-    public string Label => $"{this.Scenario} {this.Generation} {this.Mutant}";
+    public string Label => RunRequest.LabelOf(this.Scenario, this.Generation, this.Mutant, this.Memory);
 
     public static RunSummary From(RunResult r, string? trace) => new(
         r.Request.Scenario.Name,
         r.Request.Generation.Name,
         r.Request.MutantName,
         r.Request.StrategyShown,
+        r.Request.Memory,
         r.Request.Seed,
         r.Request.Readers,
         r.Request.Iterations,
@@ -46,21 +48,25 @@ public sealed record RunSummary(
         r.Bug is null ? null : new BugSummary(r.Bug.Invariant, r.Bug.Message, trace));
 }
 
-/// <summary>What explore --json writes and merge reads: the runs of one explore (or one shard of it).</summary>
-public sealed record ExploreSummary(string Format, string CoyoteVersion, string? Shard, IReadOnlyList<RunSummary> Runs)
+/// <summary>
+/// What explore --json writes and merge reads: the runs of one explore (or one shard of it), the
+/// memory models the whole explore ran under, and the known bugs it left out (the header's lines).
+/// </summary>
+public sealed record ExploreSummary(string Format, string CoyoteVersion, string? Shard, IReadOnlyList<string> Memory, IReadOnlyList<string> Skipped, IReadOnlyList<RunSummary> Runs)
 {
-    public const string CurrentFormat = "vmalock-results/1";
+    /// <summary>Version 2: the memory models (the file's and each run's) and the known bugs left out.</summary>
+    public const string CurrentFormat = "vmalock-results/2";
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, Json) + "\n");
 
-    /// <summary>Reads a results file; a missing or malformed one is bad input (exit 2).</summary>
+    /// <summary>Reads a results file; a missing or malformed one (any field: <see cref="ResultsSchema"/>) is bad input (exit 2).</summary>
     public static ExploreSummary Load(string path) => HarnessJson.Read<ExploreSummary>(
         path,
         "results",
         Json,
-        null,
-        s => s.Format == CurrentFormat && s.Runs is not null && s.Runs.All(r => r is not null && r.Scenario is not null),
+        ResultsSchema.Check,
+        _ => true,
         $"not a {CurrentFormat} file written by explore --json");
 }

@@ -24,7 +24,7 @@ public static class SarifReport
     /// <summary>The URI base id of the repository root: every source location is relative to it.</summary>
     public const string SourceRoot = "SRCROOT";
 
-    /// <summary>The key of the fingerprint that identifies a result across explores: scenario/generation/mutant/invariant.</summary>
+    /// <summary>The key of the fingerprint that identifies a result across explores: scenario/generation/mutant/invariant, then /lkmm under a model other than sc.</summary>
     public const string FingerprintKey = "vmalockRun/v1";
 
     /// <summary>The thread-flow-location kind that marks the first step after a context switch.</summary>
@@ -34,7 +34,13 @@ public static class SarifReport
     /// Writes the log; every buggy run's trace is replayed once to recover its steps (with
     /// <paramref name="replay"/>, which a caller that replays them too can share).
     /// </summary>
-    public static void Write(string path, IReadOnlyList<RunResult> results, IReadOnlyDictionary<RunResult, string> traces, Func<string, ReplayOutcome>? replay = null)
+    public static void Write(
+        string path,
+        IReadOnlyList<RunResult> results,
+        IReadOnlyDictionary<RunResult, string> traces,
+        Func<string, ReplayOutcome>? replay = null,
+        IReadOnlyList<string>? models = null,
+        IReadOnlyList<string>? skipped = null)
     {
         replay ??= Replayer.Replay;
         var rules = InvariantRegistry.All.Select(i => (i.Name, Meaning: i.Property)).Concat(Finding.NotInvariants).ToList();
@@ -66,6 +72,13 @@ public static class SarifReport
                 },
             },
             results = results.Where(r => r.Bug is not null).Select(r => Result(r, traces.GetValueOrDefault(r), ruleIds, replay)).ToList(),
+
+            // The memory models the explore ran under, and the known bugs it left out.
+            properties = new
+            {
+                memory = models ?? [.. results.Select(r => r.Request.Memory).Distinct()],
+                skipped = skipped ?? [],
+            },
         };
         var log = new Dictionary<string, object> { ["$schema"] = Schema, ["version"] = "2.1.0", ["runs"] = new[] { run } };
         File.WriteAllText(path, JsonSerializer.Serialize(log, TraceJson.Options) + "\n");
@@ -103,7 +116,7 @@ public static class SarifReport
             locations = last is null ? null : new[] { Location(last) },
             partialFingerprints = new Dictionary<string, string>
             {
-                [FingerprintKey] = $"{request.Scenario.Name}/{request.Generation.Name}/{request.MutantName}/{bug.Invariant}",
+                [FingerprintKey] = $"{request.Scenario.Name}/{request.Generation.Name}/{request.MutantName}/{bug.Invariant}{(request.Memory == RunRequest.ScMemory ? string.Empty : $"/{request.Memory}")}",
             },
             codeFlows = view is null ? null : new[] { CodeFlow(view) },
             properties = new
@@ -111,6 +124,7 @@ public static class SarifReport
                 scenario = request.Scenario.Name,
                 generation = request.Generation.Name,
                 mutant = request.MutantName,
+                memory = request.Memory,
                 trace,
                 foundBy = request.CommandLine(),
                 replayFailure,

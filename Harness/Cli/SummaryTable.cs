@@ -6,17 +6,20 @@ namespace VmaLockVerify.Harness.Cli;
 /// <summary>The table explore prints: one row per scenario × generation × mutant, with what was explored.</summary>
 public static class SummaryTable
 {
+    /// <summary>The table; a <c>memory</c> column after <c>gen</c> when the runs are under more than one memory model (else the header names it).</summary>
     public static string Render(IReadOnlyList<RunSummary> results)
     {
-        string[] header = ["scenario", "gen", "mutant", "strategy", "iterations", "bugs", "it/s", "steps/it", "at bound", "threads", "ops", "result"];
+        var byModel = results.Select(r => r.Memory).Distinct().Count() > 1;
+        string[] header = ["scenario", "gen", .. byModel ? ["memory"] : Array.Empty<string>(), "mutant", "strategy", "iterations", "bugs", "it/s", "steps/it", "at bound", "threads", "ops", "result"];
         var rows = results.Select(r =>
         {
             // Stress runs have no controlled scheduler to count steps, threads or operations.
             string Scheduled(long value) => r.Strategy == "stress" ? "-" : value.ToString(CultureInfo.InvariantCulture);
-            return new[]
-            {
+            return (string[])
+            [
                 r.Scenario,
                 r.Generation,
+                .. byModel ? [r.Memory] : Array.Empty<string>(),
                 r.Mutant,
                 r.Strategy,
                 r.IterationsRun.ToString(CultureInfo.InvariantCulture),
@@ -27,7 +30,7 @@ public static class SummaryTable
                 Scheduled(r.MaxConcurrency),
                 Scheduled(r.ControlledOperations),
                 r.Bug is null ? "clean" : r.Bug.Invariant,
-            };
+            ];
         }).ToList();
         var text = new StringBuilder();
         text.AppendLine();

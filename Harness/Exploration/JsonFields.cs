@@ -90,6 +90,25 @@ public sealed class JsonFields(string path, string kind)
         throw this.Expected(parent, field, at, $"a whole number {min}..{max}");
     }
 
+    /// <summary>A field that must be present and a number (whole or not) in <paramref name="min"/>..<paramref name="max"/>.</summary>
+    public double Number(JsonObject parent, string field, string at, double min, double max)
+    {
+        var node = parent[field];
+        if (node is JsonValue value && value.GetValueKind() == JsonValueKind.Number && value.TryGetValue<double>(out var number) && double.IsFinite(number))
+        {
+            return number >= min && number <= max ? number : throw this.Bad($"{Name(at, field)} must be {min}..{max}, not {value.ToJsonString()}");
+        }
+
+        throw this.Expected(parent, field, at, $"a number {min}..{max}");
+    }
+
+    /// <summary>A field that must be present and one of the <paramref name="known"/> names.</summary>
+    public string OneOf(JsonObject parent, string field, string at, IReadOnlyList<string> known)
+    {
+        var value = this.String(parent, field, at);
+        return known.Contains(value) ? value : throw this.Bad($"{Name(at, field)} must be one of {string.Join(", ", known)}, not {Describe(parent[field])}");
+    }
+
     /// <summary>A field that must be present: null, or a whole number in range.</summary>
     public long? NullableInteger(JsonObject parent, string field, string at, long min, long max)
     {

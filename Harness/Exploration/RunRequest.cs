@@ -40,6 +40,20 @@ public sealed record RunRequest(
     /// <summary>The memory model the port runs under: <see cref="ScMemory"/> or <see cref="LkmmMemory"/>.</summary>
     public string Memory { get; init; } = ScMemory;
 
+    /// <summary>
+    /// The models explore runs a generation under when no --memory is given, but for those the
+    /// generation has a known bug under (<see cref="DefaultMemoryOf"/>).
+    /// </summary>
+    public static readonly IReadOnlyList<string> DefaultMemory = [LkmmMemory];
+
+    /// <summary>
+    /// The models <paramref name="generation"/> runs under when no --memory is given:
+    /// <see cref="DefaultMemory"/> without those it has a known bug under (<see cref="KnownBugs"/>),
+    /// or sc if none is left.
+    /// </summary>
+    public static IReadOnlyList<string> DefaultMemoryOf(GenerationInfo generation) =>
+        DefaultMemory.Where(m => KnownBugs.Of(generation, m) is null).DefaultIfEmpty(ScMemory).ToList();
+
     /// <summary>Whether the run is stress testing on real threads (explore --mode stress) instead of Coyote.</summary>
     public bool Stress { get; init; }
 
@@ -48,7 +62,12 @@ public sealed record RunRequest(
 
     public string MutantName => this.Mutant?.Name ?? "correct";
 
-    public string Label => $"{this.Scenario.Name} {this.Generation.Name} {this.MutantName}";
+    /// <summary>"fault-vs-munmap 6.5 correct", and " under lkmm" for a run under a model other than sc.</summary>
+    public string Label => LabelOf(this.Scenario.Name, this.Generation.Name, this.MutantName, this.Memory);
+
+    /// <summary>A run's label from its names (also for a run read back from a results file).</summary>
+    public static string LabelOf(string scenario, string generation, string mutant, string memory) =>
+        $"{scenario} {generation} {mutant}{(memory == ScMemory ? string.Empty : $" under {memory}")}";
 
     /// <summary>The explore command line that performs exactly this run.</summary>
     public string CommandLine()
@@ -65,7 +84,7 @@ public sealed record RunRequest(
         }
 
         parts.Add($"{(this.Stress ? "--mode stress" : $"--strategy {this.Strategy}")} --iterations {this.Iterations} --max-steps {this.MaxSteps} --seed {this.Seed} --readers {this.Readers}");
-        if (this.Memory != ScMemory)
+        if (!DefaultMemoryOf(this.Generation).SequenceEqual([this.Memory]))
         {
             parts.Add($"--memory {this.Memory}");
         }

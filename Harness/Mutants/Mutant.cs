@@ -38,6 +38,13 @@ public abstract class Mutant
     /// </summary>
     public virtual string? KernelCheck => null;
 
+    /// <summary>
+    /// The memory models (<see cref="Exploration.RunChecks.MemoryModels"/>) under which the mutation is
+    /// expected to be caught: both by default; an ordering mutant, clean under sequential
+    /// consistency, says lkmm only (bench shows its sc column as clean, as expected).
+    /// </summary>
+    public virtual IReadOnlyList<string> CaughtUnder => Exploration.RunChecks.MemoryModels;
+
     /// <summary>Whether the mutation exists in this generation.</summary>
     public virtual bool AppliesTo(GenerationInfo generation) => generation.Kind == VmaLockKind.Rwsem;
 

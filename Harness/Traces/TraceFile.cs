@@ -74,9 +74,9 @@ public sealed record TraceFile(
             LockOrder: bug.Invariant == nameof(Invariants.LockOrder) && result.LockOrderAtBug is { Learnt.Count: > 0 } order ? order : null);
     }
 
-    /// <summary>The conventional file name explore gives a trace.</summary>
+    /// <summary>The conventional file name explore gives a trace (with the memory model when it is not sc: one explore may run both).</summary>
     public static string FileNameFor(RunRequest request) =>
-        $"{request.Scenario.Name}.{request.Generation.Name}.{request.MutantName}.seed{request.Seed}.trace.json";
+        $"{request.Scenario.Name}.{request.Generation.Name}.{request.MutantName}.seed{request.Seed}{(request.Memory == RunRequest.ScMemory ? string.Empty : $".{request.Memory}")}.trace.json";
 
     public void Save(string path)
     {

@@ -167,14 +167,8 @@ public static partial class TraceSchema
             && (!match.Groups["int"].Success || int.TryParse(match.Groups["int"].Value, out _));
     }
 
-    private static void OneOf(JsonFields fields, JsonObject parent, string field, string at, IReadOnlyList<string> known)
-    {
-        var value = fields.String(parent, field, at);
-        if (!known.Contains(value))
-        {
-            throw fields.Bad($"{JsonFields.Name(at, field)} must be one of {string.Join(", ", known)}, not {JsonFields.Describe(parent[field])}");
-        }
-    }
+    private static void OneOf(JsonFields fields, JsonObject parent, string field, string at, IReadOnlyList<string> known) =>
+        fields.OneOf(parent, field, at, known);
 
     private static void Limit(JsonFields fields, string name, string? problem)
     {

@@ -1,0 +1,106 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using VmaLockVerify.Harness.Exploration;
+using VmaLockVerify.Invariants;
+
+namespace VmaLockVerify.Harness.Cli;
+
+/// <summary>
+/// Every field of a results file (<see cref="ExploreSummary"/>), its type, its range and its
+/// names, checked before merge uses it: anything wrong is one line naming the field, exit 2. The
+/// names are held to what explore could have written: this code's scenarios, generations,
+/// mutants (in a generation they exist in), strategies, memory models and findings.
+/// </summary>
+public static partial class ResultsSchema
+{
+    public static void Check(JsonObject root, JsonFields fields)
+    {
+        fields.OnlyFields(root, string.Empty, "format", "coyoteVersion", "shard", "memory", "skipped", "runs");
+        var format = fields.String(root, "format", string.Empty);
+        if (format != ExploreSummary.CurrentFormat)
+        {
+            throw fields.Bad($"format must be \"{ExploreSummary.CurrentFormat}\" (a file written by explore --json), not {JsonFields.Describe(root["format"])}");
+        }
+
+        fields.String(root, "coyoteVersion", string.Empty);
+        if (fields.NullableString(root, "shard", string.Empty) is { } shard && !ShardPattern().IsMatch(shard))
+        {
+            throw fields.Bad($"shard must be I/N as explore --shard takes it, or null, not {JsonFields.Describe(root["shard"])}");
+        }
+
+        var memory = fields.Strings(root, "memory", string.Empty, minCount: 1);
+        for (var i = 0; i < memory.Count; i++)
+        {
+            if (!RunChecks.MemoryModels.Contains(memory[i]))
+            {
+                throw fields.Bad($"memory[{i}] must be one of {string.Join(", ", RunChecks.MemoryModels)}, not {JsonFields.Describe(JsonValue.Create(memory[i]))}");
+            }
+        }
+
+        fields.Strings(root, "skipped", string.Empty);
+        foreach (var (run, i) in fields.Objects(root, "runs", string.Empty).Select((r, i) => (r, i)))
+        {
+            CheckRun(run, $"runs[{i}]", memory, fields);
+        }
+    }
+
+    private static void CheckRun(JsonObject run, string at, IReadOnlyList<string> memory, JsonFields fields)
+    {
+        fields.OnlyFields(run, at, "label", "scenario", "generation", "mutant", "strategy", "memory", "seed", "readers", "iterationsRequested", "iterationsRun",
+            "seconds", "iterationsPerSecond", "maxStepsInAnIteration", "iterationsAtStepBound", "maxConcurrency", "controlledOperations",
+            "uncontrolledInvocations", "bug");
+        HarnessException Bad(string problem) => fields.Bad($"{at}: {problem}");
+        RunChecks.Scenario(fields.String(run, "scenario", at), Bad);
+        var generation = RunChecks.Generation(fields.String(run, "generation", at), Bad);
+        if (fields.String(run, "mutant", at) is var mutant && mutant != Correct && RunChecks.MutantIn(RunChecks.Mutant(mutant, Bad), generation) is { } problem)
+        {
+            throw Bad(problem);
+        }
+
+        if (fields.String(run, "strategy", at) is var strategy && strategy != BenchCommand.Stress)
+        {
+            RunChecks.Strategy(strategy, Bad);
+        }
+
+        var label = RunRequest.LabelOf(run["scenario"]!.GetValue<string>(), generation.Name, run["mutant"]!.GetValue<string>(), fields.OneOf(run, "memory", at, memory));
+        if (fields.String(run, "label", at) != label)
+        {
+            throw fields.Bad($"{at}.label must be \"{label}\" (its scenario, generation, mutant and memory model), not {JsonFields.Describe(run["label"])}");
+        }
+
+        fields.Integer(run, "seed", at, 0, uint.MaxValue);
+        if (RunChecks.Readers((int)fields.Integer(run, "readers", at, int.MinValue, int.MaxValue)) is { } readers)
+        {
+            throw fields.Bad($"{at}.readers {readers}");
+        }
+
+        fields.Integer(run, "iterationsRequested", at, 1, uint.MaxValue);
+        fields.Integer(run, "iterationsRun", at, 0, long.MaxValue);
+        fields.Number(run, "seconds", at, 0, double.MaxValue);
+        fields.Number(run, "iterationsPerSecond", at, 0, double.MaxValue);
+        foreach (var count in new[] { "maxStepsInAnIteration", "iterationsAtStepBound", "maxConcurrency" })
+        {
+            fields.Integer(run, count, at, 0, int.MaxValue);
+        }
+
+        fields.Integer(run, "controlledOperations", at, 0, long.MaxValue);
+        fields.Strings(run, "uncontrolledInvocations", at);
+        if (fields.OptionalObject(run, "bug", at) is { } bug)
+        {
+            var bugAt = $"{at}.bug";
+            fields.OnlyFields(bug, bugAt, "invariant", "message", "trace");
+            fields.OneOf(bug, "invariant", bugAt, Findings);
+            fields.String(bug, "message", bugAt, mayBeEmpty: true);
+            fields.NullableString(bug, "trace", bugAt);
+        }
+    }
+
+    /// <summary>What a run's mutant is called when it ran the correct port.</summary>
+    private const string Correct = "correct";
+
+    /// <summary>What a bug may be: an invariant, or one of the other findings.</summary>
+    private static readonly IReadOnlyList<string> Findings = [.. InvariantRegistry.All.Select(i => i.Name), .. Finding.NotInvariants.Select(f => f.Name)];
+
+    [GeneratedRegex(@"^[1-9][0-9]{0,3}/[1-9][0-9]{0,3}$", RegexOptions.CultureInvariant)]
+    private static partial Regex ShardPattern();
+}
