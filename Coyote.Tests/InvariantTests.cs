@@ -46,7 +46,6 @@ public sealed class InvariantTests
         { nameof(WriterExcludesReaders), "new-vma-visible-unlocked", "changed vma3->vm_page_prot to PAGE_COPY while fault", "pct", 1000 },
         { nameof(SpecConformance), "new-vma-visible-unlocked", "changed vma3->vm_page_prot without write-locking vma3", "pct", 1000 },
         { nameof(NoStaleVmaFieldUnderReadLock), "seq-without-release-acquire", "before fault0's vma_start_read(vma1) succeeded, had overwritten it with", "portfolio", 200 },
-        { nameof(SpecConformance), "seqcount-end-no-wmb", "had overwritten it with", "portfolio", 200 },
     };
 
     /// <summary>

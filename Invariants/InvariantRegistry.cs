@@ -33,8 +33,8 @@ public static class InvariantRegistry
         InvariantInfo.Of<NoLostWrite>(),
         InvariantInfo.Of<AnonVmaConsistency>(),
 
-        // Judges only the loads the memory model reports as stale, which the Spec's rule judges
-        // too: before SpecConformance, so it is the one that names b1f02b95758d's race.
+        // The two memory-model judgements (a stale VMA field under a read lock, a data race):
+        // SpecConformance leaves both to them.
         InvariantInfo.Of<NoStaleVmaFieldUnderReadLock>(),
         InvariantInfo.Of<NoDataRace>(),
         InvariantInfo.Of<SpecConformance>(),

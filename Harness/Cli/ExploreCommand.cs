@@ -221,14 +221,23 @@ public static class ExploreCommand
                      from generation in generations
                      from memory in asked ?? (stress ? [RunRequest.ScMemory] : RunRequest.DefaultMemory.Union(RunRequest.DefaultMemoryOf(generation)))
                      let named = asked is not null && options.Generation is not null
-                     select (Scenario: scenario, Generation: generation, Memory: memory, Known: named ? null : KnownBugs.Of(generation, memory))).ToList();
-        var skipped = pairs.Where(p => p.Known is not null).GroupBy(p => p.Known!).Select(g => g.Key.Skipped(g.Count())).ToList();
-        var models = RunChecks.MemoryModels.Where(m => pairs.Any(p => p.Known is null && p.Memory == m)).DefaultIfEmpty(asked?[0] ?? RunRequest.ScMemory).ToList();
-        var plan = pairs.Where(p => p.Known is null).Select(p => new RunRequest(
-            p.Scenario, p.Generation, mutant, options.Strategy, options.Iterations ?? ExploreOptions.DefaultIterations, options.MaxSteps, options.Seed, options.TimeoutSeconds, options.Readers, invariants)
+                     select (Scenario: scenario, Generation: generation, Memory: memory, Named: named, Known: named ? null : KnownBugs.Of(generation, memory))).ToList();
+        // A known finding of one invariant leaves that invariant out of its scenarios' runs, on the
+        // same terms, and when --invariant names none; a mutant's run is judged by everything,
+        // since what it breaks is the point.
+        var runs = (from p in pairs
+                    where p.Known is null
+                    let notJudged = p.Named || mutant is not null || options.Invariants.Count > 0 ? [] : KnownBugs.NotJudged(p.Scenario.Name, p.Generation, p.Memory)
+                    select (Pair: p, NotJudged: notJudged)).ToList();
+        var skipped = pairs.Where(p => p.Known is not null).GroupBy(p => p.Known!).Select(g => g.Key.Skipped(g.Count()))
+            .Concat(runs.SelectMany(r => r.NotJudged).GroupBy(b => b).Select(g => g.Key.Skipped(g.Count()))).ToList();
+        var models = RunChecks.MemoryModels.Where(m => runs.Any(r => r.Pair.Memory == m)).DefaultIfEmpty(asked?[0] ?? RunRequest.ScMemory).ToList();
+        var plan = runs.Select(r => new RunRequest(
+            r.Pair.Scenario, r.Pair.Generation, mutant, options.Strategy, options.Iterations ?? ExploreOptions.DefaultIterations, options.MaxSteps, options.Seed, options.TimeoutSeconds, options.Readers,
+            [.. invariants.Where(i => r.NotJudged.All(b => b.Invariant != i.Name))])
         {
             Stress = stress,
-            Memory = p.Memory,
+            Memory = r.Pair.Memory,
         });
 
         // A shard takes every shardCount-th run of the plan, which is in a fixed order: the shards
