@@ -268,9 +268,9 @@ public sealed class CommandLineTests
             var (code, output, _) = TestSupport.Vmalock("explore", "--mutant", "no-drain", "--generation", "6.5", "--traces-dir", dir);
 
             code.Should().Be(ExitCodes.BugFound);
-            var trace = Path.Combine(dir, "fault-vs-mprotect.6.5.no-drain.seed1.lkmm.trace.json");
-            File.Exists(trace).Should().BeTrue("6.5 runs under lkmm by default");
-            output.Should().Contain("BUG in fault-vs-mprotect 6.5 no-drain under lkmm: WriterExcludesReaders")
+            var trace = Path.Combine(dir, "fault-vs-mprotect.6.5.no-drain.seed1.trace.json");
+            File.Exists(trace).Should().BeTrue("a mutant runs under the model it is written for (no-drain: sc), not the main job's lkmm");
+            output.Should().Contain("BUG in fault-vs-mprotect 6.5 no-drain: WriterExcludesReaders")
                 .And.Contain($"replay: dotnet run --project Harness -- replay {trace}");
             TestSupport.Vmalock("replay", trace).ExitCode.Should().Be(ExitCodes.BugFound);
         }

@@ -157,6 +157,23 @@ public sealed class LkmmExploreTests
         lkmm.Bug.Message.Should().Contain("read vma1->vm_flags");
     }
 
+    /// <summary>
+    /// The main job's other known finding (KnownBugs): v6.5's lock_vma_under_rcu() reads
+    /// vma->anon_vma plain under the VMA read lock while a fault under mmap_lock installs it in
+    /// __anon_vma_prepare(), a data race of the kernel's text. Still found, so leaving NoDataRace
+    /// out of those runs hides nothing new.
+    /// </summary>
+    [Theory]
+    [InlineData("fault-vs-mmap")]
+    [InlineData("fault-vs-mremap-munmap")]
+    [InlineData("fault-vs-mremap-fork")]
+    public void V6_5s_plain_anon_vma_check_is_a_data_race_under_lkmm(string scenario)
+    {
+        var result = Explorer.Run(TestSupport.Request(scenario, "6.5", iterations: 400, invariants: "NoDataRace") with { Memory = RunRequest.LkmmMemory });
+        result.Bug.Should().NotBeNull();
+        result.Bug!.Message.Should().MatchRegex(@"^data race on vma\d->anon_vma: \w+ (load|WRITE_ONCE) vma\d->anon_vma in (lock_vma_under_rcu|__anon_vma_prepare) races with ");
+    }
+
     [Fact]
     public void V6_5_without_the_increment_in_mmap_write_lock_keeps_long_fault_vs_writers_clean_under_lkmm()
     {

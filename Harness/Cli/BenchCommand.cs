@@ -85,12 +85,17 @@ public static class BenchCommand
             from seed in Enumerable.Range(1, k)
             from model in models
             where strategy != Stress || (model == RunRequest.ScMemory && mutant.CaughtUnder.Contains(RunRequest.ScMemory))
-            select Request(mutant.Scenario, GenerationFor(mutant, models), mutant, strategy, (uint)seed, iterations, model)).ToList();
+            let generation = GenerationFor(mutant, models)
+
+            // A mutant that exists only where the model finds the generation's own known bug
+            // (narrow-seq: 6.4 under lkmm) is not measured under it: "-" in its columns.
+            where KnownBugs.Of(generation, model) is null
+            select Request(mutant.Scenario, generation, mutant, strategy, (uint)seed, iterations, model)).ToList();
         var controlRuns = MutantRegistry.All
             .Select(m => (m.Scenario, Generation: GenerationFor(m, models)))
             .Distinct()
             .SelectMany(p => StrategiesMeasured.Append(Stress).SelectMany(strategy => models
-                .Where(model => strategy != Stress || model == RunRequest.ScMemory)
+                .Where(model => (strategy != Stress || model == RunRequest.ScMemory) && KnownBugs.Of(p.Generation, model) is null)
                 .Select(model => Request(p.Scenario, p.Generation, null, strategy, 1, iterations, model))))
             .ToList();
         var requests = mutantRuns.Concat(controlRuns).ToList();
@@ -275,9 +280,15 @@ public static class BenchCommand
         Generations.All.Where(mutant.AppliesTo).FirstOrDefault(g => models.All(m => KnownBugs.Of(g, m) is null))
         ?? Generations.All.First(mutant.AppliesTo);
 
+    /// <summary>
+    /// A measured run, judged by every invariant but those of the kernel's known findings in that
+    /// scenario, generation and model (<see cref="KnownBugs.NotJudged"/>), as the main job judges it:
+    /// the kernel's own finding is neither the mutant's detection nor a failed control.
+    /// </summary>
     private static RunRequest Request(string scenario, GenerationInfo generation, Mutant? mutant, string strategy, uint seed, uint iterations, string memory) =>
         new(ScenarioRegistry.Find(scenario)!, generation, mutant, strategy == Stress ? ExploreOptions.DefaultStrategy : strategy, iterations,
-            RunRequest.DefaultMaxSteps, seed, 0, RunRequest.DefaultReaders, InvariantRegistry.All)
+            RunRequest.DefaultMaxSteps, seed, 0, RunRequest.DefaultReaders,
+            [.. InvariantRegistry.All.Where(i => KnownBugs.NotJudged(scenario, generation, memory).All(b => b.Invariant != i.Name))])
         {
             Stress = strategy == Stress,
             Memory = memory,

@@ -216,10 +216,12 @@ public static class ExploreCommand
             : [.. InvariantRegistry.All];
 
         // A generation's known bug under a model is left out, unless --memory names the model and
-        // --generation the generation. Without --memory a generation left with no model runs under sc.
+        // --generation the generation. Without --memory a generation left with no model runs under
+        // sc, and a mutant under the model it is written for (Mutant.Memory: what its budget and
+        // saved trace were found under).
         var pairs = (from scenario in scenarios
                      from generation in generations
-                     from memory in asked ?? (stress ? [RunRequest.ScMemory] : RunRequest.DefaultMemory.Union(RunRequest.DefaultMemoryOf(generation)))
+                     from memory in asked ?? (stress ? [RunRequest.ScMemory] : mutant is not null ? [mutant.Memory] : RunRequest.DefaultMemory.Union(RunRequest.DefaultMemoryOf(generation)))
                      let named = asked is not null && options.Generation is not null
                      select (Scenario: scenario, Generation: generation, Memory: memory, Named: named, Known: named ? null : KnownBugs.Of(generation, memory))).ToList();
         // A known finding of one invariant leaves that invariant out of its scenarios' runs, on the

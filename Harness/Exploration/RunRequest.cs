@@ -84,7 +84,7 @@ public sealed record RunRequest(
         }
 
         parts.Add($"{(this.Stress ? "--mode stress" : $"--strategy {this.Strategy}")} --iterations {this.Iterations} --max-steps {this.MaxSteps} --seed {this.Seed} --readers {this.Readers}");
-        if (!DefaultMemoryOf(this.Generation).SequenceEqual([this.Memory]))
+        if (!(this.Mutant is { } mutant ? [mutant.Memory] : DefaultMemoryOf(this.Generation)).SequenceEqual([this.Memory]))
         {
             parts.Add($"--memory {this.Memory}");
         }
