@@ -232,7 +232,7 @@ public static class ExploreCommand
                     let notJudged = p.Named || mutant is not null || options.Invariants.Count > 0 ? [] : KnownBugs.NotJudged(p.Scenario.Name, p.Generation, p.Memory)
                     select (Pair: p, NotJudged: notJudged)).ToList();
         var skipped = pairs.Where(p => p.Known is not null).GroupBy(p => p.Known!).Select(g => g.Key.Skipped(g.Count()))
-            .Concat(runs.SelectMany(r => r.NotJudged).GroupBy(b => b).Select(g => g.Key.Skipped(g.Count()))).ToList();
+            .Concat(runs.SelectMany(r => r.NotJudged).GroupBy(b => b).OrderBy(g => KnownBugs.All.ToList().IndexOf(g.Key)).Select(g => g.Key.Skipped(g.Count()))).ToList();
         var models = RunChecks.MemoryModels.Where(m => runs.Any(r => r.Pair.Memory == m)).DefaultIfEmpty(asked?[0] ?? RunRequest.ScMemory).ToList();
         var plan = runs.Select(r => new RunRequest(
             r.Pair.Scenario, r.Pair.Generation, mutant, options.Strategy, options.Iterations ?? ExploreOptions.DefaultIterations, options.MaxSteps, options.Seed, options.TimeoutSeconds, options.Readers,
