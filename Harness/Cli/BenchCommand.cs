@@ -288,7 +288,7 @@ public static class BenchCommand
     private static RunRequest Request(string scenario, GenerationInfo generation, Mutant? mutant, string strategy, uint seed, uint iterations, string memory) =>
         new(ScenarioRegistry.Find(scenario)!, generation, mutant, strategy == Stress ? ExploreOptions.DefaultStrategy : strategy, iterations,
             RunRequest.DefaultMaxSteps, seed, 0, RunRequest.DefaultReaders,
-            [.. InvariantRegistry.All.Where(i => KnownBugs.NotJudged(scenario, generation, memory).All(b => b.Invariant != i.Name))])
+            KnownBugs.Judging(InvariantRegistry.All, KnownBugs.NotJudged(scenario, generation, memory)))
         {
             Stress = strategy == Stress,
             Memory = memory,

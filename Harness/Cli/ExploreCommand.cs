@@ -236,7 +236,7 @@ public static class ExploreCommand
         var models = RunChecks.MemoryModels.Where(m => runs.Any(r => r.Pair.Memory == m)).DefaultIfEmpty(asked?[0] ?? RunRequest.ScMemory).ToList();
         var plan = runs.Select(r => new RunRequest(
             r.Pair.Scenario, r.Pair.Generation, mutant, options.Strategy, options.Iterations ?? ExploreOptions.DefaultIterations, options.MaxSteps, options.Seed, options.TimeoutSeconds, options.Readers,
-            [.. invariants.Where(i => r.NotJudged.All(b => b.Invariant != i.Name))])
+            KnownBugs.Judging(invariants, r.NotJudged))
         {
             Stress = stress,
             Memory = r.Pair.Memory,

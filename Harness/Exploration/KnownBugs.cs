@@ -1,4 +1,5 @@
 using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Exploration;
 
@@ -63,4 +64,8 @@ public static class KnownBugs
     /// <summary>The known findings whose invariant a run of <paramref name="scenario"/> on <paramref name="generation"/> under <paramref name="memory"/> leaves out.</summary>
     public static IReadOnlyList<KnownBug> NotJudged(string scenario, GenerationInfo generation, string memory) =>
         [.. All.Where(b => b.Invariant is not null && b.Generation == generation.Name && b.Memory == memory && b.Covers(scenario))];
+
+    /// <summary><paramref name="invariants"/> without those of <paramref name="notJudged"/> (<see cref="NotJudged"/>).</summary>
+    public static IReadOnlyList<InvariantInfo> Judging(IEnumerable<InvariantInfo> invariants, IReadOnlyList<KnownBug> notJudged) =>
+        [.. invariants.Where(i => notJudged.All(b => b.Invariant != i.Name))];
 }
