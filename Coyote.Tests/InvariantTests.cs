@@ -2,7 +2,7 @@ using FluentAssertions;
 using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
 using VmaLockVerify.Implementation.Kernel;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Invariants;
 using VmaLockVerify.Spec;
 using Xunit;

@@ -1,7 +1,7 @@
 using FluentAssertions;
 using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Generations;
 using Xunit;
 
 namespace VmaLockVerify.Tests;

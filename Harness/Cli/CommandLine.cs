@@ -2,7 +2,7 @@ using System.CommandLine;
 using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
 using VmaLockVerify.Harness.Scenarios;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Cli;

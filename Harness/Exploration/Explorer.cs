@@ -84,10 +84,8 @@ public static class Explorer
     /// <summary>Boots the generation (or the mutant) in <paramref name="world"/> and starts the scenario.</summary>
     public static Task Start(RunRequest request, KernelWorld world)
     {
-        var locking = request.Mutant?.CreateLocking(world, request.Generation) ?? request.Generation.Create(world);
-        var operations = request.Mutant?.CreateOperations(world, locking) ?? new MmOperations(world, locking);
-        var kernel = new BootedKernel(world, locking, operations, new FaultHandler(world, locking, operations));
-        return request.Scenario.RunAsync(kernel, request.Readers);
+        var linux = request.Mutant?.Create(world, request.Generation) ?? request.Generation.Create(world);
+        return request.Scenario.RunAsync(new BootedKernel(world, linux), request.Readers);
     }
 
     /// <summary>Names what a Coyote bug report is about.</summary>

@@ -1,4 +1,4 @@
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Exploration;

@@ -1,6 +1,6 @@
 using VmaLockVerify.Harness.Mutants;
 using VmaLockVerify.Harness.Scenarios;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Exploration;

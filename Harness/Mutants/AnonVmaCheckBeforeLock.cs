@@ -1,5 +1,7 @@
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Implementation.Kernel;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Mm;
+using VmaLockVerify.Implementation.Port;
 using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Mutants;
@@ -10,7 +12,7 @@ namespace VmaLockVerify.Harness.Mutants;
 /// between the check and the lock; the fault then runs anon_vma_prepare() holding only the VMA
 /// lock, and find_mergeable_anon_vma() reads a neighbour that munmap() frees meanwhile.
 /// </summary>
-public sealed class AnonVmaCheckBeforeLock : RwsemMutant
+public sealed class AnonVmaCheckBeforeLock : Mutant
 {
     public override string Name => "anon-vma-check-before-lock";
 
@@ -22,14 +24,72 @@ public sealed class AnonVmaCheckBeforeLock : RwsemMutant
 
     public override string CaughtBy => nameof(SpecConformance);
 
-    /// <summary>v6.14's lock_vma_under_rcu() leaves anon_vma to the fault handler (vmf_anon_prepare): the check is not there to move.</summary>
-    public override bool AppliesTo(GenerationInfo generation) => generation.Kind == VmaLockKind.Rwsem && !generation.Ordering.Seqcount;
+    public override IReadOnlyList<string> Replaces => ["lock_vma_under_rcu"];
 
-    protected override SeqRwsemGeneration Port(KernelWorld world, string name, SequenceOrdering ordering) => new Mutated(world, name, ordering);
+    /// <summary>The generations whose lock_vma_under_rcu() checks anon_vma (v6.14's leaves it to the fault handler, vmf_anon_prepare).</summary>
+    public override IReadOnlyList<MutantKernel> Kernels { get; } = [MutantKernel.On("6.4", w => new On6_4(w)), MutantKernel.On("6.5", w => new On6_5(w))];
 
-    private sealed class Mutated(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
+    /// <summary>lock_vma_under_rcu() as v6.4.0 shipped it.</summary>
+    public interface Patch : Linux
     {
-        /// <summary>Mutated: the anon_vma check comes first.</summary>
-        protected override bool ChecksAnonVmaBeforeLock => true;
+        /// <summary>lock_vma_under_rcu(), mm/memory.c, v6.5, before 657b5146955e: the anon_vma check comes before vma_start_read().</summary>
+        VmAreaStruct? Linux.LockVmaUnderRcu(MmStruct mm, ulong address)
+        {
+            using var fn = this.World.Enter("lock_vma_under_rcu", $"{mm.Name}, {VmAreaStruct.Hex(address)}");
+            this.World.Rcu.ReadLock();
+            while (true) // retry:
+            {
+                var vma = mm.MmMt.MasWalk(address);
+                if (vma is null)
+                {
+                    return fn.Returns(this.LockVmaUnderRcuInval());
+                }
+
+                // Only anonymous vmas are supported for now.
+                if (!vma.IsAnonymous)
+                {
+                    return fn.Returns(this.LockVmaUnderRcuInval());
+                }
+
+                if (vma.AnonVma.Plain() is null)
+                {
+                    return fn.Returns(this.LockVmaUnderRcuInval());
+                }
+
+                if (!this.VmaStartRead(vma))
+                {
+                    return fn.Returns(this.LockVmaUnderRcuInval());
+                }
+
+                // Due to the possibility of userfault handler dropping mmap_lock, avoid it for now and
+                // fall back to page fault handling under mmap_lock.
+                if (UserfaultfdArmed(vma))
+                {
+                    return fn.Returns(this.LockVmaUnderRcuInvalEndRead(vma));
+                }
+
+                // Check since vm_start/vm_end might change before we lock the VMA.
+                if (address < vma.VmStart.Plain() || address >= vma.VmEnd.Plain())
+                {
+                    return fn.Returns(this.LockVmaUnderRcuInvalEndRead(vma));
+                }
+
+                // Check if the VMA got isolated after we found it.
+                if (vma.Detached.Plain())
+                {
+                    this.VmaEndRead(vma);
+                    this.World.CountVmEvent("VMA_LOCK_MISS");
+
+                    // The area was replaced with another one.
+                    continue;
+                }
+
+                return fn.Returns(this.LockVmaUnderRcuFound(mm, vma, address));
+            }
+        }
     }
+
+    private sealed class On6_4(KernelWorld world) : Booted(world), Patch;
+
+    private sealed class On6_5(KernelWorld world) : Booted(world), Linux6_5, Patch;
 }

@@ -1,6 +1,6 @@
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Implementation.Kernel;
-using VmaLockVerify.Implementation.Mm;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Port;
 using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Mutants;
@@ -16,9 +16,6 @@ namespace VmaLockVerify.Harness.Mutants;
 /// </summary>
 public sealed class ForkDuringAnonVmaPrepare : Mutant
 {
-    private readonly AnonVmaCheckBeforeLock anonVmaCheck = new();
-    private readonly ForkNoParentLock fork = new();
-
     public override string Name => "fork-during-anon-vma-prepare";
 
     public override string Description => "v6.4.0: dup_mmap() without parent VMA write locks, and lock_vma_under_rcu() checking anon_vma before vma_start_read()";
@@ -29,9 +26,17 @@ public sealed class ForkDuringAnonVmaPrepare : Mutant
 
     public override string CaughtBy => nameof(SpecConformance);
 
-    public override bool AppliesTo(GenerationInfo generation) => this.anonVmaCheck.AppliesTo(generation);
+    public override IReadOnlyList<string> Replaces => ["dup_mmap", "lock_vma_under_rcu"];
 
-    public override VmaLockGeneration? CreateLocking(KernelWorld world, GenerationInfo generation) => this.anonVmaCheck.CreateLocking(world, generation);
+    /// <summary>Where both reverts apply: 6.4 and 6.5.</summary>
+    public override IReadOnlyList<MutantKernel> Kernels { get; } = [MutantKernel.On("6.4", w => new On6_4(w)), MutantKernel.On("6.5", w => new On6_5(w))];
 
-    public override MmOperations? CreateOperations(KernelWorld world, VmaLockGeneration locking) => this.fork.CreateOperations(world, locking);
+    /// <summary>Both patches.</summary>
+    public interface Patch : ForkNoParentLock.Patch, AnonVmaCheckBeforeLock.Patch
+    {
+    }
+
+    private sealed class On6_4(KernelWorld world) : Booted(world), Patch;
+
+    private sealed class On6_5(KernelWorld world) : Booted(world), Linux6_5, Patch;
 }

@@ -1,6 +1,7 @@
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Mm;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Port;
 using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Mutants;
@@ -24,13 +25,64 @@ public sealed class ForkNoParentLock : Mutant
 
     public override string CaughtBy => nameof(NoLostWrite);
 
-    public override bool AppliesTo(GenerationInfo generation) => true;
+    public override IReadOnlyList<string> Replaces => ["dup_mmap"];
 
-    public override MmOperations CreateOperations(KernelWorld world, VmaLockGeneration locking) => new Operations(world, locking);
+    /// <summary>Every generation: none changed dup_mmap().</summary>
+    public override IReadOnlyList<MutantKernel> Kernels { get; } =
+    [
+        MutantKernel.On("6.4", w => new On6_4(w)),
+        MutantKernel.On("6.5", w => new On6_5(w)),
+        MutantKernel.On("6.14", w => new On6_14(w)),
+        MutantKernel.On("6.15", w => new On6_15(w)),
+    ];
 
-    private sealed class Operations(KernelWorld world, VmaLockGeneration locking) : MmOperations(world, locking)
+    /// <summary>dup_mmap() before fb49c455323f.</summary>
+    public interface Patch : Linux
     {
-        /// <summary>Mutated: the parent's VMAs stay open to page faults during the copy.</summary>
-        protected override bool ForkLocksParentVmas => false;
+        /// <summary>dup_mmap(), kernel/fork.c, v6.4.0, before fb49c455323f: the parent's VMAs stay open to page faults during the copy.</summary>
+        MmStruct Linux.DupMmap(MmStruct oldmm, string child)
+        {
+            using var fn = this.World.Enter("dup_mmap", $"{oldmm.Name} -> {child}");
+            var mm = new MmStruct(this.World, child);
+            this.MmapWriteLock(oldmm);
+            this.MmapWriteLock(mm); // mmap_write_lock_nested(mm, SINGLE_DEPTH_NESTING)
+            for (var mpnt = oldmm.MmMt.FindVma(0); mpnt is not null; mpnt = oldmm.MmMt.FindVma(mpnt.VmEnd.ReadOnce()))
+            {
+                var flags = (VmFlags)mpnt.VmFlags.ReadOnce();
+                if ((flags & VmFlags.DontCopy) != 0)
+                {
+                    continue;
+                }
+
+                // vm_area_dup() + anon_vma_fork(): unless the parent's VMA has no anon_vma (then the
+                // child's has none either), the child's VMA is linked to every anon_vma the parent's is
+                // (anon_vma_clone) and gets one of its own, a child of the parent's.
+                var start = mpnt.VmStart.ReadOnce();
+                var end = mpnt.VmEnd.ReadOnce();
+                var parentAnonVma = mpnt.AnonVma.ReadOnce();
+                var anonVma = parentAnonVma is null ? null : new AnonVma(this.World, this.World.NewName("anon_vma"));
+                var tmp = this.VmAreaAlloc(mm, this.World.NewName("vma"), start, end, flags, anonVma);
+                if (anonVma is not null)
+                {
+                    tmp.AnonVmaChain = [.. mpnt.AnonVmaChain, anonVma];
+                }
+
+                this.VmaIterStoreNew(tmp, start, end);
+                this.CopyPageRange(tmp, mpnt);
+            }
+
+            this.MmapWriteUnlock(mm);
+            oldmm.FlushTlb("flush_tlb_mm");
+            this.MmapWriteUnlock(oldmm);
+            return fn.Returns(mm);
+        }
     }
+
+    private sealed class On6_4(KernelWorld world) : Booted(world), Patch;
+
+    private sealed class On6_5(KernelWorld world) : Booted(world), Linux6_5, Patch;
+
+    private sealed class On6_14(KernelWorld world) : Booted(world), Linux6_14, Patch;
+
+    private sealed class On6_15(KernelWorld world) : Booted(world), Linux6_15, Patch;
 }

@@ -1,6 +1,6 @@
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Implementation.Kernel;
-using VmaLockVerify.Implementation.Mm;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Port;
 using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Mutants;
@@ -22,11 +22,25 @@ public sealed class MadviseUnderReadLock : Mutant
 
     public override string CaughtBy => nameof(VmaWriteRequiresMmapWriteLock);
 
-    public override MmOperations CreateOperations(KernelWorld world, VmaLockGeneration locking) => new Operations(world, locking);
+    public override IReadOnlyList<string> Replaces => ["madvise_need_mmap_write"];
 
-    private sealed class Operations(KernelWorld world, VmaLockGeneration locking) : MmOperations(world, locking)
+    /// <summary>The rw_semaphore generations.</summary>
+    public override IReadOnlyList<MutantKernel> Kernels { get; } =
+        [MutantKernel.On("6.4", w => new On6_4(w)), MutantKernel.On("6.5", w => new On6_5(w)), MutantKernel.On("6.14", w => new On6_14(w))];
+
+    /// <summary>madvise_need_mmap_write() that sends every behaviour to mmap_read_lock.</summary>
+    public interface Patch : Linux
     {
-        /// <summary>Mutated: every behaviour is taken under mmap_lock for read.</summary>
-        protected override bool MadviseNeedMmapWrite(MadviseBehavior behavior) => false;
+        /// <summary>madvise_need_mmap_write(), mm/madvise.c, v6.4, mutated: no behaviour needs mmap_lock for write.</summary>
+        bool Linux.MadviseNeedMmapWrite(MadviseBehavior behavior) => behavior switch
+        {
+            _ => false,
+        };
     }
+
+    private sealed class On6_4(KernelWorld world) : Booted(world), Patch;
+
+    private sealed class On6_5(KernelWorld world) : Booted(world), Linux6_5, Patch;
+
+    private sealed class On6_14(KernelWorld world) : Booted(world), Linux6_14, Patch;
 }

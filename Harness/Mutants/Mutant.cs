@@ -1,14 +1,18 @@
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Implementation.Kernel;
-using VmaLockVerify.Implementation.Mm;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Port;
 
 namespace VmaLockVerify.Harness.Mutants;
 
 /// <summary>
-/// A deliberately broken port: one step of one kernel function overridden in a subclass, so the
-/// whole mutation is visible in one file. Each mutant says what it breaks, where that comes from,
-/// the scenario that exposes it and the invariant that must catch it. Adding one is a class in
-/// this folder plus a line in <see cref="MutantRegistry"/>.
+/// A deliberately broken port: whole kernel functions replaced by their pre-fix bodies (or, for a
+/// mutation no fix made, by the body with the mutation), in one file. The file declares an
+/// interface (Patch) that overrides the functions it <see cref="Replaces"/>, and the kernel it
+/// makes on each generation it exists in (<see cref="Kernels"/>): the generation's kernel with
+/// the patch on top, which the compiler accepts only where the generation still has the versions
+/// the patch replaces. Each mutant says what it breaks, where that comes from, the scenario that
+/// exposes it and the invariant that must catch it. Adding one is a class in this folder plus a
+/// line in <see cref="MutantRegistry"/>.
 /// </summary>
 public abstract class Mutant
 {
@@ -45,33 +49,30 @@ public abstract class Mutant
     /// </summary>
     public virtual IReadOnlyList<string> CaughtUnder => Exploration.RunChecks.MemoryModels;
 
+    /// <summary>
+    /// The kernel functions whose bodies it replaces, as the kernel names them
+    /// (<c>lock_vma_under_rcu</c>): exactly the functions whose version its kernels use differs
+    /// from the generation's (a test checks it); <c>vmalock show</c> prints the difference.
+    /// </summary>
+    public abstract IReadOnlyList<string> Replaces { get; }
+
+    /// <summary>The mutated kernel on each generation the mutation exists in.</summary>
+    public abstract IReadOnlyList<MutantKernel> Kernels { get; }
+
     /// <summary>Whether the mutation exists in this generation.</summary>
-    public virtual bool AppliesTo(GenerationInfo generation) => generation.Kind == VmaLockKind.Rwsem;
+    public bool AppliesTo(GenerationInfo generation) => this.Kernels.Any(k => k.Generation == generation.Name);
 
-    /// <summary>The mutated per-VMA lock, or null to keep the generation's own.</summary>
-    public virtual VmaLockGeneration? CreateLocking(KernelWorld world, GenerationInfo generation) => null;
-
-    /// <summary>The mutated writers, or null to keep the correct ones.</summary>
-    public virtual MmOperations? CreateOperations(KernelWorld world, VmaLockGeneration locking) => null;
+    /// <summary>Boots the mutated kernel of <paramref name="generation"/> (one it <see cref="AppliesTo"/>).</summary>
+    public Linux Create(KernelWorld world, GenerationInfo generation) => this.Kernels.First(k => k.Generation == generation.Name).Create(world);
 }
 
-/// <summary>A mutant of the rw_semaphore generations (6.4, 6.5, 6.14): its port overrides one step of <see cref="SeqRwsemGeneration"/>.</summary>
-public abstract class RwsemMutant : Mutant
+/// <summary>A mutant's kernel on one generation: that generation's functions with the mutant's patch on top.</summary>
+/// <param name="Generation">The generation's name ("6.4").</param>
+/// <param name="Kernel">The booted kernel's class.</param>
+/// <param name="Create">Boots it.</param>
+public sealed record MutantKernel(string Generation, Type Kernel, Func<KernelWorld, Linux> Create)
 {
-    public sealed override VmaLockGeneration CreateLocking(KernelWorld world, GenerationInfo generation) =>
-        this.Port(world, generation.Name, generation.Ordering);
-
-    /// <summary>The mutated generation: a subclass of <see cref="SeqRwsemGeneration"/> with one step overridden.</summary>
-    protected abstract SeqRwsemGeneration Port(KernelWorld world, string name, SequenceOrdering ordering);
-}
-
-/// <summary>A mutant of the reference-count generation (6.15): its port overrides one step of <see cref="RefcountGeneration"/>.</summary>
-public abstract class RefcountMutant : Mutant
-{
-    public override bool AppliesTo(GenerationInfo generation) => generation.Kind == VmaLockKind.Refcount;
-
-    public sealed override VmaLockGeneration CreateLocking(KernelWorld world, GenerationInfo generation) => this.Port(world, generation.Name);
-
-    /// <summary>The mutated generation: a subclass of <see cref="RefcountGeneration"/> with one step overridden.</summary>
-    protected abstract RefcountGeneration Port(KernelWorld world, string name);
+    /// <summary>The mutated kernel of <paramref name="generation"/>, booted by <paramref name="create"/>.</summary>
+    public static MutantKernel On<TKernel>(string generation, Func<KernelWorld, TKernel> create)
+        where TKernel : Booted => new(generation, typeof(TKernel), w => create(w));
 }

@@ -1,6 +1,7 @@
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Mm;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Port;
 using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Mutants;
@@ -10,7 +11,7 @@ namespace VmaLockVerify.Harness.Mutants;
 /// bumps a VMA's stale vm_lock_seq equals mm_lock_seq again, so vma_start_write() believes the VMA
 /// is already write-locked and returns without draining its readers (PROTOCOL.md, counter wrap).
 /// </summary>
-public sealed class NarrowSeq : RwsemMutant
+public sealed class NarrowSeq : Mutant
 {
     /// <summary>The counter's width in bits.</summary>
     public const int Bits = 2;
@@ -29,14 +30,24 @@ public sealed class NarrowSeq : RwsemMutant
     /// </summary>
     public override string CaughtBy => nameof(SpecConformance);
 
+    public override IReadOnlyList<string> Replaces => ["vma_end_write_all"];
+
     /// <summary>6.4: an int counter with no seqcount parity to protect it.</summary>
-    public override bool AppliesTo(GenerationInfo generation) => generation.Name == "6.4";
+    public override IReadOnlyList<MutantKernel> Kernels { get; } = [MutantKernel.On("6.4", w => new On6_4(w))];
 
-    protected override SeqRwsemGeneration Port(KernelWorld world, string name, SequenceOrdering ordering) => new Mutated(world, name, ordering);
-
-    private sealed class Mutated(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
+    /// <summary>vma_end_write_all() with a narrow counter.</summary>
+    public interface Patch : Linux
     {
-        /// <summary>Mutated: mm_lock_seq + 1, truncated to the narrow width.</summary>
-        protected override void BumpMmLockSeq(MmStruct mm) => this.StoreMmLockSeq(mm, (mm.MmLockSeq.Plain() + 1) & ((1 << Bits) - 1));
+        /// <summary>vma_end_write_all(), include/linux/mmap_lock.h, v6.4, mutated: mm_lock_seq + 1, truncated to the narrow width.</summary>
+        void Linux.VmaEndWriteAll(MmStruct mm)
+        {
+            using var fn = this.World.Enter("vma_end_write_all", mm.Name);
+            this.MmapAssertWriteLocked(mm);
+            var next = (mm.MmLockSeq.Plain() + 1) & ((1 << Bits) - 1);
+            mm.MmLockSeq.WriteOnce(next);
+            this.MmSequenceBumped(mm, next);
+        }
     }
+
+    private sealed class On6_4(KernelWorld world) : Booted(world), Patch;
 }

@@ -1,6 +1,7 @@
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Mm;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Port;
 using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Mutants;
@@ -25,11 +26,39 @@ public sealed class NewVmaVisibleUnlocked : Mutant
 
     public override string CaughtBy => nameof(SpecConformance);
 
-    public override MmOperations CreateOperations(KernelWorld world, VmaLockGeneration locking) => new Operations(world, locking);
+    public override IReadOnlyList<string> Replaces => ["mmap_region"];
 
-    private sealed class Operations(KernelWorld world, VmaLockGeneration locking) : MmOperations(world, locking)
+    /// <summary>The rw_semaphore generations.</summary>
+    public override IReadOnlyList<MutantKernel> Kernels { get; } =
+        [MutantKernel.On("6.4", w => new On6_4(w)), MutantKernel.On("6.5", w => new On6_5(w)), MutantKernel.On("6.14", w => new On6_14(w))];
+
+    /// <summary>mmap_region() before 33313a747e81.</summary>
+    public interface Patch : Linux
     {
-        /// <summary>Mutated: the new VMA is published unlocked.</summary>
-        protected override bool MmapRegionLocksNewVma => false;
+        /// <summary>mmap_region(), mm/mmap.c, v6.4.0, before 33313a747e81: the new anonymous VMA is published unlocked.</summary>
+        VmAreaStruct Linux.MmapRegion(MmStruct mm, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, AddressSpace? file)
+        {
+            using var fn = this.World.Enter("mmap_region", $"{mm.Name}, {VmAreaStruct.Hex(start)}-{VmAreaStruct.Hex(end)}{(file is null ? string.Empty : $", {file.Name}")}");
+            this.MmapWriteLock(mm);
+            var vma = this.VmAreaAlloc(mm, this.World.NewName("vma"), start, end, flags, anonVma, file);
+            if (file is null)
+            {
+                mm.MmMt.Store(vma, start, end);
+            }
+            else
+            {
+                this.VmaLink(vma, file, start, end);
+            }
+
+            this.VmaSetPageProt(vma);
+            this.MmapWriteUnlock(mm);
+            return fn.Returns(vma);
+        }
     }
+
+    private sealed class On6_4(KernelWorld world) : Booted(world), Patch;
+
+    private sealed class On6_5(KernelWorld world) : Booted(world), Linux6_5, Patch;
+
+    private sealed class On6_14(KernelWorld world) : Booted(world), Linux6_14, Patch;
 }

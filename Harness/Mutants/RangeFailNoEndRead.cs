@@ -1,12 +1,13 @@
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Mm;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Port;
 using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Mutants;
 
 /// <summary>lock_vma_under_rcu() gives up when the VMA's range no longer covers the address, but forgets vma_end_read().</summary>
-public sealed class RangeFailNoEndRead : RwsemMutant
+public sealed class RangeFailNoEndRead : Mutant
 {
     public override string Name => "range-fail-no-end-read";
 
@@ -18,13 +19,119 @@ public sealed class RangeFailNoEndRead : RwsemMutant
 
     public override string CaughtBy => nameof(LockOrder); // the fault then takes mmap_lock holding the leaked read lock; alone, ReadLocksReleased catches it
 
-    protected override SeqRwsemGeneration Port(KernelWorld world, string name, SequenceOrdering ordering) => new Mutated(world, name, ordering);
+    public override IReadOnlyList<string> Replaces => ["lock_vma_under_rcu"];
 
-    private sealed class Mutated(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
+    /// <summary>The rw_semaphore generations: v6.5's lock_vma_under_rcu() (also 6.4's, with 657b5146955e) and v6.14's.</summary>
+    public override IReadOnlyList<MutantKernel> Kernels { get; } = [MutantKernel.On("6.4", w => new On6_4(w)), MutantKernel.On("6.5", w => new On6_5(w)), MutantKernel.On("6.14", w => new On6_14(w))];
+
+    /// <summary>lock_vma_under_rcu() whose range re-check goes to the wrong label.</summary>
+    public interface Patch : Linux
     {
-        /// <summary>Mutated: goto inval instead of inval_end_read.</summary>
-        protected override void LockVmaRangeChanged(VmAreaStruct vma)
+        /// <summary>lock_vma_under_rcu(), mm/memory.c, v6.5, mutated: the range re-check fails to <c>inval</c> instead of <c>inval_end_read</c>.</summary>
+        VmAreaStruct? Linux.LockVmaUnderRcu(MmStruct mm, ulong address)
         {
+            using var fn = this.World.Enter("lock_vma_under_rcu", $"{mm.Name}, {VmAreaStruct.Hex(address)}");
+            this.World.Rcu.ReadLock();
+            while (true) // retry:
+            {
+                var vma = mm.MmMt.MasWalk(address);
+                if (vma is null)
+                {
+                    return fn.Returns(this.LockVmaUnderRcuInval());
+                }
+
+                // Only anonymous vmas are supported for now.
+                if (!vma.IsAnonymous)
+                {
+                    return fn.Returns(this.LockVmaUnderRcuInval());
+                }
+
+                if (!this.VmaStartRead(vma))
+                {
+                    return fn.Returns(this.LockVmaUnderRcuInval());
+                }
+
+                // find_mergeable_anon_vma uses adjacent vmas which are not locked. This check must
+                // happen after vma_start_read(); otherwise, a concurrent mremap() with
+                // MREMAP_DONTUNMAP could dissociate the VMA from its anon_vma.
+                if (vma.AnonVma.Plain() is null)
+                {
+                    return fn.Returns(this.LockVmaUnderRcuInvalEndRead(vma));
+                }
+
+                // Due to the possibility of userfault handler dropping mmap_lock, avoid it for now and
+                // fall back to page fault handling under mmap_lock.
+                if (UserfaultfdArmed(vma))
+                {
+                    return fn.Returns(this.LockVmaUnderRcuInvalEndRead(vma));
+                }
+
+                // Check since vm_start/vm_end might change before we lock the VMA.
+                if (address < vma.VmStart.Plain() || address >= vma.VmEnd.Plain())
+                {
+                    return fn.Returns(this.LockVmaUnderRcuInval());
+                }
+
+                // Check if the VMA got isolated after we found it.
+                if (vma.Detached.Plain())
+                {
+                    this.VmaEndRead(vma);
+                    this.World.CountVmEvent("VMA_LOCK_MISS");
+
+                    // The area was replaced with another one.
+                    continue;
+                }
+
+                return fn.Returns(this.LockVmaUnderRcuFound(mm, vma, address));
+            }
         }
     }
+
+    /// <summary>The same mutation of v6.14's lock_vma_under_rcu().</summary>
+    public interface PatchV6_14 : Linux6_14
+    {
+        /// <summary>lock_vma_under_rcu(), mm/memory.c, v6.14, mutated: the range re-check fails to <c>inval</c> instead of <c>inval_end_read</c>.</summary>
+        VmAreaStruct? Linux.LockVmaUnderRcu(MmStruct mm, ulong address)
+        {
+            using var fn = this.World.Enter("lock_vma_under_rcu", $"{mm.Name}, {VmAreaStruct.Hex(address)}");
+            this.World.Rcu.ReadLock();
+            while (true) // retry:
+            {
+                var vma = mm.MmMt.MasWalk(address);
+                if (vma is null)
+                {
+                    return fn.Returns(this.LockVmaUnderRcuInval());
+                }
+
+                if (!this.VmaStartRead(vma))
+                {
+                    return fn.Returns(this.LockVmaUnderRcuInval());
+                }
+
+                // Check if the VMA got isolated after we found it.
+                if (vma.Detached.Plain())
+                {
+                    this.VmaEndRead(vma);
+                    this.World.CountVmEvent("VMA_LOCK_MISS");
+
+                    // The area was replaced with another one.
+                    continue;
+                }
+
+                // Check since vm_start/vm_end might change before we lock the VMA.
+                if (address < vma.VmStart.Plain() || address >= vma.VmEnd.Plain())
+                {
+                    return fn.Returns(this.LockVmaUnderRcuInval());
+                }
+
+                return fn.Returns(this.LockVmaUnderRcuFound(mm, vma, address));
+            }
+        }
+    }
+
+    private sealed class On6_4(KernelWorld world) : Booted(world), Patch;
+
+    private sealed class On6_5(KernelWorld world) : Booted(world), Linux6_5, Patch;
+
+    private sealed class On6_14(KernelWorld world) : Booted(world), PatchV6_14;
 }

@@ -1,8 +1,9 @@
 using VmaLockVerify.Harness.Exploration;
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Memory;
 using VmaLockVerify.Implementation.Mm;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Port;
 using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Mutants;
@@ -19,7 +20,7 @@ namespace VmaLockVerify.Harness.Mutants;
 /// __vma_start_write()'s WRITE_ONCE; registered without NoDataRace, NoReadOnWriteMarkedVma
 /// reports the read lock itself (LkmmExploreTests).
 /// </summary>
-public sealed class RefcountGetNoAcquire : RefcountMutant
+public sealed class RefcountGetNoAcquire : Mutant
 {
     public override string Name => "refcount-get-no-acquire";
 
@@ -33,12 +34,50 @@ public sealed class RefcountGetNoAcquire : RefcountMutant
 
     public override string Memory => RunRequest.LkmmMemory;
 
-    protected override RefcountGeneration Port(KernelWorld world, string name) => new Mutated(world, name);
+    public override IReadOnlyList<string> Replaces => ["vma_start_read"];
 
-    private sealed class Mutated(KernelWorld world, string name) : RefcountGeneration(world, name)
+    /// <summary>v6.15's vma_start_read().</summary>
+    public override IReadOnlyList<MutantKernel> Kernels { get; } = [MutantKernel.On("6.15", w => new On6_15(w))];
+
+    /// <summary>vma_start_read() whose increment is relaxed.</summary>
+    public interface Patch : Linux6_15
     {
-        /// <summary>Mutated: the increment's CAS loop with try_cmpxchg_relaxed.</summary>
-        protected override bool VmaRefcountGet(VmAreaStruct vma, out int oldcnt) =>
-            vma.VmRefcnt.IncNotZeroLimited(VmAreaStruct.VmaRefLimit, out oldcnt, MemoryOrder.Relaxed, "__refcount_inc_not_zero_limited (relaxed)");
+        /// <summary>vma_start_read(), mm/mmap_lock.c, v6.19, mutated: the increment's CAS loop with try_cmpxchg_relaxed.</summary>
+        ReadLockOutcome Linux6_15.VmaStartRead(MmStruct mm, VmAreaStruct vma)
+        {
+            using var fn = this.World.Enter("vma_start_read", $"{mm.Name}, {vma.Name}");
+
+            // Check before locking. A race might cause false locked result.
+            if (vma.VmLockSeq.ReadOnce() == mm.MmLockSeq.ReadOnce())
+            {
+                return fn.Returns(this.VmaStartReadErr(mm, vma, ReadLockOutcome.Failed));
+            }
+
+            if (!vma.VmRefcnt.IncNotZeroLimited(VmAreaStruct.VmaRefLimit, out var oldcnt, MemoryOrder.Relaxed, "__refcount_inc_not_zero_limited (relaxed)"))
+            {
+                // Return -EAGAIN if vma got detached from under us.
+                return fn.Returns(this.VmaStartReadErr(mm, vma, oldcnt == 0 ? ReadLockOutcome.Again : ReadLockOutcome.Failed));
+            }
+
+            // If vma got attached to another mm from under us, that mm is not stable (use a copy).
+            var otherMm = vma.VmMmVar.Plain();
+            if (otherMm != mm)
+            {
+                return fn.Returns(this.VmaStartReadErrUnstable(mm, vma, otherMm));
+            }
+
+            // Overflow of vm_lock_seq/mm_lock_seq might produce false locked result. ACQUIRE pairs
+            // with RELEASE semantics in vma_end_write_all().
+            if (vma.VmLockSeq.Plain() == mm.MmLockSeq.LoadAcquire())
+            {
+                this.VmaRefcountPut(vma);
+                return fn.Returns(this.VmaStartReadErr(mm, vma, ReadLockOutcome.Failed));
+            }
+
+            this.VmaStartReadReturned(mm, vma, true);
+            return fn.Returns(ReadLockOutcome.Locked);
+        }
     }
+
+    private sealed class On6_15(KernelWorld world) : Booted(world), Patch;
 }

@@ -1,9 +1,11 @@
 using VmaLockVerify.Harness.Exploration;
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Memory;
 using VmaLockVerify.Implementation.Mm;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Port;
 using VmaLockVerify.Invariants;
+using VmaLockVerify.Spec;
 
 namespace VmaLockVerify.Harness.Mutants;
 
@@ -18,7 +20,7 @@ namespace VmaLockVerify.Harness.Mutants;
 /// view machine cannot produce; registered without NoDataRace the mutant stays clean
 /// (LkmmExploreTests pins both).
 /// </summary>
-public sealed class RefcountPutNoRelease : RefcountMutant
+public sealed class RefcountPutNoRelease : Mutant
 {
     public override string Name => "refcount-put-no-release";
 
@@ -32,19 +34,25 @@ public sealed class RefcountPutNoRelease : RefcountMutant
 
     public override string Memory => RunRequest.LkmmMemory;
 
-    protected override RefcountGeneration Port(KernelWorld world, string name) => new Mutated(world, name);
+    public override IReadOnlyList<string> Replaces => ["vma_refcount_put"];
 
-    private sealed class Mutated(KernelWorld world, string name) : RefcountGeneration(world, name)
+    /// <summary>v6.15's vma_refcount_put().</summary>
+    public override IReadOnlyList<MutantKernel> Kernels { get; } = [MutantKernel.On("6.15", w => new On6_15(w))];
+
+    /// <summary>vma_refcount_put() with a relaxed decrement.</summary>
+    public interface Patch : Linux6_15
     {
         /// <summary>
-        /// Mutated vma_refcount_put(), include/linux/mmap_lock.h (v6.15+): __refcount_dec_and_test()
+        /// vma_refcount_put(), include/linux/mmap_lock.h (v6.15+), mutated: __refcount_dec_and_test()
         /// with atomic_fetch_sub_relaxed (its smp_acquire__after_ctrl_dep() at zero kept).
         /// </summary>
-        protected override void VmaRefcountPut(VmAreaStruct vma)
+        void Linux6_15.VmaRefcountPut(VmAreaStruct vma)
         {
             using var fn = this.World.Enter("vma_refcount_put", vma.Name);
+
+            // Use a copy of vm_mm in case vma is freed after we drop vm_refcnt.
             var mm = vma.VmMmVar.Plain();
-            this.World.Emit(new Spec.VmaReferenceDropping(this.Thread, vma.Name, mm.Name, this.World.Current.Mm));
+            this.World.Emit(new VmaReferenceDropping(this.Thread, vma.Name, mm.Name, this.World.Current.Mm));
             var oldcnt = vma.VmRefcnt.Update(v => v - 1, MemoryOrder.Relaxed, "__refcount_dec_and_test (relaxed)");
             if (oldcnt == 1)
             {
@@ -56,4 +64,6 @@ public sealed class RefcountPutNoRelease : RefcountMutant
             }
         }
     }
+
+    private sealed class On6_15(KernelWorld world) : Booted(world), Patch;
 }

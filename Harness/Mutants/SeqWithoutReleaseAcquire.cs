@@ -1,10 +1,8 @@
 using VmaLockVerify.Harness.Exploration;
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Implementation.Kernel;
-using VmaLockVerify.Implementation.Memory;
-using VmaLockVerify.Implementation.Mm;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Port;
 using VmaLockVerify.Invariants;
-using VmaLockVerify.Spec;
 
 namespace VmaLockVerify.Harness.Mutants;
 
@@ -20,7 +18,7 @@ namespace VmaLockVerify.Harness.Mutants;
 /// (vma_start_read()'s early check against vma_start_write()'s store); the commit message's race
 /// is NoStaleVmaFieldUnderReadLock's (InvariantTests registers it alone).
 /// </summary>
-public sealed class SeqWithoutReleaseAcquire : RwsemMutant
+public sealed class SeqWithoutReleaseAcquire : Mutant
 {
     public override string Name => "seq-without-release-acquire";
 
@@ -34,27 +32,15 @@ public sealed class SeqWithoutReleaseAcquire : RwsemMutant
 
     public override string Memory => RunRequest.LkmmMemory;
 
-    /// <summary>v6.5, the release that has the fix (v6.4 is the same code without it; v6.14 moved to a seqcount).</summary>
-    public override bool AppliesTo(GenerationInfo generation) => generation.Name == "6.5";
+    /// <summary>The four functions b1f02b95758d changed, which <see cref="Linux6_5"/> overrides.</summary>
+    public override IReadOnlyList<string> Replaces => ["vma_start_read", "__is_vma_write_locked", "vma_start_write", "vma_end_write_all"];
 
-    /// <summary>vm_lock_seq is read and written plainly (vma_start_read, __is_vma_write_locked, vma_start_write): v6.4's accesses.</summary>
-    protected override SeqRwsemGeneration Port(KernelWorld world, string name, SequenceOrdering ordering) =>
-        new Mutated(world, name, ordering with { VmLockSeq = MemoryOrder.Plain });
+    /// <summary>
+    /// v6.5, the release that has the fix (v6.4 is the same code without it; v6.14 moved to a
+    /// seqcount). The pre-fix bodies are v6.4's, as <see cref="Linux"/> declares them: the kernel
+    /// is 6.5's without <see cref="Linux6_5"/>'s overrides, which is every function of 6.4.
+    /// </summary>
+    public override IReadOnlyList<MutantKernel> Kernels { get; } = [MutantKernel.On("6.5", w => new On6_5(w))];
 
-    private sealed class Mutated(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
-    {
-        /// <summary>Mutated vma_end_write_all(), include/linux/mmap_lock.h, as v6.4: <c>WRITE_ONCE(mm->mm_lock_seq, mm->mm_lock_seq + 1)</c>.</summary>
-        public override void VmaEndWriteAll(MmStruct mm)
-        {
-            using var fn = this.World.Enter("vma_end_write_all", mm.Name);
-            this.MmapAssertWriteLocked(mm);
-            var next = mm.MmLockSeq.Plain() + 1;
-            mm.MmLockSeq.WriteOnce(next);
-            this.World.Emit(new MmSequenceBumped(this.Thread, mm.Name, next));
-        }
-
-        /// <summary>Mutated re-check of vma_start_read(), include/linux/mm.h, as v6.4: <c>vma->vm_lock_seq == READ_ONCE(vma->vm_mm->mm_lock_seq)</c>.</summary>
-        protected override bool VmaStartReadRecheck(VmAreaStruct vma) =>
-            vma.VmLockSeq.Plain() == vma.VmMm.MmLockSeq.ReadOnce();
-    }
+    private sealed class On6_5(KernelWorld world) : Booted(world), Linux;
 }

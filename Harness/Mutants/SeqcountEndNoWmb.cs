@@ -1,7 +1,8 @@
 using VmaLockVerify.Harness.Exploration;
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Mm;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Port;
 using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Mutants;
@@ -21,7 +22,7 @@ namespace VmaLockVerify.Harness.Mutants;
 /// up_write(), so removing the begin barrier breaks nothing the port can observe.
 /// </para>
 /// </summary>
-public sealed class SeqcountEndNoWmb : RwsemMutant
+public sealed class SeqcountEndNoWmb : Mutant
 {
     public override string Name => "seqcount-end-no-wmb";
 
@@ -35,19 +36,25 @@ public sealed class SeqcountEndNoWmb : RwsemMutant
 
     public override string Memory => RunRequest.LkmmMemory;
 
+    public override IReadOnlyList<string> Replaces => ["vma_end_write_all"];
+
     /// <summary>v6.14: the rw_semaphore generation whose mm_lock_seq is a seqcount.</summary>
-    public override bool AppliesTo(GenerationInfo generation) => generation.Name == "6.14";
+    public override IReadOnlyList<MutantKernel> Kernels { get; } = [MutantKernel.On("6.14", w => new On6_14(w))];
 
-    protected override SeqRwsemGeneration Port(KernelWorld world, string name, SequenceOrdering ordering) => new Mutated(world, name, ordering);
-
-    private sealed class Mutated(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
+    /// <summary>mm_lock_seqcount_end() without its barrier.</summary>
+    public interface Patch : Linux6_14
     {
-        /// <summary>Mutated vma_end_write_all(), include/linux/mmap_lock.h, v6.14: mm_lock_seqcount_end() without its smp_wmb().</summary>
-        public override void VmaEndWriteAll(MmStruct mm)
+        /// <summary>vma_end_write_all(), include/linux/mmap_lock.h, v6.14, mutated: mm_lock_seqcount_end() without its smp_wmb().</summary>
+        void Linux.VmaEndWriteAll(MmStruct mm)
         {
             using var fn = this.World.Enter("vma_end_write_all", mm.Name);
             this.MmapAssertWriteLocked(mm);
-            this.BumpMmLockSeq(mm);
+            var next = mm.MmLockSeq.Plain() + 1;
+            mm.MmLockSeq.SetPlain(next);
+            this.MmSequenceBumped(mm, next);
+            this.World.Current.KcsanNestableAtomicEnd();
         }
     }
+
+    private sealed class On6_14(KernelWorld world) : Booted(world), Patch;
 }

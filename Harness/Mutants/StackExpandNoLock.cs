@@ -1,6 +1,7 @@
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Mm;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Port;
 using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Mutants;
@@ -22,11 +23,59 @@ public sealed class StackExpandNoLock : Mutant
 
     public override string CaughtBy => nameof(WriterExcludesReaders);
 
-    public override MmOperations CreateOperations(KernelWorld world, VmaLockGeneration locking) => new Operations(world, locking);
+    public override IReadOnlyList<string> Replaces => ["expand_downwards"];
 
-    private sealed class Operations(KernelWorld world, VmaLockGeneration locking) : MmOperations(world, locking)
+    /// <summary>The rw_semaphore generations (on 6.15 SpecConformance reports the unlocked change first).</summary>
+    public override IReadOnlyList<MutantKernel> Kernels { get; } =
+        [MutantKernel.On("6.4", w => new On6_4(w)), MutantKernel.On("6.5", w => new On6_5(w)), MutantKernel.On("6.14", w => new On6_14(w))];
+
+    /// <summary>expand_downwards() before c137381f71ae.</summary>
+    public interface Patch : Linux
     {
-        /// <summary>Mutated: the stack grows under its readers.</summary>
-        protected override bool ExpandLocksVma => false;
+        /// <summary>expand_downwards(), mm/mmap.c, v6.4.0, before c137381f71ae: the stack grows under its readers.</summary>
+        int Linux.ExpandDownwards(VmAreaStruct vma, ulong address)
+        {
+            using var fn = this.World.Enter("expand_downwards", $"{vma.Name}, {VmAreaStruct.Hex(address)}");
+            if ((vma.VmFlags.ReadOnce() & (ulong)VmFlags.GrowsDown) == 0)
+            {
+                return fn.Returns(-Errno.EFAULT);
+            }
+
+            // Enforce stack_guard_gap.
+            var prev = vma.VmMm.MmMt.VmaPrev(vma);
+            if (prev is not null && (prev.VmFlags.ReadOnce() & (ulong)VmFlags.GrowsDown) == 0 && address - prev.VmEnd.ReadOnce() < StackGuardGap)
+            {
+                return fn.Returns(-Errno.ENOMEM);
+            }
+
+            // We must make sure the anon_vma is allocated (the scenarios' stacks have theirs already).
+            if (vma.AnonVma.ReadOnce() is null)
+            {
+                return fn.Returns(-Errno.ENOMEM);
+            }
+
+            var error = 0;
+            var start = vma.VmStart.Plain();
+            if (address < start)
+            {
+                var grow = (start - address) / PageTable.PageSize;
+                error = -Errno.ENOMEM;
+                if (grow <= vma.VmPgoff.Plain())
+                {
+                    vma.VmStart.WriteOnce(address);
+                    vma.VmPgoff.WriteOnce(vma.VmPgoff.Plain() - grow);
+                    vma.VmMm.MmMt.Store(vma, address, vma.VmEnd.Plain()); // overwrite the old entry in the tree
+                    error = 0;
+                }
+            }
+
+            return fn.Returns(error);
+        }
     }
+
+    private sealed class On6_4(KernelWorld world) : Booted(world), Patch;
+
+    private sealed class On6_5(KernelWorld world) : Booted(world), Linux6_5, Patch;
+
+    private sealed class On6_14(KernelWorld world) : Booted(world), Linux6_14, Patch;
 }

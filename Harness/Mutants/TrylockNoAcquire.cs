@@ -1,8 +1,9 @@
 using VmaLockVerify.Harness.Exploration;
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Locking;
 using VmaLockVerify.Implementation.Memory;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Port;
 using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Mutants;
@@ -19,7 +20,7 @@ namespace VmaLockVerify.Harness.Mutants;
 /// vma_start_write()'s WRITE_ONCE; without NoDataRace, NoReadOnWriteMarkedVma reports the read lock
 /// itself (LkmmExploreTests).
 /// </summary>
-public sealed class TrylockNoAcquire : RwsemMutant
+public sealed class TrylockNoAcquire : Mutant
 {
     public override string Name => "trylock-no-acquire";
 
@@ -34,24 +35,31 @@ public sealed class TrylockNoAcquire : RwsemMutant
     public override string Memory => RunRequest.LkmmMemory;
 
     /// <summary>
+    /// down_read_trylock() of rwsem.c (<see cref="RelaxedTrylock"/>); rw_semaphores are objects of
+    /// their own, so the mutated one reaches the per-VMA locks through vma_lock_alloc(), their
+    /// allocator (the only trylock callers in the port are vma_start_read() and the unused
+    /// mmap_read_trylock()).
+    /// </summary>
+    public override IReadOnlyList<string> Replaces => ["vma_lock_alloc", "down_read_trylock"];
+
+    /// <summary>
     /// 6.5. On 6.14 the same mutation is caught too, but first as a stale field: the re-check can
     /// also read an older, odd mm_lock_seq there, so the fault keeps a VMA whose section has ended
     /// and reads its vm_flags from before it (NoStaleVmaFieldUnderReadLock, 39 iterations, seed 1).
     /// On 6.4 the generation's own relaxed mm_lock_seq would be reported first.
     /// </summary>
-    public override bool AppliesTo(GenerationInfo generation) => generation.Name == "6.5";
+    public override IReadOnlyList<MutantKernel> Kernels { get; } = [MutantKernel.On("6.5", w => new On6_5(w))];
 
-    protected override SeqRwsemGeneration Port(KernelWorld world, string name, SequenceOrdering ordering) => new Mutated(world, name, ordering);
-
-    private sealed class Mutated(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
+    /// <summary>The per-VMA locks allocated as rw_semaphores with the mutated trylock.</summary>
+    public interface Patch : Linux
     {
-        /// <summary>vma_lock_alloc() with the mutated rw_semaphore.</summary>
-        protected override RwSemaphore VmaLockAlloc(string vmaName) => new RelaxedTrylock(this.World, $"{vmaName}->vm_lock");
+        /// <summary>vma_lock_alloc(), kernel/fork.c, v6.4, with the mutated rw_semaphore of <see cref="RelaxedTrylock"/>.</summary>
+        RwSemaphore Linux.VmaLockAlloc(string vmaName) => new RelaxedTrylock(this.World, $"{vmaName}->vm_lock");
     }
 
-    private sealed class RelaxedTrylock(KernelWorld world, string name) : RwSemaphore(world, name)
+    public sealed class RelaxedTrylock(KernelWorld world, string name) : RwSemaphore(world, name)
     {
-        /// <summary>Mutated __down_read_trylock(): atomic_long_try_cmpxchg_relaxed.</summary>
+        /// <summary>down_read_trylock() / __down_read_trylock(), kernel/locking/rwsem.c, v6.4, mutated: atomic_long_try_cmpxchg_relaxed.</summary>
         public override bool DownReadTrylock()
         {
             using var fn = this.World.Enter("down_read_trylock", this.Name);
@@ -69,4 +77,6 @@ public sealed class TrylockNoAcquire : RwsemMutant
             return fn.Returns(false);
         }
     }
+
+    private sealed class On6_5(KernelWorld world) : Booted(world), Linux6_5, Patch;
 }

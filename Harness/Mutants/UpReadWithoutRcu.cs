@@ -1,6 +1,9 @@
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Implementation.Kernel;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Mm;
+using VmaLockVerify.Implementation.Port;
 using VmaLockVerify.Invariants;
+using VmaLockVerify.Spec;
 
 namespace VmaLockVerify.Harness.Mutants;
 
@@ -9,7 +12,7 @@ namespace VmaLockVerify.Harness.Mutants;
 /// released a writer can take the lock, detach the VMA and free it (no RCU reader delays the
 /// callback), while up_read() goes on to wake waiters through the freed rw_semaphore (PROTOCOL B9).
 /// </summary>
-public sealed class UpReadWithoutRcu : RwsemMutant
+public sealed class UpReadWithoutRcu : Mutant
 {
     public override string Name => "up-read-without-rcu";
 
@@ -21,11 +24,27 @@ public sealed class UpReadWithoutRcu : RwsemMutant
 
     public override string CaughtBy => nameof(NoUseAfterFree);
 
-    protected override SeqRwsemGeneration Port(KernelWorld world, string name, SequenceOrdering ordering) => new Mutated(world, name, ordering);
+    public override IReadOnlyList<string> Replaces => ["vma_end_read"];
 
-    private sealed class Mutated(KernelWorld world, string name, SequenceOrdering ordering) : SeqRwsemGeneration(world, name, ordering)
+    /// <summary>The rw_semaphore generations: the same vma_end_read() in each.</summary>
+    public override IReadOnlyList<MutantKernel> Kernels { get; } =
+        [MutantKernel.On("6.4", w => new On6_4(w)), MutantKernel.On("6.5", w => new On6_5(w)), MutantKernel.On("6.14", w => new On6_14(w))];
+
+    /// <summary>vma_end_read() as the v1 series had it.</summary>
+    public interface Patch : Linux
     {
-        /// <summary>Mutated: no RCU read lock around the release.</summary>
-        protected override bool VmaEndReadUnderRcu => false;
+        /// <summary>vma_end_read(), include/linux/mm.h, v6.4, mutated: no RCU read lock around the release.</summary>
+        void Linux.VmaEndRead(VmAreaStruct vma)
+        {
+            using var fn = this.World.Enter("vma_end_read", vma.Name);
+            this.World.Emit(new VmaReadUnlocked(this.Thread, vma.VmMm.Name, vma.Name));
+            vma.VmLock.UpRead();
+        }
     }
+
+    private sealed class On6_4(KernelWorld world) : Booted(world), Patch;
+
+    private sealed class On6_5(KernelWorld world) : Booted(world), Linux6_5, Patch;
+
+    private sealed class On6_14(KernelWorld world) : Booted(world), Linux6_14, Patch;
 }

@@ -1,8 +1,7 @@
 using VmaLockVerify.Implementation.Kernel;
-using VmaLockVerify.Implementation.Mm;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Port;
 
 namespace VmaLockVerify.Harness.Scenarios;
 
-/// <summary>The parts of one booted kernel a scenario drives: the per-VMA lock generation, the writers, the fault path.</summary>
-public sealed record BootedKernel(KernelWorld World, VmaLockGeneration Locking, MmOperations Mm, FaultHandler Faults);
+/// <summary>One booted kernel a scenario drives: its world and its functions, as the generation (or the mutant) uses them.</summary>
+public sealed record BootedKernel(KernelWorld World, Linux Linux);

@@ -17,11 +17,11 @@ public sealed class FaultVsDowngrade : Scenario
         var (mm, vma1, _) = TwoAdjacentVmas(kernel);
         var writer = Writer(kernel, "writer", mm, () =>
         {
-            kernel.Locking.MmapWriteLock(mm);
-            kernel.Mm.MprotectFixup(vma1, ReadWrite | VmFlags.Exec);
-            kernel.Locking.MmapWriteDowngrade(mm);
-            kernel.Faults.PopulateUnderReadLock(mm, Vma1Start + PageTable.PageSize);
-            kernel.Locking.MmapReadUnlock(mm);
+            kernel.Linux.MmapWriteLock(mm);
+            kernel.Linux.MprotectFixup(vma1, ReadWrite | VmFlags.Exec);
+            kernel.Linux.MmapWriteDowngrade(mm);
+            kernel.Linux.PopulateVmaPageRange(mm, Vma1Start + PageTable.PageSize);
+            kernel.Linux.MmapReadUnlock(mm);
         });
         return Task.WhenAll(Faults(kernel, mm, readers, i => Vma1Start + ((ulong)(i % 2) * PageTable.PageSize)).Append(writer));
     }

@@ -17,7 +17,7 @@ public sealed class FaultVsFileMmap : Scenario
     {
         var (mm, _, _) = TwoAdjacentVmas(kernel);
         var file = new AddressSpace(kernel.World, "file1");
-        var writer = Writer(kernel, "writer", mm, () => kernel.Mm.MmapRegion(mm, Vma2End, Vma2End + 0x2000, ReadWrite, null, file));
+        var writer = Writer(kernel, "writer", mm, () => kernel.Linux.MmapRegion(mm, Vma2End, Vma2End + 0x2000, ReadWrite, null, file));
         return Task.WhenAll(Faults(kernel, mm, readers, i => i % 2 == 0 ? Vma1Start : Vma2Start).Append(writer));
     }
 }

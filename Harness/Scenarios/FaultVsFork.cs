@@ -29,7 +29,7 @@ public sealed class FaultVsFork : Scenario
             mm.PageTable.Populate(address, new Pte(new Folio(kernel.World, vma1.AnonVma.Peek()), Writable: true));
         }
 
-        var cpu = new UserAccess(kernel.World, kernel.Faults);
+        var cpu = new UserAccess(kernel.World, kernel.Linux);
         var users = Enumerable.Range(0, readers).Select(i => kernel.World.Spawn($"user{i}", mm.Name, () =>
         {
             for (var store = 0; store < StoresPerThread; store++)
@@ -39,7 +39,7 @@ public sealed class FaultVsFork : Scenario
 
             cpu.Load(mm, Vma1Start);
         }));
-        var fork = Writer(kernel, "forker", mm, () => kernel.Mm.DupMmap(mm, "child"));
+        var fork = Writer(kernel, "forker", mm, () => kernel.Linux.DupMmap(mm, "child"));
         return Task.WhenAll(users.Append(fork));
     }
 }

@@ -18,8 +18,8 @@ public sealed class FaultVsKillableWrite : Scenario
         var (mm, _, _) = TwoAdjacentVmas(kernel);
         var writer = Writer(kernel, "writer", mm, () =>
         {
-            kernel.Mm.DoMprotectPkey(mm, Vma1Start, ReadWrite | VmFlags.Exec, killable: true);
-            kernel.Mm.DoMprotectPkey(mm, Vma1Start, ReadWrite, killable: true);
+            kernel.Linux.DoMprotectPkey(mm, Vma1Start, ReadWrite | VmFlags.Exec, killable: true);
+            kernel.Linux.DoMprotectPkey(mm, Vma1Start, ReadWrite, killable: true);
         });
         return Task.WhenAll(Faults(kernel, mm, readers, i => Vma1Start + ((ulong)(i % 2) * PageTable.PageSize)).Append(writer));
     }

@@ -18,13 +18,13 @@ public sealed class FaultVsMerge : Scenario
         var (mm, vma1, vma2) = TwoAdjacentVmas(kernel);
         var writer = Writer(kernel, "writer", mm, () =>
         {
-            kernel.Locking.MmapWriteLock(mm);
-            kernel.Mm.VmaMerge(vma1, vma2);
-            kernel.Locking.MmapWriteUnlock(mm);
+            kernel.Linux.MmapWriteLock(mm);
+            kernel.Linux.VmaMerge(vma1, vma2);
+            kernel.Linux.MmapWriteUnlock(mm);
 
-            kernel.Locking.MmapWriteLock(mm);
-            kernel.Mm.SplitVma(vma1, Vma2Start);
-            kernel.Locking.MmapWriteUnlock(mm);
+            kernel.Linux.MmapWriteLock(mm);
+            kernel.Linux.__SplitVma(vma1, Vma2Start);
+            kernel.Linux.MmapWriteUnlock(mm);
         });
         return Task.WhenAll(Faults(kernel, mm, readers, i => i % 2 == 0 ? Vma2Start + PageTable.PageSize : Vma1Start + PageTable.PageSize).Append(writer));
     }

@@ -16,7 +16,7 @@ public sealed class FaultVsMmap : Scenario
     public override Task RunAsync(BootedKernel kernel, int readers)
     {
         var (mm, _, _) = TwoAdjacentVmas(kernel);
-        var writer = Writer(kernel, "writer", mm, () => kernel.Mm.MmapRegion(mm, Vma2End, Vma2End + 0x2000, ReadWrite, null));
+        var writer = Writer(kernel, "writer", mm, () => kernel.Linux.MmapRegion(mm, Vma2End, Vma2End + 0x2000, ReadWrite, null));
         return Task.WhenAll(Faults(kernel, mm, readers, i => Vma2End + ((ulong)(i % 2) * PageTable.PageSize)).Append(writer));
     }
 }

@@ -12,7 +12,7 @@ public sealed class FaultVsMprotect : Scenario
     public override Task RunAsync(BootedKernel kernel, int readers)
     {
         var (mm, _, _) = TwoAdjacentVmas(kernel);
-        var writer = Writer(kernel, "writer", mm, () => kernel.Mm.DoMprotectPkey(mm, Vma1Start, ReadWrite | VmFlags.Exec));
+        var writer = Writer(kernel, "writer", mm, () => kernel.Linux.DoMprotectPkey(mm, Vma1Start, ReadWrite | VmFlags.Exec));
         return Task.WhenAll(Faults(kernel, mm, readers, i => Vma1Start + ((ulong)(i % 2) * PageTable.PageSize)).Append(writer));
     }
 }

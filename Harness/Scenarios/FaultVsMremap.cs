@@ -29,13 +29,13 @@ public sealed class FaultVsMremap : Scenario
     public static FaultVsMremap ThenMunmap { get; } = new(
         "munmap",
         "faults in vma1 while mremap(MREMAP_DONTUNMAP) moves vma1's pages away (vma1 loses its anon_vma), then munmap(vma2) frees its neighbour",
-        (kernel, mm) => kernel.Mm.DoMunmap(mm, Vma2Start));
+        (kernel, mm) => kernel.Linux.DoVmiMunmap(mm, Vma2Start));
 
     /// <summary>fault-vs-mremap-fork: then fork() (dup_mmap), which copies vma1 and its page table into a child.</summary>
     public static FaultVsMremap ThenFork { get; } = new(
         "fork",
         "faults in vma1 while mremap(MREMAP_DONTUNMAP) leaves vma1 without pages or an anon_vma, then fork() (dup_mmap) copies the process",
-        (kernel, mm) => kernel.Mm.DupMmap(mm, "child"));
+        (kernel, mm) => kernel.Linux.DupMmap(mm, "child"));
 
     public override string Name => $"fault-vs-mremap-{this.then}";
 
@@ -46,7 +46,7 @@ public sealed class FaultVsMremap : Scenario
         var (mm, _, _) = TwoAdjacentVmas(kernel);
         var writer = Writer(kernel, "writer", mm, () =>
         {
-            kernel.Mm.MremapDontUnmap(mm, Vma1Start, MovedTo);
+            kernel.Linux.Mremap(mm, Vma1Start, MovedTo);
             this.afterwards(kernel, mm);
         });
         return Task.WhenAll(Faults(kernel, mm, readers, i => Vma1Start + ((ulong)(i % 2) * PageTable.PageSize)).Append(writer));

@@ -12,7 +12,7 @@ public sealed class FaultVsMunmap : Scenario
     public override Task RunAsync(BootedKernel kernel, int readers)
     {
         var (mm, _, _) = TwoAdjacentVmas(kernel);
-        var writer = Writer(kernel, "writer", mm, () => kernel.Mm.DoMunmap(mm, Vma1Start));
+        var writer = Writer(kernel, "writer", mm, () => kernel.Linux.DoVmiMunmap(mm, Vma1Start));
         return Task.WhenAll(Faults(kernel, mm, readers, i => Vma1Start + ((ulong)(i % 2) * PageTable.PageSize)).Append(writer));
     }
 }

@@ -20,11 +20,11 @@ public sealed class FaultVsRecycle : Scenario
         var (mm, _, vma2) = TwoAdjacentVmas(kernel);
         var mm2 = new MmStruct(kernel.World, "mm2");
         var anonVma = vma2.AnonVma.Peek()!;
-        var unmapper = Writer(kernel, "writer", mm, () => kernel.Mm.DoMunmap(mm, Vma1Start));
+        var unmapper = Writer(kernel, "writer", mm, () => kernel.Linux.DoVmiMunmap(mm, Vma1Start));
         var owner2 = Writer(kernel, "mm2-owner", mm2, () =>
         {
-            kernel.Mm.MmapRegion(mm2, Vma1Start, Vma2Start, ReadWrite, anonVma);
-            kernel.Mm.ExitMmap(mm2);
+            kernel.Linux.MmapRegion(mm2, Vma1Start, Vma2Start, ReadWrite, anonVma);
+            kernel.Linux.ExitMmap(mm2);
         });
         return Task.WhenAll(Faults(kernel, mm, readers, i => Vma1Start + ((ulong)(i % 2) * PageTable.PageSize)).Append(unmapper).Append(owner2));
     }

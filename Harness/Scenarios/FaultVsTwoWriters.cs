@@ -1,4 +1,5 @@
 using VmaLockVerify.Implementation.Mm;
+using VmaLockVerify.Implementation.Port;
 
 namespace VmaLockVerify.Harness.Scenarios;
 
@@ -16,8 +17,8 @@ public sealed class FaultVsTwoWriters : Scenario
     public override Task RunAsync(BootedKernel kernel, int readers)
     {
         var (mm, _, _) = TwoAdjacentVmas(kernel);
-        var first = Writer(kernel, "writer", mm, () => kernel.Mm.DoMprotectPkey(mm, Vma1Start, ReadWrite | VmFlags.Exec));
-        var second = Writer(kernel, "writer2", mm, () => kernel.Mm.DoMadvise(mm, Vma1Start, MadviseBehavior.DontFork));
+        var first = Writer(kernel, "writer", mm, () => kernel.Linux.DoMprotectPkey(mm, Vma1Start, ReadWrite | VmFlags.Exec));
+        var second = Writer(kernel, "writer2", mm, () => kernel.Linux.DoMadvise(mm, Vma1Start, MadviseBehavior.DontFork));
         return Task.WhenAll(Faults(kernel, mm, readers, i => Vma1Start + ((ulong)(i % 2) * PageTable.PageSize)).Append(first).Append(second));
     }
 }

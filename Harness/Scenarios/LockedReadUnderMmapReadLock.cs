@@ -18,12 +18,12 @@ public sealed class LockedReadUnderMmapReadLock : Scenario
         var (mm, _, _) = TwoAdjacentVmas(kernel);
         var copier = Writer(kernel, "uffd-copy", mm, () =>
         {
-            if (kernel.Faults.UffdLockVma(mm, Vma1Start + PageTable.PageSize) is { } vma)
+            if (kernel.Linux.UffdLockVma(mm, Vma1Start + PageTable.PageSize) is { } vma)
             {
-                kernel.Faults.UffdFill(vma, Vma1Start + PageTable.PageSize);
+                kernel.Linux.MfillAtomic(vma, Vma1Start + PageTable.PageSize);
             }
         });
-        var writer = Writer(kernel, "writer", mm, () => kernel.Mm.DoMprotectPkey(mm, Vma1Start, ReadWrite | VmFlags.Exec));
+        var writer = Writer(kernel, "writer", mm, () => kernel.Linux.DoMprotectPkey(mm, Vma1Start, ReadWrite | VmFlags.Exec));
         return Task.WhenAll(Faults(kernel, mm, readers, i => Vma1Start + ((ulong)(i % 2) * PageTable.PageSize)).Append(copier).Append(writer));
     }
 }

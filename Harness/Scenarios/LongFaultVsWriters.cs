@@ -19,14 +19,14 @@ public sealed class LongFaultVsWriters : Scenario
         var (mm, _, _) = TwoAdjacentVmas(kernel);
         var first = Writer(kernel, "writer", mm, () =>
         {
-            kernel.Mm.DoMprotectPkey(mm, Vma1Start, ReadWrite | VmFlags.Exec);
-            kernel.Mm.DoMprotectPkey(mm, Vma1Start, ReadWrite);
+            kernel.Linux.DoMprotectPkey(mm, Vma1Start, ReadWrite | VmFlags.Exec);
+            kernel.Linux.DoMprotectPkey(mm, Vma1Start, ReadWrite);
         });
         var second = Writer(kernel, "writer2", mm, () =>
         {
             for (var i = 0; i < 3; i++)
             {
-                kernel.Mm.DoMprotectPkey(mm, Vma2Start, i % 2 == 0 ? ReadWrite | VmFlags.Exec : ReadWrite);
+                kernel.Linux.DoMprotectPkey(mm, Vma2Start, i % 2 == 0 ? ReadWrite | VmFlags.Exec : ReadWrite);
             }
         });
         return Task.WhenAll(Faults(kernel, mm, readers, i => Vma1Start + ((ulong)(i % 2) * PageTable.PageSize)).Append(first).Append(second));

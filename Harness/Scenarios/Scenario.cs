@@ -39,17 +39,17 @@ public abstract class Scenario
         var world = kernel.World;
         var mm = new MmStruct(world, "mm");
         var anonVma = new AnonVma(world, world.NewName("anon_vma"));
-        var vma1 = kernel.Locking.VmAreaAlloc(mm, world.NewName("vma"), Vma1Start, Vma2Start, ReadWrite, anonVma);
-        var vma2 = kernel.Locking.VmAreaAlloc(mm, world.NewName("vma"), Vma2Start, Vma2End, ReadWrite, anonVma);
-        kernel.Locking.InstallAtSetup(mm, vma1);
-        kernel.Locking.InstallAtSetup(mm, vma2);
+        var vma1 = kernel.Linux.VmAreaAlloc(mm, world.NewName("vma"), Vma1Start, Vma2Start, ReadWrite, anonVma);
+        var vma2 = kernel.Linux.VmAreaAlloc(mm, world.NewName("vma"), Vma2Start, Vma2End, ReadWrite, anonVma);
+        kernel.Linux.InstallAtSetup(mm, vma1);
+        kernel.Linux.InstallAtSetup(mm, vma2);
         return (mm, vma1, vma2);
     }
 
     /// <summary>Starts <paramref name="readers"/> fault threads; fault i writes to <paramref name="addressOf"/>(i).</summary>
     protected static IEnumerable<Task> Faults(BootedKernel kernel, MmStruct mm, int readers, Func<int, ulong> addressOf) =>
         Enumerable.Range(0, readers).Select(i =>
-            kernel.World.Spawn($"fault{i}", mm.Name, () => kernel.Faults.DoUserAddrFault(mm, addressOf(i), write: true)));
+            kernel.World.Spawn($"fault{i}", mm.Name, () => kernel.Linux.DoUserAddrFault(mm, addressOf(i), write: true)));
 
     /// <summary>Starts a thread of the process owning <paramref name="mm"/>.</summary>
     protected static Task Writer(BootedKernel kernel, string name, MmStruct mm, Action body) => kernel.World.Spawn(name, mm.Name, body);

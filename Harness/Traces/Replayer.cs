@@ -2,7 +2,7 @@ using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
 using VmaLockVerify.Harness.Scenarios;
 using VmaLockVerify.Implementation.Kernel;
-using VmaLockVerify.Implementation.VmaLock;
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Traces;

@@ -10,7 +10,7 @@ namespace VmaLockVerify.Implementation.Mm;
 /// retried once the fault returns. A store through a valid cached translation does not look at
 /// the page table at all: the reason the kernel flushes TLBs after taking rights away.
 /// </summary>
-public sealed class UserAccess(KernelWorld world, FaultHandler faults)
+public sealed class UserAccess(KernelWorld world, Port.Linux linux)
 {
     /// <summary>
     /// A cached translation is gone at an instruction one time in this many (TLB capacity, a
@@ -79,7 +79,7 @@ public sealed class UserAccess(KernelWorld world, FaultHandler faults)
             return new TlbEntry(pte.Folio, pte.Writable, generation);
         }
 
-        var outcome = faults.DoUserAddrFault(mm, address, write);
+        var outcome = linux.DoUserAddrFault(mm, address, write);
         if (outcome.StartsWith("SIGSEGV", StringComparison.Ordinal))
         {
             throw new InvalidOperationException($"{world.Current.Name}'s user access at {VmAreaStruct.Hex(address)} got {outcome}: the scenario touches memory it did not map");

@@ -1,0 +1,47 @@
+using FluentAssertions;
+using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Implementation.Generations;
+using Xunit;
+
+namespace VmaLockVerify.Tests;
+
+/// <summary>
+/// The seams are what they say: a mutant's kernel differs from its generation's in exactly the
+/// functions the mutant declares, and every generation boots.
+/// </summary>
+public sealed class KernelFunctionTests
+{
+    public static TheoryData<string> Mutants() => [.. MutantRegistry.All.Select(m => m.Name)];
+
+    [Theory]
+    [MemberData(nameof(Mutants))]
+    public void A_mutant_replaces_only_the_functions_it_declares(string name)
+    {
+        var mutant = MutantRegistry.Find(name)!;
+        mutant.Kernels.Should().NotBeEmpty();
+        foreach (var kernel in mutant.Kernels)
+        {
+            var generation = Generations.Find(kernel.Generation);
+            generation.Should().NotBeNull("{0} names generation {1}", name, kernel.Generation);
+
+            var replaced = KernelFunctions.Replaced(generation!.Kernel, kernel.Kernel, mutant.GetType());
+            replaced.Select(f => f.Name).Should().BeEquivalentTo(mutant.Replaces, "{0} on {1} must replace what it declares, and nothing else", name, kernel.Generation);
+        }
+    }
+
+    [Fact]
+    public void Kernel_names_follow_the_kernels_spelling()
+    {
+        var names = KernelFunctions.Bodies(Generations.Find("6.15")!.Kernel).Values.Select(f => KernelFunctions.KernelName(f.Function)).ToList();
+        names.Should().Contain(["vma_start_read", "lock_vma_under_rcu", "__vma_start_write", "__split_vma", "mm_lock_seqcount_begin", "__is_vma_write_locked"]);
+    }
+
+    [Fact]
+    public void A_generation_overrides_what_it_changed_and_keeps_its_parents_bodies_for_the_rest()
+    {
+        var v64 = KernelFunctions.Bodies(Generations.Find("6.4")!.Kernel);
+        var v65 = KernelFunctions.Bodies(Generations.Find("6.5")!.Kernel);
+        var changed = v65.Values.Where(f => v64.TryGetValue(f.Function.MetadataToken, out var old) && !KernelFunctions.Same(old.Body, f.Body)).Select(f => KernelFunctions.KernelName(f.Function));
+        changed.Should().BeEquivalentTo(["vma_start_read", "__is_vma_write_locked", "vma_start_write", "vma_end_write_all"]);
+    }
+}
