@@ -187,9 +187,13 @@ public static class CommandLine
         var list = new Command("list", "list scenarios, generations, mutants, invariants and strategies");
         list.SetAction(_ => Guard(error, verbose, () => ListCommand.Run(output)));
 
+        var shown = new Argument<string>("MUTANT") { Description = "a mutant's name ('vmalock list' names them)" };
+        var show = new Command("show", "print a mutant: per function it replaces, the difference between the generation's body and the mutant's") { shown };
+        show.SetAction(p => Guard(error, verbose, () => ShowCommand.Run(p.GetValue(shown)!, output)));
+
         var litmus = LitmusVerb(output, error, verbose);
         var verboseOption = new Option<bool>(Verbose) { Description = "after an unexpected failure's one line, print where it happened (the stack)", Recursive = true };
-        return new RootCommand("vmalock: model checking of the Linux per-VMA lock under Coyote") { verboseOption, explore, replay, minimize, regenerate, golden, merge, bench, list, litmus };
+        return new RootCommand("vmalock: model checking of the Linux per-VMA lock under Coyote") { verboseOption, explore, replay, minimize, regenerate, golden, merge, bench, list, show, litmus };
     }
 
     /// <summary>vmalock litmus FILE... [--memory sc|lkmm] [--placement insert|append] (see <see cref="LitmusCommand"/>).</summary>
