@@ -61,8 +61,7 @@ public sealed class AnonVmaCheckBeforeLock : Mutant
                     return fn.Returns(this.LockVmaUnderRcuInval());
                 }
 
-                // Due to the possibility of userfault handler dropping mmap_lock, avoid it for now and
-                // fall back to page fault handling under mmap_lock.
+                // A userfaultfd handler may drop mmap_lock: such VMAs take the mmap_lock path instead.
                 if (UserfaultfdArmed(vma))
                 {
                     return fn.Returns(this.LockVmaUnderRcuInvalEndRead(vma));

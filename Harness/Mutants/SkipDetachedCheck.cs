@@ -51,16 +51,14 @@ public sealed class SkipDetachedCheck : Mutant
                     return fn.Returns(this.LockVmaUnderRcuInval());
                 }
 
-                // find_mergeable_anon_vma uses adjacent vmas which are not locked. This check must
-                // happen after vma_start_read(); otherwise, a concurrent mremap() with
-                // MREMAP_DONTUNMAP could dissociate the VMA from its anon_vma.
+                // Only after vma_start_read(): anon_vma_prepare() would look at unlocked neighbours, and
+                // an mremap(MREMAP_DONTUNMAP) in between could take this VMA's anon_vma away (657b5146955e).
                 if (vma.AnonVma.Plain() is null)
                 {
                     return fn.Returns(this.LockVmaUnderRcuInvalEndRead(vma));
                 }
 
-                // Due to the possibility of userfault handler dropping mmap_lock, avoid it for now and
-                // fall back to page fault handling under mmap_lock.
+                // A userfaultfd handler may drop mmap_lock: such VMAs take the mmap_lock path instead.
                 if (UserfaultfdArmed(vma))
                 {
                     return fn.Returns(this.LockVmaUnderRcuInvalEndRead(vma));

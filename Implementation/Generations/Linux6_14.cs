@@ -96,9 +96,8 @@ public interface Linux6_14 : Linux6_5
                 continue;
             }
 
-            // At this point, we have a stable reference to a VMA: the VMA is locked and we know
-            // it hasn't already been isolated. Check since vm_start/vm_end might change before we
-            // lock the VMA.
+            // Locked and not isolated; the range may still have changed before the lock was taken,
+            // so check it again.
             if (address < vma.VmStart.Plain() || address >= vma.VmEnd.Plain())
             {
                 return fn.Returns(this.LockVmaUnderRcuInvalEndRead(vma));

@@ -101,36 +101,33 @@ public interface Linux6_15 : Linux6_14
     {
         using var fn = this.World.Enter("vma_start_read", $"{mm.Name}, {vma.Name}");
 
-        // Check before locking. A race might cause false locked result. We can use READ_ONCE()
-        // for the mm_lock_seq here, and don't need ACQUIRE semantics, because this is just a
-        // lockless check whose result we don't rely on for anything.
+        // The early check, without a reference: it may only err towards "locked", so plain
+        // READ_ONCEs do.
         if (vma.VmLockSeq.ReadOnce() == mm.MmLockSeq.ReadOnce())
         {
             return fn.Returns(this.VmaStartReadErr(mm, vma, ReadLockOutcome.Failed));
         }
 
-        // If VMA_LOCK_OFFSET is set, __refcount_inc_not_zero_limited_acquire() will fail because
-        // VMA_REF_LIMIT is less than VMA_LOCK_OFFSET. Acquire fence is required here to avoid
-        // reordering against later vm_lock_seq check and checks inside lock_vma_under_rcu().
+        // A writer's VMA_LOCK_OFFSET puts the count over VMA_REF_LIMIT, so the increment fails
+        // while one excludes readers. It is an acquire: the vm_lock_seq re-check and the checks
+        // lock_vma_under_rcu() makes next must not move above it.
         if (!vma.VmRefcnt.IncNotZeroLimitedAcquire(VmAreaStruct.VmaRefLimit, out var oldcnt))
         {
             // Return -EAGAIN if vma got detached from under us.
             return fn.Returns(this.VmaStartReadErr(mm, vma, oldcnt == 0 ? ReadLockOutcome.Again : ReadLockOutcome.Failed));
         }
 
-        // If vma got attached to another mm from under us, that mm is not stable and can be
-        // freed in the narrow window after vma->vm_refcnt is dropped and before
-        // rcuwait_wake_up(mm) is called (use a copy, as vma can be freed after we drop vm_refcnt).
+        // Recycled into another mm meanwhile: that mm may be freed between our put and the
+        // wake-up the put may do, so pin it first, and use the pinned copy, not vma->vm_mm, since
+        // the VMA itself may be gone after the put (9bbffee67ffd).
         var otherMm = vma.VmMmVar.Plain();
         if (otherMm != mm)
         {
             return fn.Returns(this.VmaStartReadErrUnstable(mm, vma, otherMm));
         }
 
-        // Overflow of vm_lock_seq/mm_lock_seq might produce false locked result. False unlocked
-        // result is impossible because we modify and check vma->vm_lock_seq under vma->vm_refcnt
-        // protection and mm->mm_lock_seq modification invalidates all existing locks. ACQUIRE
-        // pairs with RELEASE semantics in vma_end_write_all().
+        // The re-check with a reference held: a wrap can only give a false "locked"; the acquire
+        // pairs with vma_end_write_all()'s release.
         if (vma.VmLockSeq.Plain() == mm.MmLockSeq.LoadAcquire())
         {
             this.VmaRefcountPut(vma);
@@ -253,8 +250,7 @@ public interface Linux6_15 : Linux6_14
             return fn.Returns(locked);
         }
 
-        // We should use WRITE_ONCE() here because we can have concurrent reads from the early
-        // lockless pessimistic check in vma_start_read().
+        // WRITE_ONCE: vma_start_read()'s early check reads vm_lock_seq without a reference.
         vma.VmLockSeq.WriteOnce(mmLockSeq);
         this.VmaWriteMarked(vma, mmLockSeq);
         if (locked > 0)
@@ -279,8 +275,8 @@ public interface Linux6_15 : Linux6_14
         using var fn = this.World.Enter("__vma_enter_locked", $"{vma.Name}{(detaching ? ", detaching" : "")}");
         var tgtRefcnt = VmAreaStruct.VmaLockOffset + (detaching ? 0 : 1);
 
-        // If vma is detached then only vma_mark_attached() can raise the vm_refcnt. No new
-        // readers can increment vm_refcnt for detached vmas.
+        // A detached VMA's count can only be raised by vma_mark_attached(): readers never take a
+        // reference from 0.
         if (!vma.VmRefcnt.AddNotZero(VmAreaStruct.VmaLockOffset))
         {
             return fn.Returns(0);
@@ -330,10 +326,8 @@ public interface Linux6_15 : Linux6_14
         this.VmaAssertWriteLocked(vma);
         this.World.VmBugOn(vma.VmRefcnt.RefcountRead() == 0, $"vma_assert_attached({vma.Name}): WARN_ON_ONCE(!refcount_read(&vma->vm_refcnt))");
 
-        // We are the only writer, so no need to use vma_refcount_put(). The condition below is
-        // unlikely because the vma has been already write-locked and readers can increment
-        // vm_refcnt only temporarily before they check vm_lock_seq, realize the vma is locked
-        // and drop back the vm_refcnt. That is a narrow window for observing a raised vm_refcnt.
+        // Only this writer can be taking the offset back, so a plain decrement does; readers that
+        // raced in see the write mark and leave again, so a raised count is rarely seen here.
         if (!vma.VmRefcnt.DecAndTest(out _) && this.__VmaEnterLocked(vma, detaching: true, killable: false) > 0)
         {
             // Wait until vma is detached with no readers.
@@ -374,9 +368,8 @@ public interface Linux6_15 : Linux6_14
                 return fn.Returns(this.LockVmaUnderRcuInval6_15());
             }
 
-            // At this point, we have a stable reference to a VMA: the VMA is locked and we know it
-            // hasn't already been isolated. From here on, we can access the VMA without worrying
-            // about which fields are accessible for RCU readers.
+            // Locked and not isolated: every field may be read from here on, not only those RCU
+            // readers may look at.
             this.World.Rcu.ReadUnlock();
 
             // Check if the vma we locked is the right one.

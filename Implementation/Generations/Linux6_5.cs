@@ -21,10 +21,8 @@ public interface Linux6_5 : Linux
     {
         using var fn = this.World.Enter("vma_start_read", vma.Name);
 
-        // Check before locking. A race might cause false locked result. We can use READ_ONCE()
-        // for the mm_lock_seq here, and don't need ACQUIRE semantics, because this is just a
-        // lockless check whose result we don't rely on for anything - the mm_lock_seq read
-        // against which we need ordering is below.
+        // The early check, without the lock: it may only err towards "locked", so a plain
+        // READ_ONCE of mm_lock_seq does; the load that must be ordered is the re-check below.
         if (vma.VmLockSeq.ReadOnce() == vma.VmMm.MmLockSeq.ReadOnce())
         {
             return fn.Returns(this.VmaStartReadReturned(vma.VmMm, vma, false));
@@ -35,12 +33,9 @@ public interface Linux6_5 : Linux
             return fn.Returns(this.VmaStartReadReturned(vma.VmMm, vma, false));
         }
 
-        // Overflow might produce false locked result. False unlocked result is impossible because
-        // we modify and check vma->vm_lock_seq under vma->vm_lock protection and mm->mm_lock_seq
-        // modification invalidates all existing locks. We must use ACQUIRE semantics for the
-        // mm_lock_seq so that if we are racing with vma_end_write_all(), we only start reading
-        // from the VMA after it has been unlocked. This pairs with RELEASE semantics in
-        // vma_end_write_all().
+        // The re-check under vm_lock: a wrap can only give a false "locked". The acquire pairs
+        // with vma_end_write_all()'s release, so a reader that sees the section ended also sees
+        // everything the writer stored before it (b1f02b95758d).
         if (vma.VmLockSeq.Plain() == vma.VmMm.MmLockSeq.LoadAcquire())
         {
             vma.VmLock.UpRead();
@@ -55,8 +50,7 @@ public interface Linux6_5 : Linux
     {
         this.MmapAssertWriteLocked(vma.VmMm);
 
-        // Current task is holding mmap_write_lock, both vma->vm_lock_seq and mm->mm_lock_seq
-        // can't be concurrently modified.
+        // mmap_lock is held for write: neither sequence can change under us.
         mmLockSeq = vma.VmMm.MmLockSeq.Plain();
         return vma.VmLockSeq.ReadOnce() == mmLockSeq;
     }
@@ -73,10 +67,8 @@ public interface Linux6_5 : Linux
 
         vma.VmLock.DownWrite();
 
-        // We should use WRITE_ONCE() here because we can have concurrent reads from the early
-        // lockless pessimistic check in vma_start_read(). We don't really care about the
-        // correctness of that early check, but we should use WRITE_ONCE() for cleanliness and to
-        // keep KCSAN happy.
+        // WRITE_ONCE: vma_start_read()'s early check reads vm_lock_seq without the lock. Its
+        // answer may be wrong anyway, but the access must not be a data race.
         vma.VmLockSeq.WriteOnce(mmLockSeq);
         this.VmaWriteMarked(vma, mmLockSeq);
         vma.VmLock.UpWrite();

@@ -111,9 +111,9 @@ public partial interface Linux
             return fn.Returns(this.VmaStartReadReturned(vma.VmMm, vma, false));
         }
 
-        // Overflow might produce false locked result. False unlocked result is impossible because
-        // we modify and check vma->vm_lock_seq under vma->vm_lock protection and mm->mm_lock_seq
-        // modification invalidates all existing locks.
+        // A wrapped counter can only make the VMA look locked when it is not, never the other way
+        // round: vm_lock_seq is set and compared with vm_lock held, and every bump of mm_lock_seq
+        // drops all the marks at once.
         if (vma.VmLockSeq.Plain() == vma.VmMm.MmLockSeq.ReadOnce())
         {
             vma.VmLock.UpRead();
