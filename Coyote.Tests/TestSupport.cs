@@ -50,6 +50,10 @@ internal static class TestSupport
     public static IEnumerable<string> SavedTraces =>
         Directory.EnumerateFiles(Path.Combine(RepositoryRoot, "traces"), "*.trace.json").Order(StringComparer.Ordinal);
 
+    /// <summary>Explores the requests with engines side by side, as explore does (<see cref="SideBySide.DefaultEngines"/>); the results in their order.</summary>
+    public static RunResult[] RunAll(IReadOnlyList<RunRequest> requests) =>
+        SideBySide.Run(requests.Count, SideBySide.DefaultEngines, i => Explorer.Run(requests[i]));
+
     /// <summary>Runs the vmalock command line in-process and captures its output.</summary>
     public static (int ExitCode, string Output, string Error) Vmalock(params string[] args)
     {

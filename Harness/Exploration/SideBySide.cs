@@ -4,6 +4,12 @@ namespace VmaLockVerify.Harness.Exploration;
 public static class SideBySide
 {
     /// <summary>
+    /// How many engines explore, bench and the tests run side by side when not told: the number
+    /// of cores.
+    /// </summary>
+    public static int DefaultEngines => Environment.ProcessorCount;
+
+    /// <summary>
     /// Runs <paramref name="work"/> for 0..<paramref name="count"/>-1, <paramref name="engines"/> at
     /// a time (each piece is an engine run: it shares nothing with the others); the results are in
     /// the order of the pieces.
