@@ -25,8 +25,10 @@ public interface IInvariant
 /// </summary>
 public abstract class InvariantMonitor : CoyoteMonitor
 {
-    /// <summary>The abstract protocol state, as it was before the event being checked.</summary>
-    protected ProtocolSpec Spec { get; private set; } = new();
+    private ProtocolSpec? spec;
+
+    /// <summary>The abstract protocol state, as it was before the event being checked (made on first use unless shared).</summary>
+    protected ProtocolSpec Spec => this.spec ??= new();
 
     /// <summary>
     /// Judges one event against <see cref="Spec"/>'s state before it. Returns null when the
@@ -60,7 +62,7 @@ public abstract class InvariantMonitor : CoyoteMonitor
     public string? Judge(ProtocolEvent e) => this.Observe(e);
 
     /// <summary>Makes this invariant follow <paramref name="shared"/> instead of a Spec of its own.</summary>
-    internal void Share(ProtocolSpec shared) => this.Spec = shared;
+    internal void Share(ProtocolSpec shared) => this.spec = shared;
 
     /// <summary>Judges one event against the shared Spec without moving it (the <see cref="InvariantSet"/> moves it once).</summary>
     internal string? CheckShared(ProtocolEvent e) => this.Check(e);
