@@ -58,9 +58,18 @@ public static class ThroughputBench
     /// <summary>The generation whose main-job runs are the scaling measurement's work (the newest).</summary>
     public const string ScalingGeneration = "6.15";
 
-    /// <summary>The runtime settings the scaling measurement also runs its process work under, each in a child process (not with --quick).</summary>
+    /// <summary>
+    /// The runtime settings the scaling measurement also runs its process work under, each in a
+    /// child process (not with --quick).
+    /// </summary>
+    /// <remarks>
+    /// vmalock's runtime configuration turns the JIT's profile-guided tier off and sets the thread
+    /// pool's spin limit to 0 (Directory.Build.props); the environment overrides both, so their rows
+    /// measure the runtime's defaults. DOTNET_PROCESSOR_COUNT=1 makes every wait block at once (no
+    /// spinning in ManualResetEventSlim, SpinWait, the thread pool or monitors).
+    /// </remarks>
     public static readonly IReadOnlyList<string> RuntimeSettings =
-        ["DOTNET_gcServer=1", "DOTNET_gcConcurrent=0", "DOTNET_TieredPGO=0", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0", "DOTNET_PROCESSOR_COUNT=1"];
+        ["DOTNET_gcServer=1", "DOTNET_gcConcurrent=0", "DOTNET_TieredPGO=1", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=70", "DOTNET_PROCESSOR_COUNT=1"];
 
     public static int Run(bool quick, int? rounds, uint? iterations, string? jsonPath, TextWriter output)
     {
@@ -116,9 +125,19 @@ public static class ThroughputBench
         typeof(ThroughputBench).Assembly.GetCustomAttribute<DebuggableAttribute>()?.IsJITOptimizerDisabled == true ? "Debug" : "Release";
 
     /// <summary>The garbage collector's mode and the JIT's tiering, as this process runs.</summary>
-    public static string RuntimeDescription =>
-        $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC, {(GCSettings.LatencyMode == GCLatencyMode.Batch ? "non-concurrent" : "concurrent")}, " +
-        $"{(Environment.GetEnvironmentVariable("DOTNET_TieredPGO") is { } pgo ? pgo != "0" : !string.Equals(AppContext.GetData("System.Runtime.TieredPGO")?.ToString(), "false", StringComparison.OrdinalIgnoreCase) ? "tiered PGO" : "no tiered PGO")}";
+    public static string RuntimeDescription
+    {
+        get
+        {
+            var pgo = Environment.GetEnvironmentVariable("DOTNET_TieredPGO") is { } variable
+                ? variable != "0"
+                : !string.Equals(AppContext.GetData("System.Runtime.TieredPGO")?.ToString(), "false", StringComparison.OrdinalIgnoreCase);
+            var spin = Environment.GetEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit")
+                ?? AppContext.GetData("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit")?.ToString() ?? "70";
+            return $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC, {(GCSettings.LatencyMode == GCLatencyMode.Batch ? "non-concurrent" : "concurrent")}, " +
+                $"{(pgo ? "tiered PGO" : "no tiered PGO")}, thread-pool spin limit {spin}";
+        }
+    }
 
     /// <summary>
     /// The main job's runs with <paramref name="iterations"/> each (every scenario on every
