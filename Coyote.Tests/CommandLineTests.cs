@@ -35,6 +35,11 @@ public sealed class CommandLineTests
     [InlineData("--budget must be at least 1", "bench", "--budget", "0")]
     [InlineData("--parallel must be 1..64, not 0", "bench", "--parallel", "0")]
     [InlineData("--json /no/such/dir/bench.json: directory /no/such/dir does not exist", "bench", "--json", "/no/such/dir/bench.json")]
+    [InlineData("--rounds needs --throughput", "bench", "--rounds", "2")]
+    [InlineData("--seeds does not apply to --throughput", "bench", "--throughput", "--seeds", "2")]
+    [InlineData("--rounds must be 1..100, not 0", "bench", "--throughput", "--rounds", "0")]
+    [InlineData("--budget must be 2..100000 with --throughput, not 1", "bench", "--throughput", "--budget", "1")]
+    [InlineData("--json /no/such/dir/t.json: directory /no/such/dir does not exist", "bench", "--throughput", "--json", "/no/such/dir/t.json")]
     [InlineData("--json needs a path, not an empty string", "explore", "--json", "")]
     [InlineData("--sarif /tmp: is a directory, not a file", "explore", "--sarif", "/tmp")]
     [InlineData("--junit /proc/vmalock.xml: cannot be written", "explore", "--junit", "/proc/vmalock.xml")]
@@ -73,6 +78,44 @@ public sealed class CommandLineTests
                 "no-drain is caught in the first iterations by every strategy");
             report["controls"]!.AsArray().Should().OnlyContain(c => c!["reports"]!.GetValue<int>() == 0 && c["iterations"]!.GetValue<long>() == 5);
             output.Should().MatchRegex(@"no-drain +6\.4 +pct +1/1 ");
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
+
+    [Fact]
+    public void Bench_throughput_measures_every_pair_against_its_floor_and_the_scaling_over_engines_and_processes()
+    {
+        var json = Path.Combine(Path.GetTempPath(), $"vmalock-{Guid.NewGuid():N}.throughput.json");
+        try
+        {
+            var (code, output, error) = TestSupport.Vmalock("bench", "--throughput", "--quick", "--budget", "2", "--json", json);
+
+            code.Should().Be(ExitCodes.Clean, error);
+            output.Should().Contain("port it/s").And.Contain("floor it/s").And.Contain("port/floor").And.Contain("fixed ms/it")
+                .And.Contain("floor us/step").And.Contain("port us/step").And.Contain("Coyote's fixed cost per iteration: 1 operation(s)")
+                .And.Contain("without WithTraceAnalysisEnabled(false)").And.Contain("speedup").And.Contain("load average");
+            var report = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(json))!;
+            var pairs = report["pairs"]!.AsArray();
+            pairs.Select(p => $"{p!["scenario"]} {p["generation"]}").Should().BeEquivalentTo(
+                Harness.Cli.ExploreCommand.Plan(new Harness.Cli.ExploreOptions([], null, null, "portfolio", 2, RunRequest.DefaultMaxSteps, 1, 0, RunRequest.DefaultReaders, [], "t", null))
+                    .Select(r => $"{r.Scenario.Name} {r.Generation.Name}"),
+                "every scenario's correct port on every generation, as the main job runs them");
+            pairs.Should().OnlyContain(p => p!["portIterations"]!.GetValue<long>() == 2 && p["floorIterations"]!.GetValue<long>() == 2);
+            pairs.Should().OnlyContain(p => Math.Abs(p!["floorOperations"]!.GetValue<double>() - p["operations"]!.GetValue<double>()) <= 1.5,
+                "the floor has the port's shape: about as many operations");
+            var cores = Environment.ProcessorCount;
+            var scaling = report["scaling"]!.AsArray();
+            foreach (var work in new[] { "port", "floor", "cpu" })
+            {
+                scaling.Where(r => r!["work"]!.GetValue<string>() == work && r["processes"]!.GetValue<int>() == 0).Select(r => r!["engines"]!.GetValue<int>())
+                    .Should().BeEquivalentTo(new[] { 1, 2, cores, 2 * cores }.Distinct(), "{0} with 1, 2, N and 2N engines", work);
+            }
+
+            scaling.Should().Contain(r => r!["processes"]!.GetValue<int>() == cores && r["engines"]!.GetValue<int>() == 1, "N separate processes");
+            report["fixed"]!.AsArray().Should().Contain(f => f!["operations"]!.GetValue<int>() == 1);
         }
         finally
         {

@@ -15,8 +15,7 @@ public sealed class DeterminismTests
     {
         var request = TestSupport.Request("fault-vs-merge", "6.4", "range-fail-no-end-read", strategy, iterations: 3000, seed: 7);
 
-        var first = Explorer.Run(request);
-        var second = Explorer.Run(request);
+        var (first, second) = TestSupport.RunAll([request, request]) is [var a, var b] ? (a, b) : throw new InvalidOperationException("two runs");
 
         second.IterationsRun.Should().Be(first.IterationsRun);
         second.Bug.Should().Be(first.Bug);
@@ -27,8 +26,8 @@ public sealed class DeterminismTests
     [Fact]
     public void Different_seeds_explore_different_schedules()
     {
-        var a = Explorer.Run(TestSupport.Request("fault-vs-merge", "6.4", "range-fail-no-end-read", "pct", iterations: 3000, seed: 1));
-        var b = Explorer.Run(TestSupport.Request("fault-vs-merge", "6.4", "range-fail-no-end-read", "pct", iterations: 3000, seed: 2));
+        var (a, b) = TestSupport.RunAll([.. new uint[] { 1, 2 }.Select(seed => TestSupport.Request("fault-vs-merge", "6.4", "range-fail-no-end-read", "pct", iterations: 3000, seed: seed))])
+            is [var one, var two] ? (one, two) : throw new InvalidOperationException("two runs");
 
         a.Bug.Should().NotBeNull();
         b.Bug.Should().NotBeNull();

@@ -52,11 +52,9 @@ public sealed class MutantTests
     public void Mutant_is_caught_by_its_invariant_within_budget(string name, uint budget)
     {
         var mutant = MutantRegistry.Find(name)!;
-        foreach (var generation in Generations.All.Where(mutant.AppliesTo))
+        foreach (var result in TestSupport.RunAll([.. Generations.All.Where(mutant.AppliesTo).Select(g => TestSupport.Request(mutant.Scenario, g.Name, name, iterations: budget))]))
         {
-            var result = Explorer.Run(TestSupport.Request(mutant.Scenario, generation.Name, name, iterations: budget));
-
-            result.Bug.Should().NotBeNull("{0} on {1} must be caught within {2} iterations", name, generation.Name, budget);
+            result.Bug.Should().NotBeNull("{0} on {1} must be caught within {2} iterations", name, result.Request.Generation.Name, budget);
             result.Bug!.Invariant.Should().Be(mutant.CaughtBy);
             result.IterationsRun.Should().BeLessThanOrEqualTo(budget);
             result.Uncontrolled.Should().BeEmpty();

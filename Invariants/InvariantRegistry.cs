@@ -1,17 +1,30 @@
+using System.Reflection;
 using Microsoft.Coyote.Specifications;
 using VmaLockVerify.Spec;
+using CoyoteMonitor = Microsoft.Coyote.Specifications.Monitor;
 
 namespace VmaLockVerify.Invariants;
 
 /// <summary>
-/// An invariant monitor the harness can register: its name, its property, how to feed it under
-/// Coyote, and how to make a free-standing instance (stress mode).
+/// An invariant the harness can select: its name, its property, how to make an instance, and,
+/// for a liveness invariant (<see cref="Liveness"/>), how to register and drive its Coyote
+/// monitor. <see cref="MovesSpec"/>: it judges by moving the Spec itself (it overrides Observe).
 /// </summary>
-public sealed record InvariantInfo(string Name, string Property, Action Register, Action<Observed> Send, Func<InvariantMonitor> Create)
+public sealed record InvariantInfo(string Name, string Property, Action Register, Action<CoyoteMonitor.Event> Send, Func<InvariantMonitor> Create)
 {
+    /// <summary>Whether the invariant has obligations (it overrides Pending): its own Coyote monitor is hot while one is open.</summary>
+    public bool Liveness { get; init; }
+
+    /// <summary>Whether the invariant's verdict comes from moving the Spec (it overrides Observe), as SpecConformance's does.</summary>
+    public bool MovesSpec { get; init; }
+
     public static InvariantInfo Of<T>()
         where T : InvariantMonitor, IInvariant, new() =>
-        new(typeof(T).Name, T.Property, Specification.RegisterMonitor<T>, e => Specification.Monitor<T>(e), () => new T());
+        new(typeof(T).Name, T.Property, Specification.RegisterMonitor<T>, e => Specification.Monitor<T>(e), () => new T())
+        {
+            Liveness = typeof(T).GetProperty("Pending", BindingFlags.Instance | BindingFlags.NonPublic)!.DeclaringType != typeof(InvariantMonitor),
+            MovesSpec = typeof(T).GetMethod("Observe", BindingFlags.Instance | BindingFlags.NonPublic)!.DeclaringType != typeof(InvariantMonitor),
+        };
 }
 
 /// <summary>
@@ -44,30 +57,36 @@ public static class InvariantRegistry
         All.FirstOrDefault(i => string.Equals(i.Name, name, StringComparison.Ordinal));
 }
 
-/// <summary>Feeds the protocol events of one iteration to the selected monitors (registered by <see cref="Attach"/>).</summary>
+/// <summary>
+/// Feeds the protocol events of one iteration to the selected invariants under Coyote: each event
+/// is judged by the one safety monitor, <see cref="AllInvariants"/>, with the iteration's
+/// <see cref="InvariantSet"/>; a liveness invariant's own monitor is told when its obligation
+/// opens or closes.
+/// </summary>
 public sealed class MonitorSink : IProtocolObserver
 {
-    private readonly IReadOnlyList<InvariantInfo> invariants;
+    private readonly InvariantSet set;
     private readonly Action? onViolation;
 
-    private MonitorSink(IReadOnlyList<InvariantInfo> invariants, Action? onViolation)
+    private MonitorSink(InvariantSet set, Action? onViolation)
     {
-        this.invariants = invariants;
+        this.set = set;
         this.onViolation = onViolation;
     }
 
     /// <summary>
     /// Registers the monitors with the current Coyote iteration and returns the sink that feeds
-    /// them; <paramref name="onViolation"/> runs just before a monitor reports a violation.
+    /// them; <paramref name="onViolation"/> runs just before a violation is reported.
     /// </summary>
     public static MonitorSink Attach(IReadOnlyList<InvariantInfo> invariants, Action? onViolation = null, LockClassOrder? lockOrder = null)
     {
-        foreach (var invariant in invariants)
+        Specification.RegisterMonitor<AllInvariants>();
+        foreach (var invariant in invariants.Where(i => i.Liveness))
         {
             invariant.Register();
         }
 
-        var sink = new MonitorSink(invariants, onViolation);
+        var sink = new MonitorSink(new InvariantSet(invariants), onViolation);
         if (lockOrder is not null)
         {
             sink.Observe(new LockOrderCarriedOver(lockOrder));
@@ -78,10 +97,10 @@ public sealed class MonitorSink : IProtocolObserver
 
     public void Observe(ProtocolEvent e)
     {
-        var observed = new Observed(e, this.onViolation);
-        foreach (var invariant in this.invariants)
+        Specification.Monitor<AllInvariants>(new Judged(this.set, e, this.onViolation));
+        foreach (var (invariant, open) in this.set.ObligationsChanged())
         {
-            invariant.Send(observed);
+            invariant.Send(new ObligationChanged(open));
         }
     }
 }
@@ -122,7 +141,7 @@ public sealed class DirectSink(IReadOnlyList<InvariantInfo> invariants, Func<lon
             ordered = [.. this.events.OrderBy(e => e.Order).ThenBy(e => e.Arrival)];
         }
 
-        var monitors = invariants.Select(i => (i.Name, Monitor: i.Create())).ToList();
+        var set = new InvariantSet(invariants);
         if (lockOrder is not null)
         {
             ordered.Insert(0, (0, -1, new LockOrderCarriedOver(lockOrder)));
@@ -130,19 +149,16 @@ public sealed class DirectSink(IReadOnlyList<InvariantInfo> invariants, Func<lon
 
         foreach (var (_, _, e) in ordered)
         {
-            foreach (var (name, monitor) in monitors)
+            if (set.Judge(e) is { } violation)
             {
-                if (monitor.Judge(e) is { } violation)
-                {
-                    this.Violation = (name, violation);
-                    return;
-                }
+                this.Violation = violation;
+                return;
             }
         }
 
-        if (finished && monitors.FirstOrDefault(m => m.Monitor.IsPending) is { Monitor: not null } open)
+        if (finished && set.FirstPending() is { } open)
         {
-            this.Violation = (open.Name, "the run ended with an obligation open (a page fault unfinished or a read lock held)");
+            this.Violation = (open, "the run ended with an obligation open (a page fault unfinished or a read lock held)");
         }
     }
 }

@@ -101,7 +101,7 @@ public static class BenchCommand
         var requests = mutantRuns.Concat(controlRuns).ToList();
 
         var clock = Stopwatch.StartNew();
-        var results = ExploreProgress.RunAll(requests, Math.Max(1, parallel ?? Environment.ProcessorCount), output);
+        var results = ExploreProgress.RunAll(requests, Math.Max(1, parallel ?? SideBySide.DefaultEngines), output);
         clock.Stop();
 
         var detections = results.Take(mutantRuns.Count)

@@ -108,7 +108,7 @@ public static class CommandLine
         var tracesDir = new Option<string>("--traces-dir") { Description = "where bug traces are written", DefaultValueFactory = _ => ExploreOptions.DefaultTracesDir };
         var json = new Option<string?>("--json") { Description = "also write the results as JSON to this file" };
         var shard = new Option<string?>("--shard") { Description = "run only slice I of N of the runs (I/N), for a CI matrix; merge the slices' --json with 'vmalock merge'" };
-        var parallel = new Option<int?>("--parallel") { Description = "engines run side by side, each on its own runs (default: the number of cores); results do not depend on it" };
+        var parallel = new Option<int?>("--parallel") { Description = "engines run side by side, each on its own runs (default: twice the number of cores); results do not depend on it" };
         var junit = new Option<string?>("--junit") { Description = "also write a JUnit XML report (one test case per scenario x generation x mutant)" };
         var sarif = new Option<string?>("--sarif") { Description = "also write a SARIF 2.1.0 log (one result per bug, its interleaving as a code flow over the port's source)" };
 
@@ -178,11 +178,28 @@ public static class CommandLine
         var seeds = new Option<int?>("--seeds") { Description = "seeds per mutant x strategy (default 5; 1 with --quick)" };
         var budget = new Option<uint?>("--budget") { Description = "iterations per run before a mutant counts as not found (default 2000; 300 with --quick)" };
         var benchJson = new Option<string?>("--json") { Description = "also write the measurements as JSON to this file" };
-        var benchParallel = new Option<int?>("--parallel") { Description = "engines side by side (default: the number of cores)" };
+        var benchParallel = new Option<int?>("--parallel") { Description = "engines side by side (default: twice the number of cores)" };
         var benchMemory = MemoryOption("default: sc; with two, each mutant runs under both side by side, a column each, and the control's iterations/s under each");
-        var bench = new Command("bench", "measure how fast each strategy finds each mutant, with the correct port as the control") { quick, seeds, budget, benchMemory, benchJson, benchParallel };
-        bench.SetAction(p => Guard(error, verbose, () => BenchCommand.Run(
-            p.GetValue(quick), p.GetValue(seeds), p.GetValue(budget), p.GetValue(benchJson), p.GetValue(benchParallel), output, p.GetValue(benchMemory))));
+        var throughput = new Option<bool>("--throughput")
+        {
+            Description = "instead: the correct port's speed against Coyote's floor of the same shape, Coyote's settings, and scaling over engines and processes (--budget: iterations per measurement)",
+        };
+        var rounds = new Option<int?>("--rounds") { Description = "--throughput: rounds of interleaved measurements (default 3; 1 with --quick)" };
+        var bench = new Command("bench", "measure how fast each strategy finds each mutant, with the correct port as the control") { quick, seeds, budget, benchMemory, benchJson, benchParallel, throughput, rounds };
+        bench.SetAction(p => Guard(error, verbose, () =>
+        {
+            if (!p.GetValue(throughput))
+            {
+                return p.GetValue(rounds) is null
+                    ? BenchCommand.Run(p.GetValue(quick), p.GetValue(seeds), p.GetValue(budget), p.GetValue(benchJson), p.GetValue(benchParallel), output, p.GetValue(benchMemory))
+                    : throw RunChecks.BadInput("--rounds needs --throughput");
+            }
+
+            (bool Given, string Name)[] unused = [(p.GetValue(seeds) is not null, "--seeds"), (p.GetValue(benchParallel) is not null, "--parallel"), (p.GetValue(benchMemory) is { Length: > 0 }, "--memory")];
+            return unused.FirstOrDefault(u => u.Given) is { Name: { } name }
+                ? throw RunChecks.BadInput($"{name} does not apply to --throughput")
+                : ThroughputBench.Run(p.GetValue(quick), p.GetValue(rounds), p.GetValue(budget), p.GetValue(benchJson), output);
+        }));
 
         var list = new Command("list", "list scenarios, generations, mutants, invariants and strategies");
         list.SetAction(_ => Guard(error, verbose, () => ListCommand.Run(output)));

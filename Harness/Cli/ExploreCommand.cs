@@ -27,7 +27,7 @@ public static class ExploreCommand
             return ExitCodes.Clean;
         }
 
-        var engines = Math.Max(1, Math.Min(options.Parallel ?? Environment.ProcessorCount, requests.Count));
+        var engines = Math.Max(1, Math.Min(options.Parallel ?? SideBySide.DefaultEngines, requests.Count));
         output.WriteLine(
             $"vmalock explore{shard}: {requests.Count} run(s), {requests[0].Iterations} iterations each, {(requests[0].Stress ? "stress mode (real threads, random delays, no controlled scheduler; no replayable traces)" : $"strategy {options.Strategy}")}, seed {options.Seed}, " +
             $"{options.Readers} fault thread(s), {engines} engine(s) side by side");

@@ -29,8 +29,8 @@ public sealed record ExploreOptions(
 
     /// <summary>
     /// Iterations per scenario × generation when none are given: the default explore (every
-    /// scenario on every generation, 6.5 and later under lkmm, two engines side by side) then
-    /// finishes in about three to four minutes on 2 cores.
+    /// scenario on every generation, 6.5 and later under lkmm, four engines side by side) then
+    /// finishes in about two and a half minutes on 2 cores (docs/bench.md).
     /// </summary>
     public const uint DefaultIterations = 800;
 

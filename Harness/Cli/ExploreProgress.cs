@@ -28,17 +28,17 @@ public sealed class ExploreProgress(IReadOnlyList<RunRequest> requests)
     /// </summary>
     public static RunResult[] RunAll(IReadOnlyList<RunRequest> requests, int engines, TextWriter output)
     {
-        var results = new RunResult[requests.Count];
         var progress = new ExploreProgress(requests);
-        var work = Task.Run(() => Parallel.For(0, requests.Count, new ParallelOptions { MaxDegreeOfParallelism = engines }, i =>
+        var work = Task.Run(() => SideBySide.Run(requests.Count, engines, i =>
         {
-            results[i] = requests[i].Stress
+            var result = requests[i].Stress
                 ? StressRunner.Run(requests[i], iteration => progress.Iteration(i, iteration))
                 : Explorer.Run(requests[i], onIteration: iteration => progress.Iteration(i, iteration));
-            progress.Finished(i, results[i]);
+            progress.Finished(i, result);
+            return result;
         }));
         progress.Watch(work, output, ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected);
-        return results;
+        return work.Result;
     }
 
     /// <summary>Run <paramref name="run"/> starts its iteration <paramref name="iteration"/> (from 0).</summary>

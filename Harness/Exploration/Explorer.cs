@@ -15,7 +15,32 @@ namespace VmaLockVerify.Harness.Exploration;
 public static class Explorer
 {
     /// <summary>Explores one request (or replays one schedule when <paramref name="reproducibleTrace"/> is given).</summary>
-    public static RunResult Run(RunRequest request, TraceRecorder? recorder = null, string? reproducibleTrace = null, Action<uint>? onIteration = null)
+    public static RunResult Run(
+        RunRequest request, TraceRecorder? recorder = null, string? reproducibleTrace = null, Action<uint>? onIteration = null, Func<Configuration, Configuration>? tune = null)
+    {
+        var lockOrder = new LockClassOrder(request.LockOrderStart);
+        var result = RunBody(request, () => Iteration(request, recorder, lockOrder), onIteration, reproducibleTrace, tune);
+        return result.Bug is null ? result : result with { LockOrderAtBug = lockOrder.Start };
+    }
+
+    /// <summary>
+    /// Coyote settings that only cost time here, each with how to undo it (the throughput bench
+    /// measures each against Coyote's default). Trace analysis builds, at every scheduling
+    /// decision, a graph of the call sites each operation went through since its last one; it
+    /// is only written out as a DGML file, which vmalock never asks for.
+    /// </summary>
+    public static IReadOnlyList<(string Name, Func<Configuration, Configuration> Apply, Func<Configuration, Configuration> Undo)> SpeedSettings { get; } =
+    [
+        ("WithTraceAnalysisEnabled(false)", c => c.WithTraceAnalysisEnabled(false), c => c.WithTraceAnalysisEnabled(true)),
+    ];
+
+    /// <summary>
+    /// The engine's configuration for <paramref name="request"/>: its strategy, seed, iteration
+    /// and step bounds, timeout, and the settings every run shares (no telemetry, no logging, no
+    /// uncontrolled concurrency); <paramref name="tune"/> changes the settings that cost time but
+    /// decide nothing (the throughput bench measures them one by one).
+    /// </summary>
+    public static Configuration Configure(RunRequest request, string? reproducibleTrace = null, Func<Configuration, Configuration>? tune = null)
     {
         var configuration = Configuration.Create()
             .WithTelemetryEnabled(false)
@@ -25,6 +50,7 @@ public static class Explorer
             .WithTestingIterations(request.Iterations)
             .WithMaxSchedulingSteps(request.MaxSteps)
             .WithRandomGeneratorSeed(request.Seed);
+        configuration = SpeedSettings.Aggregate(configuration, (c, s) => s.Apply(c));
         configuration = Strategies.Apply(configuration, request.Strategy);
         if (request.TimeoutSeconds > 0)
         {
@@ -36,8 +62,20 @@ public static class Explorer
             configuration = configuration.WithReproducibleTrace(reproducibleTrace);
         }
 
-        var lockOrder = new LockClassOrder(request.LockOrderStart);
-        using var engine = TestingEngine.Create(configuration, () => Iteration(request, recorder, lockOrder));
+        return tune is null ? configuration : tune(configuration);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> as the test of an engine configured for <paramref name="request"/>
+    /// (<see cref="Configure"/>), one call per iteration, and reports what it explored; the bug, if
+    /// any, is classified against <paramref name="request"/>. Run uses it with a booted kernel, the
+    /// throughput bench with Coyote's floor.
+    /// </summary>
+    public static RunResult RunBody(
+        RunRequest request, Func<Task> body, Action<uint>? onIteration = null, string? reproducibleTrace = null, Func<Configuration, Configuration>? tune = null)
+    {
+        var configuration = Configure(request, reproducibleTrace, tune);
+        using var engine = TestingEngine.Create(configuration, body);
         if (onIteration is not null)
         {
             engine.RegisterStartIterationCallBack(onIteration); // outside the iteration: no scheduling point of its own
@@ -63,7 +101,7 @@ public static class Explorer
             report.MaxConcurrencyDegree,
             report.TotalControlledOperations)
         {
-            LockOrderAtBug = bug is null ? null : lockOrder.Start,
+            Steps = (long)report.TotalExploredFairSteps + report.TotalExploredUnfairSteps,
         };
     }
 

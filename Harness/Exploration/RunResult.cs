@@ -43,5 +43,8 @@ public sealed record RunResult(
     /// <summary>The lock-order graph's state when the buggy iteration began (its number, and the edges learnt before it).</summary>
     public LockOrderSnapshot? LockOrderAtBug { get; init; }
 
+    /// <summary>The scheduling decisions and controlled choices of all the iterations together (Coyote's steps; 0 in stress mode).</summary>
+    public long Steps { get; init; }
+
     public double IterationsPerSecond => this.Elapsed.TotalSeconds > 0 ? this.IterationsRun / this.Elapsed.TotalSeconds : 0;
 }

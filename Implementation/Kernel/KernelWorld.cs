@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using VmaLockVerify.Implementation.Memory;
 using VmaLockVerify.Spec;
 
@@ -27,6 +28,9 @@ public sealed class KernelWorld
     public IMemoryModel Memory { get; }
 
     public TraceRecorder? Recorder { get; }
+
+    /// <summary>Whether a trace is being recorded (a replay): only then is any text of a step built.</summary>
+    public bool Recording => this.Recorder is not null;
 
     public Rcu Rcu { get; }
 
@@ -87,7 +91,11 @@ public sealed class KernelWorld
     /// <summary>Reports a protocol event to every observer, atomically with the effect it describes.</summary>
     public void Emit(ProtocolEvent e)
     {
-        this.Record(TraceStepKind.Event, e.Describe(), e: e);
+        if (this.Recording)
+        {
+            this.Record(TraceStepKind.Event, e.Describe(), e: e);
+        }
+
         this.Notify(e);
     }
 
@@ -143,7 +151,12 @@ public sealed class KernelWorld
     public void CountVmEvent(string name) => this.Record(TraceStepKind.Access, $"count_vm_vma_lock_event({name})");
 
     /// <summary>A controlled choice that stands for a timeout or another outside event.</summary>
-    public bool Chance(string what, int oneIn)
+    public bool Chance(string what, int oneIn) => this.TakeChance(oneIn, what);
+
+    /// <summary>A controlled choice, described in the trace by an interpolated string built only while recording.</summary>
+    public bool Chance([InterpolatedStringHandlerArgument("")] TraceText what, int oneIn) => this.TakeChance(oneIn, what.ToStringAndClear());
+
+    private bool TakeChance(int oneIn, string what)
     {
         var taken = this.Control.Choose(oneIn) == 0;
         if (taken)
@@ -158,15 +171,22 @@ public sealed class KernelWorld
     public FunctionScope Enter(string function, string arguments = "")
     {
         var task = this.Current;
-        this.Record(TraceStepKind.Enter, $"{function}({arguments})");
+        if (this.Recording)
+        {
+            this.Record(TraceStepKind.Enter, $"{function}({arguments})");
+        }
+
         task.PushFunction(function);
         return new FunctionScope(this, task, function);
     }
 
+    /// <summary>Enters a kernel function whose arguments are an interpolated string, built only while recording.</summary>
+    public FunctionScope Enter(string function, [InterpolatedStringHandlerArgument("")] TraceText arguments) => this.Enter(function, arguments.ToStringAndClear());
+
     /// <summary>Records an access; <paramref name="unseen"/>: the newer stores a load (or an RMW's read) did not see, when it returned an older one.</summary>
     internal void RecordAccess(string op, string location, string value, IReadOnlyList<UnseenStore>? unseen = null)
     {
-        if (this.Recorder is not null)
+        if (this.Recording)
         {
             this.Record(TraceStepKind.Access, $"{op} {location} = {value}", location, value.Split(" -> ")[^1], unseen: unseen);
         }
@@ -178,6 +198,15 @@ public sealed class KernelWorld
         {
             var task = CurrentTask.Value;
             recorder.Add(task?.Name ?? "main", task?.Depth ?? 0, kind, text, location, value, e, unseen);
+        }
+    }
+
+    /// <summary>Records a step whose text is an interpolated string, built only while recording.</summary>
+    internal void Record(TraceStepKind kind, [InterpolatedStringHandlerArgument("")] TraceText text)
+    {
+        if (this.Recording)
+        {
+            this.Record(kind, text.ToStringAndClear(), location: null);
         }
     }
 
@@ -208,12 +237,16 @@ public sealed class FunctionScope(KernelWorld world, TaskStruct task, string fun
     /// <summary>Records the function's return value and passes it through: <c>return fn.Returns(true);</c>.</summary>
     public T Returns<T>(T value)
     {
-        this.returned = value switch
+        if (world.Recording)
         {
-            null => "NULL",
-            bool b => b ? "true" : "false",
-            _ => value.ToString(),
-        };
+            this.returned = value switch
+            {
+                null => "NULL",
+                bool b => b ? "true" : "false",
+                _ => value.ToString(),
+            };
+        }
+
         return value;
     }
 

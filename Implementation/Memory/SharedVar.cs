@@ -99,7 +99,7 @@ public class SharedVar<T>
         this.Before(AccessKind.Load, op);
         var value = this.world.Memory.Load(this, order);
         var missed = this.world.Memory.LastReadMissed;
-        this.world.RecordAccess(op, this.Name, this.format(value), missed);
+        this.Record(op, value, missed);
         if (missed is not null)
         {
             this.AfterOlderStoreLoaded?.Invoke(value, missed);
@@ -112,7 +112,7 @@ public class SharedVar<T>
     {
         this.Before(AccessKind.Store, op);
         this.world.Memory.Store(this, value, order);
-        this.world.RecordAccess(op, this.Name, this.format(value));
+        this.Record(op, value);
         this.AfterStore?.Invoke(value);
     }
 
@@ -120,7 +120,7 @@ public class SharedVar<T>
     {
         this.Before(AccessKind.ReadModifyWrite, op);
         var old = this.world.Memory.Exchange(this, update, order);
-        this.world.RecordAccess(op, this.Name, $"{this.format(old)} -> {this.format(this.Cell)}", this.world.Memory.LastReadMissed);
+        this.RecordUpdate(op, old, this.world.Memory.LastReadMissed);
         this.AfterStore?.Invoke(this.Cell);
         return old;
     }
@@ -130,9 +130,27 @@ public class SharedVar<T>
     {
         this.Before(AccessKind.ReadModifyWrite, op);
         var old = this.world.Memory.ExchangeIf(this, update, order);
-        this.world.RecordAccess(op, this.Name, $"{this.format(old)} -> {this.format(this.Cell)}", this.world.Memory.LastReadMissed);
+        this.RecordUpdate(op, old, this.world.Memory.LastReadMissed);
         this.AfterStore?.Invoke(this.Cell);
         return old;
+    }
+
+    /// <summary>Records an access that left <paramref name="value"/> (a load's or a store's), when a trace is recorded; else builds nothing.</summary>
+    private protected void Record(string op, T value, IReadOnlyList<Spec.UnseenStore>? unseen = null)
+    {
+        if (this.world.Recording)
+        {
+            this.world.RecordAccess(op, this.Name, this.format(value), unseen);
+        }
+    }
+
+    /// <summary>Records a read-modify-write from <paramref name="old"/> to the value now stored, when a trace is recorded.</summary>
+    private void RecordUpdate(string op, T old, IReadOnlyList<Spec.UnseenStore>? unseen)
+    {
+        if (this.world.Recording)
+        {
+            this.world.RecordAccess(op, this.Name, $"{this.format(old)} -> {this.format(this.Cell)}", unseen);
+        }
     }
 
     private protected void Before(AccessKind kind, string op)
@@ -168,11 +186,11 @@ public sealed class AtomicVar<T> : SharedVar<T>
 
     /// <summary>atomic_add_return{,_acquire,_release,_relaxed}(): returns the new value.</summary>
     public T AddReturn(T delta, MemoryOrder order) =>
-        this.ReadModifyWrite(v => v + delta, order, "atomic_add_return" + Suffix(order)) + delta;
+        this.ReadModifyWrite(v => v + delta, order, AtomicAddReturn[(int)order]) + delta;
 
     /// <summary>atomic_fetch_add{,_acquire,_release,_relaxed}(): returns the old value.</summary>
     public T FetchAdd(T delta, MemoryOrder order) =>
-        this.ReadModifyWrite(v => v + delta, order, "atomic_fetch_add" + Suffix(order));
+        this.ReadModifyWrite(v => v + delta, order, AtomicFetchAdd[(int)order]);
 
     /// <summary>atomic_add() (no return value: relaxed).</summary>
     public void Add(T delta) => this.ReadModifyWrite(v => v + delta, MemoryOrder.Relaxed, "atomic_add");
@@ -195,7 +213,7 @@ public sealed class AtomicVar<T> : SharedVar<T>
                 return v == want;
             },
             order,
-            "atomic_try_cmpxchg" + Suffix(order));
+            AtomicTryCmpxchg[(int)order]);
         if (old == want)
         {
             return true;
@@ -231,10 +249,13 @@ public sealed class AtomicVar<T> : SharedVar<T>
             },
             MemoryOrder.Relaxed);
         this.World.Memory.Fence(MemoryBarrier.Mb);
-        this.World.RecordAccess(
-            happened ? instruction : $"{instruction}: TLB entry flushed, no access",
-            this.Name,
-            happened && update is not null ? $"{this.Format(old)} -> {this.Format(this.Cell)}" : this.Format(old));
+        if (this.World.Recording)
+        {
+            this.World.RecordAccess(
+                happened ? instruction : $"{instruction}: TLB entry flushed, no access",
+                this.Name,
+                happened && update is not null ? $"{this.Format(old)} -> {this.Format(this.Cell)}" : this.Format(old));
+        }
         if (happened && update is not null)
         {
             this.AfterStore?.Invoke(this.Cell);
@@ -243,6 +264,18 @@ public sealed class AtomicVar<T> : SharedVar<T>
         value = old;
         return happened;
     }
+
+    /// <summary>
+    /// Each ordering's kernel name of an atomic (<c>atomic_add_return_acquire</c>), indexed by
+    /// <see cref="MemoryOrder"/>: built once, not at every access.
+    /// </summary>
+    private static readonly string[] AtomicAddReturn = Suffixed("atomic_add_return");
+
+    private static readonly string[] AtomicFetchAdd = Suffixed("atomic_fetch_add");
+
+    private static readonly string[] AtomicTryCmpxchg = Suffixed("atomic_try_cmpxchg");
+
+    private static string[] Suffixed(string name) => [.. Enum.GetValues<MemoryOrder>().Select(order => name + Suffix(order))];
 
     private static string Suffix(MemoryOrder order) => order switch
     {

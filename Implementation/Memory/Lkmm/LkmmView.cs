@@ -22,25 +22,41 @@ public sealed class LkmmView
     /// <summary>Raises one location to at least <paramref name="time"/>.</summary>
     public void Raise(int location, long time)
     {
-        if (time <= this[location])
+        if (location < this.times.Length)
         {
+            if (time > this.times[location])
+            {
+                this.times[location] = time;
+            }
+
             return;
         }
 
-        if (location >= this.times.Length)
+        if (time > 0)
         {
-            Array.Resize(ref this.times, location + 1);
+            // Grown by doubling, not one location at a time: the entries past the last raised one
+            // are 0, which is what a missing location reads as anyway.
+            Array.Resize(ref this.times, Math.Max(location + 1, 2 * this.times.Length));
+            this.times[location] = time;
         }
-
-        this.times[location] = time;
     }
 
     /// <summary>This view ⊔= <paramref name="other"/>.</summary>
     public void Join(LkmmView other)
     {
-        for (var l = 0; l < other.times.Length; l++)
+        var theirs = other.times;
+        if (theirs.Length > this.times.Length)
         {
-            this.Raise(l, other.times[l]);
+            Array.Resize(ref this.times, theirs.Length);
+        }
+
+        var mine = this.times;
+        for (var l = 0; l < theirs.Length; l++)
+        {
+            if (theirs[l] > mine[l])
+            {
+                mine[l] = theirs[l];
+            }
         }
     }
 
@@ -49,7 +65,13 @@ public sealed class LkmmView
     /// <summary>A new view: the join of several.</summary>
     public static LkmmView JoinOf(params LkmmView[] views)
     {
-        var result = new LkmmView();
+        var length = 0;
+        foreach (var v in views)
+        {
+            length = Math.Max(length, v.times.Length);
+        }
+
+        var result = new LkmmView(new long[length]);
         foreach (var v in views)
         {
             result.Join(v);
