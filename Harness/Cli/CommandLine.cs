@@ -112,6 +112,17 @@ public static class CommandLine
         var junit = new Option<string?>("--junit") { Description = "also write a JUnit XML report (one test case per scenario x generation x mutant)" };
         var sarif = new Option<string?>("--sarif") { Description = "also write a SARIF 2.1.0 log (one result per bug, its interleaving as a code flow over the port's source)" };
 
+        var preemptions = new Option<int>("--preemptions")
+        {
+            Description = "exhaustive: every schedule with at most K preemptions (a switch away from a thread that could go on)",
+            DefaultValueFactory = _ => Exploration.RunRequest.DefaultPreemptions,
+        };
+        var choices = new Option<int>("--choices")
+        {
+            Description = "exhaustive: at most B unusual outcomes of controlled choices per schedule (spurious wake-ups, timeouts, signals, loads of older stores)",
+            DefaultValueFactory = _ => Exploration.RunRequest.DefaultUnusualChoices,
+        };
+        var noReduction = new Option<bool>("--no-reduction") { Description = "exhaustive: do not prune schedules equivalent to explored ones (to check the pruning)" };
         var mode = new Option<string>("--mode")
         {
             Description = "systematic (Coyote's controlled scheduler) or stress (real threads with random delays, the baseline; no replayable traces)",
@@ -122,7 +133,7 @@ public static class CommandLine
             "a known bug's generation and model run only when --generation and --memory name them");
         var explore = new Command("explore", "explore interleavings under Coyote and check every invariant")
         {
-            mode, exploreMemory,
+            mode, exploreMemory, preemptions, choices, noReduction,
             scenario, generation, mutant, strategy, iterations, maxSteps, seed, timeout, readers, invariant, tracesDir, json, junit, sarif, parallel, shard,
         };
         explore.SetAction(p => Guard(error, verbose, () => ExploreCommand.Run(
@@ -144,7 +155,12 @@ public static class CommandLine
                 p.GetValue(parallel),
                 p.GetValue(shard),
                 p.GetValue(mode)!,
-                p.GetValue(exploreMemory)),
+                p.GetValue(exploreMemory))
+            {
+                Preemptions = p.GetValue(preemptions),
+                Choices = p.GetValue(choices),
+                NoReduction = p.GetValue(noReduction),
+            },
             output)));
 
         var trace = new Argument<string>("TRACE") { Description = "a trace file written by explore" };

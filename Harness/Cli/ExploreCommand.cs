@@ -184,6 +184,15 @@ public static class ExploreCommand
         }
 
         RunChecks.Strategy(options.Strategy, RunChecks.BadInput);
+        if (options.Preemptions is < 0 or > RunChecks.MaxBound)
+        {
+            throw RunChecks.BadInput($"--preemptions must be 0..{RunChecks.MaxBound}, not {options.Preemptions}");
+        }
+
+        if (options.Choices is < 0 or > RunChecks.MaxBound)
+        {
+            throw RunChecks.BadInput($"--choices must be 0..{RunChecks.MaxBound}, not {options.Choices}");
+        }
         var stress = options.Mode == ExploreOptions.Stress;
         var asked = options.Memory is { Count: > 0 } ? MemoryModels(options.Memory, []) : null;
         if (stress && asked?.FirstOrDefault(m => m != RunRequest.ScMemory) is { } weak)
@@ -234,12 +243,16 @@ public static class ExploreCommand
         var skipped = pairs.Where(p => p.Known is not null).GroupBy(p => p.Known!).Select(g => g.Key.Skipped(g.Count()))
             .Concat(runs.SelectMany(r => r.NotJudged).GroupBy(b => b).OrderBy(g => KnownBugs.All.ToList().IndexOf(g.Key)).Select(g => g.Key.Skipped(g.Count()))).ToList();
         var models = RunChecks.MemoryModels.Where(m => runs.Any(r => r.Pair.Memory == m)).DefaultIfEmpty(asked?[0] ?? RunRequest.ScMemory).ToList();
+        var exhaustive = options.Strategy == Strategies.Exhaustive && !stress;
         var plan = runs.Select(r => new RunRequest(
-            r.Pair.Scenario, r.Pair.Generation, mutant, options.Strategy, options.Iterations ?? ExploreOptions.DefaultIterations, options.MaxSteps, options.Seed, options.TimeoutSeconds, options.Readers,
+            r.Pair.Scenario, r.Pair.Generation, mutant, options.Strategy, options.Iterations ?? (exhaustive ? 0 : ExploreOptions.DefaultIterations), options.MaxSteps, options.Seed, options.TimeoutSeconds, options.Readers,
             KnownBugs.Judging(invariants, r.NotJudged))
         {
             Stress = stress,
             Memory = r.Pair.Memory,
+            Preemptions = options.Preemptions,
+            UnusualChoices = options.Choices,
+            Reduce = !options.NoReduction,
         });
 
         // A shard takes every shardCount-th run of the plan, which is in a fixed order: the shards

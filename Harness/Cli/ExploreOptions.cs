@@ -21,6 +21,15 @@ public sealed record ExploreOptions(
     string Mode = ExploreOptions.Systematic,
     IReadOnlyList<string>? Memory = null)
 {
+    /// <summary>--preemptions K: the exhaustive strategy's preemption bound.</summary>
+    public int Preemptions { get; init; } = Exploration.RunRequest.DefaultPreemptions;
+
+    /// <summary>--choices B: the exhaustive strategy's bound on unusual choice outcomes.</summary>
+    public int Choices { get; init; } = Exploration.RunRequest.DefaultUnusualChoices;
+
+    /// <summary>--no-reduction: the exhaustive strategy explores equivalent schedules too.</summary>
+    public bool NoReduction { get; init; }
+
     /// <summary>--mode systematic: Coyote's controlled scheduler (the default).</summary>
     public const string Systematic = "systematic";
 

@@ -28,6 +28,14 @@ public sealed record RunSummary(
 {
     public string Label => RunRequest.LabelOf(this.Scenario, this.Generation, this.Mutant, this.Memory);
 
+    /// <summary>What an exhaustive run explored: its bounds, the schedules, complete or not (null for sampling).</summary>
+    public ExhaustiveOutcome? Exhaustive { get; init; }
+
+    /// <summary>The table's result: the bug's invariant, or "clean", or for an exhaustive run "complete (K=2)" / "incomplete (K=2)".</summary>
+    public string Result => this.Bug is not null ? this.Bug.Invariant
+        : this.Exhaustive is { } e ? $"{(e.Complete ? "complete" : "incomplete")} (K={e.Bound})"
+        : "clean";
+
     public static RunSummary From(RunResult r, string? trace) => new(
         r.Request.Scenario.Name,
         r.Request.Generation.Name,
@@ -45,7 +53,10 @@ public sealed record RunSummary(
         r.MaxConcurrency,
         r.ControlledOperations,
         r.Uncontrolled,
-        r.Bug is null ? null : new BugSummary(r.Bug.Invariant, r.Bug.Message, trace));
+        r.Bug is null ? null : new BugSummary(r.Bug.Invariant, r.Bug.Message, trace))
+    {
+        Exhaustive = r.Exhaustive,
+    };
 }
 
 /// <summary>

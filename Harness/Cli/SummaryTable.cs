@@ -29,7 +29,7 @@ public static class SummaryTable
                 Scheduled(r.IterationsAtStepBound),
                 Scheduled(r.MaxConcurrency),
                 Scheduled(r.ControlledOperations),
-                r.Bug is null ? "clean" : r.Bug.Invariant,
+                r.Result,
             ];
         }).ToList();
         var text = new StringBuilder();
@@ -41,6 +41,11 @@ public static class SummaryTable
         if (results.Any(r => r.Strategy == "stress"))
         {
             text.AppendLine("-: not measured (stress runs have no controlled scheduler to count them).");
+        }
+
+        foreach (var r in results.Where(r => r.Exhaustive is not null))
+        {
+            text.AppendLine($"{r.Label}, {r.Readers} fault thread(s), {r.Memory}: {r.Exhaustive!.Describe()}");
         }
         return text.ToString();
     }

@@ -19,8 +19,42 @@ public static class Explorer
         RunRequest request, TraceRecorder? recorder = null, string? reproducibleTrace = null, Action<uint>? onIteration = null, Func<Configuration, Configuration>? tune = null)
     {
         var lockOrder = new LockClassOrder(request.LockOrderStart);
-        var result = RunBody(request, () => Iteration(request, recorder, lockOrder), onIteration, reproducibleTrace, tune);
+        var search = request.IsExhaustive && reproducibleTrace is null ? new ExhaustiveSearch(request.Preemptions, request.UnusualChoices, request.Reduce) : null;
+        var result = RunBody(
+            request,
+            () => Iteration(request, recorder, lockOrder, search),
+            onIteration,
+            reproducibleTrace,
+            tune,
+            search is null ? null : (engine, configuration) => Drive(engine, configuration, search, request));
+        if (search?.Failure is { } failure)
+        {
+            throw new HarnessException(ExitCodes.NotHonest, $"{request.Label}: exhaustive search stopped: {failure}");
+        }
+
+        if (search is not null)
+        {
+            // Coyote counts the iterations the search cut as ended at the step bound; any other
+            // iteration there was cut by --max-steps, so the run explored less than its bounds say.
+            var atBound = Math.Max(0, result.IterationsAtStepBound - (int)search.Outcome.Pruned);
+            var outcome = search.Outcome;
+            result = result with { IterationsAtStepBound = atBound, Exhaustive = outcome with { Complete = outcome.Complete && atBound == 0 } };
+        }
+
         return result.Bug is null ? result : result with { LockOrderAtBug = lockOrder.Start };
+    }
+
+    /// <summary>Hands <paramref name="engine"/>'s decisions to <paramref name="search"/>, which stops it when no branch is left.</summary>
+    private static void Drive(TestingEngine engine, Configuration configuration, ExhaustiveSearch search, RunRequest request)
+    {
+        search.Attach(CoyoteSchedulerHook.Install(engine, search, (int)request.MaxSteps));
+        engine.RegisterEndIterationCallBack(iteration =>
+        {
+            if (!search.IterationEnded())
+            {
+                CoyoteSchedulerHook.StopAfterThisIteration(configuration, iteration);
+            }
+        });
     }
 
     /// <summary>
@@ -47,7 +81,7 @@ public static class Explorer
             .WithPartiallyControlledConcurrencyAllowed(false)
             .WithVerbosityEnabled(VerbosityLevel.None)
             .WithConsoleLoggingEnabled(false)
-            .WithTestingIterations(request.Iterations)
+            .WithTestingIterations(request.IsExhaustive && request.Iterations == 0 ? uint.MaxValue : request.Iterations)
             .WithMaxSchedulingSteps(request.MaxSteps)
             .WithRandomGeneratorSeed(request.Seed);
         configuration = SpeedSettings.Aggregate(configuration, (c, s) => s.Apply(c));
@@ -72,10 +106,16 @@ public static class Explorer
     /// throughput bench with Coyote's floor.
     /// </summary>
     public static RunResult RunBody(
-        RunRequest request, Func<Task> body, Action<uint>? onIteration = null, string? reproducibleTrace = null, Func<Configuration, Configuration>? tune = null)
+        RunRequest request,
+        Func<Task> body,
+        Action<uint>? onIteration = null,
+        string? reproducibleTrace = null,
+        Func<Configuration, Configuration>? tune = null,
+        Action<TestingEngine, Configuration>? prepare = null)
     {
         var configuration = Configure(request, reproducibleTrace, tune);
         using var engine = TestingEngine.Create(configuration, body);
+        prepare?.Invoke(engine, configuration);
         if (onIteration is not null)
         {
             engine.RegisterStartIterationCallBack(onIteration); // outside the iteration: no scheduling point of its own
@@ -109,12 +149,19 @@ public static class Explorer
     /// One iteration: boot a kernel, attach the monitors (handing them the lock-order graph the
     /// run's earlier iterations built), run the scenario to completion.
     /// </summary>
-    private static Task Iteration(RunRequest request, TraceRecorder? recorder, LockClassOrder lockOrder)
+    private static Task Iteration(RunRequest request, TraceRecorder? recorder, LockClassOrder lockOrder, ExhaustiveSearch? search)
     {
         recorder?.Reset();
         lockOrder.BeginIteration();
-        var control = new CoyoteControl();
-        var world = new KernelWorld(control, recorder, request.Memory == RunRequest.LkmmMemory ? new LkmmMemoryModel(control, recorder: recorder) : null);
+        var guide = search?.NewGuide();
+        var control = new CoyoteControl(guide);
+        IMemoryModel? memory = request.Memory == RunRequest.LkmmMemory ? new LkmmMemoryModel(control, recorder: recorder) : null;
+        if (guide is not null && memory is not null)
+        {
+            memory = new FootprintMemory(memory, guide);
+        }
+
+        var world = new KernelWorld(control, recorder, memory) { Footprint = guide };
         world.AddObserver(MonitorSink.Attach(request.Invariants, recorder is null ? null : recorder.Stop, lockOrder));
         return Start(request, world);
     }

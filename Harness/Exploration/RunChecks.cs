@@ -22,6 +22,9 @@ public static class RunChecks
     public static string? Readers(int readers) =>
         readers is < MinReaders or > MaxReaders ? $"must be {MinReaders}..{MaxReaders}, not {readers}" : null;
 
+    /// <summary>The largest preemption or unusual-choice bound an exhaustive run takes.</summary>
+    public const int MaxBound = 20;
+
     public static string? Iterations(long? iterations) => iterations is < 1 ? "must be at least 1" : null;
 
     public static string? MaxSteps(long maxSteps) => maxSteps < MinMaxSteps ? $"must be at least {MinMaxSteps}, not {maxSteps}" : null;

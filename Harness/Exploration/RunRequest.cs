@@ -54,6 +54,24 @@ public sealed record RunRequest(
     public static IReadOnlyList<string> DefaultMemoryOf(GenerationInfo generation) =>
         DefaultMemory.Where(m => KnownBugs.Of(generation, m) is null).DefaultIfEmpty(ScMemory).ToList();
 
+    /// <summary>The default preemption bound K of the exhaustive strategy.</summary>
+    public const int DefaultPreemptions = 2;
+
+    /// <summary>The default bound B on unusual choice outcomes of the exhaustive strategy.</summary>
+    public const int DefaultUnusualChoices = 1;
+
+    /// <summary>Whether the run is bounded-exhaustive (<see cref="ExhaustiveSearch"/>).</summary>
+    public bool IsExhaustive => this.Strategy == Strategies.Exhaustive && !this.Stress;
+
+    /// <summary>K: the most preemptions an exhaustive run's schedules have.</summary>
+    public int Preemptions { get; init; } = DefaultPreemptions;
+
+    /// <summary>B: the most unusual outcomes of controlled choices an exhaustive run's schedules have.</summary>
+    public int UnusualChoices { get; init; } = DefaultUnusualChoices;
+
+    /// <summary>Whether an exhaustive run prunes equivalent schedules (sleep sets); off only to check that pruning loses nothing.</summary>
+    public bool Reduce { get; init; } = true;
+
     /// <summary>Whether the run is stress testing on real threads (explore --mode stress) instead of Coyote.</summary>
     public bool Stress { get; init; }
 
@@ -83,7 +101,9 @@ public sealed record RunRequest(
             parts.Add($"--mutant {this.Mutant.Name}");
         }
 
-        parts.Add($"{(this.Stress ? "--mode stress" : $"--strategy {this.Strategy}")} --iterations {this.Iterations} --max-steps {this.MaxSteps} --seed {this.Seed} --readers {this.Readers}");
+        parts.Add(this.IsExhaustive
+            ? $"--strategy {this.Strategy} --preemptions {this.Preemptions} --choices {this.UnusualChoices}{(this.Reduce ? string.Empty : " --no-reduction")}{(this.Iterations == 0 ? string.Empty : $" --iterations {this.Iterations}")} --max-steps {this.MaxSteps} --readers {this.Readers}"
+            : $"{(this.Stress ? "--mode stress" : $"--strategy {this.Strategy}")} --iterations {this.Iterations} --max-steps {this.MaxSteps} --seed {this.Seed} --readers {this.Readers}");
         if (!(this.Mutant is { } mutant ? [mutant.Memory] : DefaultMemoryOf(this.Generation)).SequenceEqual([this.Memory]))
         {
             parts.Add($"--memory {this.Memory}");

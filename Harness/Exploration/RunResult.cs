@@ -43,6 +43,9 @@ public sealed record RunResult(
     /// <summary>The lock-order graph's state when the buggy iteration began (its number, and the edges learnt before it).</summary>
     public LockOrderSnapshot? LockOrderAtBug { get; init; }
 
+    /// <summary>What a bounded-exhaustive run explored (null for a sampling strategy).</summary>
+    public ExhaustiveOutcome? Exhaustive { get; init; }
+
     /// <summary>The scheduling decisions and controlled choices of all the iterations together (Coyote's steps; 0 in stress mode).</summary>
     public long Steps { get; init; }
 

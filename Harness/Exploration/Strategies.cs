@@ -19,7 +19,11 @@ public static class Strategies
         ("delay-bounding", $"follows a deterministic order with at most {Bound} random delays per iteration"),
         ("qlearning", "reinforcement learning over the program's states, rewarding new ones"),
         ("portfolio", "rotates random, probabilistic, fair PCT and fair delay-bounding per iteration (Coyote's default)"),
+        (Exhaustive, "every schedule with at most --preemptions K preemptions and --choices B unusual choice outcomes, pruned by sleep sets; says complete or incomplete"),
     ];
+
+    /// <summary>The bounded-exhaustive strategy (<see cref="ExhaustiveSearch"/>): Coyote's random strategy, every decision made by the search.</summary>
+    public const string Exhaustive = "exhaustive";
 
     public static bool IsKnown(string name) => All.Any(s => s.Name == name);
 
@@ -32,6 +36,7 @@ public static class Strategies
         "delay-bounding" => configuration.WithDelayBoundingStrategy(false, Bound),
         "qlearning" => configuration.WithQLearningStrategy(),
         "portfolio" => configuration,
+        Exhaustive => configuration.WithRandomStrategy(),
         _ => throw new HarnessException(ExitCodes.BadInput, $"unknown strategy '{name}' (known: {string.Join(", ", All.Select(s => s.Name))})"),
     };
 }

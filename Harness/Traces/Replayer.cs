@@ -117,6 +117,9 @@ public static class Replayer
             trace.Options.Seed, 0, trace.Options.Readers, invariants)
         {
             Memory = memory,
+            Preemptions = trace.Options.Preemptions ?? RunRequest.DefaultPreemptions,
+            UnusualChoices = trace.Options.Choices ?? RunRequest.DefaultUnusualChoices,
+            Reduce = trace.Options.Reduction ?? true,
         };
     }
 

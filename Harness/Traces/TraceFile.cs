@@ -17,7 +17,35 @@ public sealed record TraceOptions(
     uint Seed,
     int Readers,
     IReadOnlyList<string> Invariants,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Memory = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Memory = null)
+{
+    /// <summary>An exhaustive run's preemption bound K (null, and absent from the file, for a sampling strategy).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Preemptions { get; init; }
+
+    /// <summary>An exhaustive run's bound B on unusual choice outcomes.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Choices { get; init; }
+
+    /// <summary>Whether an exhaustive run pruned equivalent schedules.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Reduction { get; init; }
+
+    /// <summary>The options of <paramref name="request"/>.</summary>
+    public static TraceOptions Of(RunRequest request) => new(
+        request.Strategy,
+        request.Iterations,
+        request.MaxSteps,
+        request.Seed,
+        request.Readers,
+        [.. request.Invariants.Select(i => i.Name)],
+        request.Memory == RunRequest.ScMemory ? null : request.Memory)
+    {
+        Preemptions = request.IsExhaustive ? request.Preemptions : null,
+        Choices = request.IsExhaustive ? request.UnusualChoices : null,
+        Reduction = request.IsExhaustive ? request.Reduce : null,
+    };
+}
 
 /// <summary>
 /// A saved buggy schedule, self-describing: what was explored (scenario, generation, mutant,
@@ -65,7 +93,7 @@ public sealed record TraceFile(
             request.Scenario.Name,
             request.Generation.Name,
             request.Mutant?.Name,
-            new TraceOptions(request.Strategy, request.Iterations, request.MaxSteps, request.Seed, request.Readers, [.. request.Invariants.Select(i => i.Name)], request.Memory == RunRequest.ScMemory ? null : request.Memory),
+            TraceOptions.Of(request),
             bug.Invariant,
             bug.Message,
             RunningCoyoteVersion,
@@ -76,7 +104,7 @@ public sealed record TraceFile(
 
     /// <summary>The conventional file name explore gives a trace (with the memory model when it is not sc: one explore may run both).</summary>
     public static string FileNameFor(RunRequest request) =>
-        $"{request.Scenario.Name}.{request.Generation.Name}.{request.MutantName}.seed{request.Seed}{(request.Memory == RunRequest.ScMemory ? string.Empty : $".{request.Memory}")}.trace.json";
+        $"{request.Scenario.Name}.{request.Generation.Name}.{request.MutantName}.{(request.IsExhaustive ? $"exhaustive-k{request.Preemptions}" : $"seed{request.Seed}")}{(request.Memory == RunRequest.ScMemory ? string.Empty : $".{request.Memory}")}.trace.json";
 
     public void Save(string path)
     {

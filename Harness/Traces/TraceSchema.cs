@@ -91,17 +91,33 @@ public static partial class TraceSchema
         }
     }
 
+    /// <summary>The options only an exhaustive run's trace has (and must have).</summary>
+    private static readonly string[] ExhaustiveOptions = ["preemptions", "choices", "reduction"];
+
     /// <summary>options: the exploration that found the trace, held to explore's own limits.</summary>
     private static void CheckOptions(JsonObject options, JsonFields fields)
     {
         const string at = "options";
-        fields.OnlyFields(options, at, "strategy", "iterations", "maxSteps", "seed", "readers", "invariants", "memory");
-        fields.String(options, "strategy", at);
+        var exhaustive = fields.String(options, "strategy", at) == Strategies.Exhaustive;
+        fields.OnlyFields(options, at, ["strategy", "iterations", "maxSteps", "seed", "readers", "invariants", "memory", .. exhaustive ? ExhaustiveOptions : []]);
         if (options.ContainsKey("memory"))
         {
             OneOf(fields, options, "memory", at, RunChecks.MemoryModels);
         }
-        Limit(fields, "options.iterations", RunChecks.Iterations(fields.Integer(options, "iterations", at, 0, uint.MaxValue)));
+
+        // An exhaustive run has its bounds, and may have no iteration cap (0).
+        var iterations = fields.Integer(options, "iterations", at, 0, uint.MaxValue);
+        if (exhaustive)
+        {
+            fields.Integer(options, "preemptions", at, 0, RunChecks.MaxBound);
+            fields.Integer(options, "choices", at, 0, RunChecks.MaxBound);
+            fields.Boolean(options, "reduction", at);
+        }
+        else
+        {
+            Limit(fields, "options.iterations", RunChecks.Iterations(iterations));
+        }
+
         Limit(fields, "options.maxSteps", RunChecks.MaxSteps(fields.Integer(options, "maxSteps", at, 0, uint.MaxValue)));
         fields.Integer(options, "seed", at, 0, uint.MaxValue);
         Limit(fields, "options.readers", RunChecks.Readers((int)fields.Integer(options, "readers", at, int.MinValue, int.MaxValue)));

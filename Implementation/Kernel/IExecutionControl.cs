@@ -16,20 +16,60 @@ public interface IExecutionControl
     /// <summary>A choice among <paramref name="count"/> outcomes, recorded in the schedule.</summary>
     int Choose(int count);
 
+    /// <summary>A rare outside event (a timeout, a signal) that happens once in <paramref name="oneIn"/>: true when it does.</summary>
+    bool Chance(int oneIn) => this.Choose(oneIn) == 0;
+
     /// <summary>A failed kernel assertion (BUG_ON, VM_BUG_ON, KASAN): stops the run.</summary>
     void Fail(string message);
 }
 
-/// <summary>Coyote's controlled scheduler: every choice is the scheduler's, recorded in its trace.</summary>
-public sealed class CoyoteControl : IExecutionControl
+/// <summary>
+/// Coyote's controlled scheduler: every choice is the scheduler's, recorded in its trace. With a
+/// <see cref="IChoiceGuide"/> (a bounded-exhaustive search), each choice first says how many of
+/// its values differ and which one is the usual outcome.
+/// </summary>
+public sealed class CoyoteControl(IChoiceGuide? guide = null) : IExecutionControl
 {
     private readonly Generator generator = Generator.Create();
 
-    public void Interleave() => SchedulingPoint.Interleave();
+    public void Interleave()
+    {
+        guide?.CheckRunning();
+        SchedulingPoint.Interleave();
+    }
 
-    public int Choose(int count) => this.generator.NextInteger(count);
+    public int Choose(int count)
+    {
+        guide?.BeforeChoice(count, usual: 0);
+        return this.generator.NextInteger(count);
+    }
+
+    /// <summary>Only two outcomes differ: 0 (it happens) and 1 (the usual one: it does not).</summary>
+    public bool Chance(int oneIn)
+    {
+        guide?.BeforeChoice(2, usual: 1);
+        return this.generator.NextInteger(oneIn) == 0;
+    }
 
     public void Fail(string message) => Specification.Assert(false, "{0}", message);
+}
+
+/// <summary>What a search that enumerates choices is told before each one.</summary>
+public interface IChoiceGuide
+{
+    /// <summary>
+    /// The next controlled choice has <paramref name="distinct"/> outcomes that differ (values 0 to
+    /// distinct - 1), of which <paramref name="usual"/> is the common one; also checks, as
+    /// <see cref="CheckRunning"/> does, that the iteration still runs.
+    /// </summary>
+    void BeforeChoice(int distinct, int usual);
+
+    /// <summary>
+    /// Ends a thread of an iteration the search has already cut short (it throws
+    /// <see cref="ThreadInterruptedException"/>, as Coyote does to the threads of an iteration it
+    /// ends), so that it takes no choice meant for the next iteration.
+    /// </summary>
+    void CheckRunning();
 }
 
 /// <summary>

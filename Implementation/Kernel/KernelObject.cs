@@ -15,6 +15,9 @@ public abstract class KernelObject(KernelWorld world, string name)
 
     public KernelWorld World { get; } = world;
 
+    /// <summary>The object's liveness as a location (<see cref="IStepFootprint"/>): read by every access, written by a free or a reuse.</summary>
+    private readonly int livenessLocation = world.NewLocation();
+
     /// <summary>Who freed the object and where; null while it is live.</summary>
     public string? FreedBy { get; private set; }
 
@@ -27,6 +30,7 @@ public abstract class KernelObject(KernelWorld world, string name)
             this.World.Bug($"KASAN: double-free of {this.Name} in {where}, already freed by {this.FreedBy}");
         }
 
+        this.World.Footprint?.Touch(this.livenessLocation, write: true);
         this.FreedBy = $"{this.World.Current.Name} in {where}";
     }
 
@@ -36,12 +40,14 @@ public abstract class KernelObject(KernelWorld world, string name)
     /// </summary>
     protected void Reincarnate(string name)
     {
+        this.World.Footprint?.Touch(this.livenessLocation, write: true);
         this.Name = name;
         this.FreedBy = null;
     }
 
     internal void CheckAlive(AccessKind kind, string op, string field)
     {
+        this.World.Footprint?.Touch(this.livenessLocation, write: false);
         if (this.FreedBy is not null)
         {
             var what = kind == AccessKind.Load ? "read" : "write";

@@ -14,6 +14,7 @@ public sealed class KernelWorld
     private readonly List<IProtocolObserver> observers = [];
     private readonly Dictionary<string, int> names = new(StringComparer.Ordinal);
     private ulong lastPfn;
+    private int lastLocation = StepLocations.FirstShared;
 
     public KernelWorld(IExecutionControl control, TraceRecorder? recorder = null, IMemoryModel? memory = null)
     {
@@ -24,6 +25,12 @@ public sealed class KernelWorld
     }
 
     public IExecutionControl Control { get; }
+
+    /// <summary>Where each step's accesses are reported (a bounded-exhaustive search); null: nowhere.</summary>
+    public IStepFootprint? Footprint { get; init; }
+
+    /// <summary>A number for a new shared location, for <see cref="Footprint"/>.</summary>
+    internal int NewLocation() => ++this.lastLocation;
 
     public IMemoryModel Memory { get; }
 
@@ -106,6 +113,7 @@ public sealed class KernelWorld
     /// </summary>
     public void Notify(ProtocolEvent e)
     {
+        this.Footprint?.Touch(StepLocations.Events, write: true);
         foreach (var observer in this.observers)
         {
             observer.Observe(e);
@@ -139,13 +147,18 @@ public sealed class KernelWorld
     /// <summary>A fresh object name: "vma3" after "vma1" and "vma2" were handed out.</summary>
     public string NewName(string prefix)
     {
+        this.Footprint?.Touch(StepLocations.Allocator, write: true);
         var n = this.names.GetValueOrDefault(prefix) + 1;
         this.names[prefix] = n;
         return $"{prefix}{n}";
     }
 
     /// <summary>alloc_page(): a fresh page frame number (the allocator is not part of the model).</summary>
-    public ulong AllocPage() => ++this.lastPfn;
+    public ulong AllocPage()
+    {
+        this.Footprint?.Touch(StepLocations.Allocator, write: true);
+        return ++this.lastPfn;
+    }
 
     /// <summary>count_vm_vma_lock_event(name) (VMA_LOCK_SUCCESS, _ABORT, _MISS, _RETRY): shown in traces where it happens.</summary>
     public void CountVmEvent(string name) => this.Record(TraceStepKind.Access, $"count_vm_vma_lock_event({name})");
@@ -158,7 +171,7 @@ public sealed class KernelWorld
 
     private bool TakeChance(int oneIn, string what)
     {
-        var taken = this.Control.Choose(oneIn) == 0;
+        var taken = this.Control.Chance(oneIn);
         if (taken)
         {
             this.Record(TraceStepKind.Choice, what);

@@ -18,11 +18,15 @@ public class SharedVar<T>
     public SharedVar(KernelWorld world, KernelObject owner, string field, T initial, Func<T, string>? format = null)
     {
         this.world = world;
+        this.Id = world.NewLocation();
         this.Owner = owner;
         this.Field = field;
         this.Cell = initial;
         this.format = format ?? (v => v?.ToString() ?? "NULL");
     }
+
+    /// <summary>The location's number in its kernel (<see cref="IStepFootprint"/>).</summary>
+    public int Id { get; }
 
     /// <summary>The object this location belongs to (freed together with it).</summary>
     public KernelObject Owner { get; }
@@ -156,6 +160,7 @@ public class SharedVar<T>
     private protected void Before(AccessKind kind, string op)
     {
         this.world.Control.Interleave();
+        this.world.Footprint?.Touch(this.Id, kind != AccessKind.Load);
         this.Owner.CheckAlive(kind, op, this.Field);
     }
 }
