@@ -100,7 +100,7 @@ public sealed class CommandLineTests
             var report = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(json))!;
             var pairs = report["pairs"]!.AsArray();
             pairs.Select(p => $"{p!["scenario"]} {p["generation"]}").Should().BeEquivalentTo(
-                Harness.Cli.ExploreCommand.Plan(new Harness.Cli.ExploreOptions([], null, null, "portfolio", 2, RunRequest.DefaultMaxSteps, 1, 0, RunRequest.DefaultReaders, [], "t", null))
+                Harness.Cli.ExploreCommand.Plan(new Harness.Cli.ExploreOptions([], null, null, ["portfolio"], 2, RunRequest.DefaultMaxSteps, 1, 0, RunRequest.DefaultReaders, [], "t", null))
                     .Select(r => $"{r.Scenario.Name} {r.Generation.Name}"),
                 "every scenario's correct port on every generation, as the main job runs them");
             pairs.Should().OnlyContain(p => p!["portIterations"]!.GetValue<long>() == 2 && p["floorIterations"]!.GetValue<long>() == 2);
@@ -228,7 +228,7 @@ public sealed class CommandLineTests
 
             File.WriteAllText(path, """{ "format": "vmalock-results/1", "coyoteVersion": "1.7.11", "shard": null, "runs": [] }""");
             TestSupport.Vmalock("merge", path).Error.Trim().Should().Be(
-                $"vmalock: malformed results file {path}: format must be \"vmalock-results/2\" (a file written by explore --json), not \"vmalock-results/1\"",
+                $"vmalock: malformed results file {path}: format must be \"vmalock-results/3\" (a file written by explore --json), not \"vmalock-results/1\"",
                 "a file of the first format does not say which memory model its runs were under");
         }
         finally

@@ -27,13 +27,23 @@ public sealed class FuzzTests : IDisposable
 
     public void Dispose() => Directory.Delete(this.dir, recursive: true);
 
+    /// <summary>A trace an exhaustive run found (its options carry the bounds: preemptions, choices, reduction), made fresh in the test's folder.</summary>
+    private (string Name, string Text) ExhaustiveTrace()
+    {
+        var traces = Path.Combine(this.dir, "exhaustive");
+        TestSupport.Vmalock("explore", "--mutant", "skip-recheck", "--generation", "6.5", "--strategy", "exhaustive", "--preemptions", "2", "--readers", "1", "--traces-dir", traces)
+            .ExitCode.Should().Be(ExitCodes.BugFound);
+        var path = Directory.EnumerateFiles(traces).Single();
+        return (Path.GetFileName(path), File.ReadAllText(path));
+    }
+
     [Fact]
     public void Every_field_of_a_trace_mutated_is_one_line_and_exit_2_or_4_on_every_verb()
     {
         var random = new Random(Seed);
         var codes = new Dictionary<int, int>();
         var cases = 0;
-        foreach (var (name, text) in Fuzzed.Select(f => (f, File.ReadAllText(Path.Combine(TestSupport.RepositoryRoot, "traces", f)))))
+        foreach (var (name, text) in Fuzzed.Select(f => (f, File.ReadAllText(Path.Combine(TestSupport.RepositoryRoot, "traces", f)))).Append(this.ExhaustiveTrace()))
         {
             var original = JsonNode.Parse(text)!.AsObject();
             original["lockOrder"] = JsonNode.Parse("""{ "iteration": 3, "learnt": [ { "from": "vm_lock", "to": "i_mmap_rwsem", "why": "fault0", "iteration": 1 } ] }""");
@@ -47,7 +57,7 @@ public sealed class FuzzTests : IDisposable
             }
         }
 
-        cases.Should().BeGreaterThan(300, "every field of two traces, several ways each");
+        cases.Should().BeGreaterThan(450, "every field of three traces, several ways each");
         codes.Keys.Should().BeEquivalentTo([ExitCodes.BugFound, ExitCodes.BadInput, ExitCodes.StaleTrace],
             "some mutations leave the trace valid, most make it malformed, and a changed schedule makes it stale");
     }

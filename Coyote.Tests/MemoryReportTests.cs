@@ -220,7 +220,7 @@ public sealed class MemoryReportTests : IDisposable
     }
 
     private static ExploreOptions Options(IReadOnlyList<string>? memory, string? generation = null) =>
-        new([], generation, null, "portfolio", 5, 5000, 1, 0, 2, [], "unused", null, Memory: memory);
+        new([], generation, null, ["portfolio"], 5, 5000, 1, 0, 2, [], "unused", null, Memory: memory);
 
     private string File(string name) => Path.Combine(this.dir, name);
 }

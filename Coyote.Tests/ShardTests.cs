@@ -17,11 +17,11 @@ public sealed class ShardTests
         {
             var first = Path.Combine(dir, "results-1.json");
             var second = Path.Combine(dir, "results-2.json");
-            TestSupport.Vmalock("explore", "--iterations", "5", "--shard", "1/2", "--json", first).ExitCode.Should().Be(ExitCodes.Clean);
-            TestSupport.Vmalock("explore", "--iterations", "5", "--shard", "2/2", "--json", second).ExitCode.Should().Be(ExitCodes.Clean);
+            TestSupport.Vmalock("explore", "--strategy", "portfolio", "--iterations", "5", "--shard", "1/2", "--json", first).ExitCode.Should().Be(ExitCodes.Clean);
+            TestSupport.Vmalock("explore", "--strategy", "portfolio", "--iterations", "5", "--shard", "2/2", "--json", second).ExitCode.Should().Be(ExitCodes.Clean);
 
             var runs = new[] { first, second }.SelectMany(p => ExploreSummary.Load(p).Runs).Select(r => r.Label).ToList();
-            var whole = ExploreCommand.Plan(new ExploreOptions([], null, null, "portfolio", 5, 5000, 1, 0, 2, [], "unused", null));
+            var whole = ExploreCommand.Plan(new ExploreOptions([], null, null, ["portfolio"], 5, 5000, 1, 0, 2, [], "unused", null));
             runs.Should().OnlyHaveUniqueItems().And.BeEquivalentTo(whole.Select(r => r.Label));
 
             var (code, output, _) = TestSupport.Vmalock("merge", first, second);

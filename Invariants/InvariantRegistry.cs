@@ -74,6 +74,9 @@ public sealed class MonitorSink : IProtocolObserver
         this.onViolation = onViolation;
     }
 
+    /// <summary>The Spec the invariants share, past every event observed (null when they keep their own).</summary>
+    public ProtocolSpec? Spec => this.set.Spec;
+
     /// <summary>
     /// Registers the monitors with the current Coyote iteration and returns the sink that feeds
     /// them; <paramref name="onViolation"/> runs just before a violation is reported.

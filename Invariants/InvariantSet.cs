@@ -18,6 +18,9 @@ public sealed class InvariantSet
     private readonly bool[] open;
     private readonly int[] liveness;
 
+    /// <summary>The Spec the invariants share, past every event judged; null when two of them move their own.</summary>
+    public ProtocolSpec? Spec => this.shared;
+
     public InvariantSet(IReadOnlyList<InvariantInfo> selected)
     {
         this.invariants = [.. selected.Select(i => (i, i.Create()))];

@@ -97,6 +97,40 @@ public sealed class ProtocolSpec
               $"went to {lost.Page}{(lost.Page == load.Page ? string.Empty : $", a page {load.Mm} no longer maps there")}: the store is lost"
             : null;
 
+    /// <summary>
+    /// The abstract protocol state as a 64-bit digest, for coverage: per address space who holds
+    /// mmap_lock and how and which VMAs are marked; per VMA whether it is detached, in the tree or
+    /// freed and who holds its read lock; which threads are inside a fault. Thread names are made
+    /// symmetric by <paramref name="symmetric"/> (interchangeable threads map to one name), and
+    /// sets of them become sorted lists. Counters (mm_lock_seq) and user memory are left out: they
+    /// grow with the run and would make every state new.
+    /// </summary>
+    public long AbstractState(Func<string, string> symmetric)
+    {
+        var text = new System.Text.StringBuilder();
+        string Threads(IEnumerable<string> names) => string.Join(',', names.Select(symmetric).Order(StringComparer.Ordinal));
+        foreach (var (name, mm) in this.mms.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            text.Append(name).Append(":w=").Append(mm.Writer is null ? "-" : symmetric(mm.Writer)).Append(";r=").Append(Threads(mm.Readers))
+                .Append(";m=").Append(string.Join(',', mm.Marked.Order(StringComparer.Ordinal))).Append('|');
+        }
+
+        foreach (var (name, vma) in this.vmas.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            text.Append(name).Append(':').Append(vma.Detached ? 'd' : '-').Append(vma.InTree ? 't' : '-').Append(vma.Freed ? 'f' : '-')
+                .Append(";r=").Append(Threads(vma.Readers)).Append('|');
+        }
+
+        text.Append("faults=").Append(Threads(this.FaultsInProgress));
+        var hash = 14695981039346656037UL; // FNV-1a
+        foreach (var c in text.ToString())
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        return (long)hash;
+    }
+
     /// <summary>Threads inside a page fault, by thread name.</summary>
     public HashSet<string> FaultsInProgress { get; } = new(StringComparer.Ordinal);
 

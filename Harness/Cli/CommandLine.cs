@@ -98,7 +98,10 @@ public static class CommandLine
         var scenario = new Option<string[]>("--scenario") { Description = $"scenario to explore (repeatable; default: all, or the mutant's own): {Names(ScenarioRegistry.All.Select(s => s.Name))}" };
         var generation = new Option<string?>("--generation") { Description = $"protocol generation (default: all): {Names(Generations.All.Select(g => g.Name))}" };
         var mutant = new Option<string?>("--mutant") { Description = $"explore a mutant instead of the correct port: {Names(MutantRegistry.All.Select(m => m.Name))}" };
-        var strategy = new Option<string>("--strategy") { Description = Names(Strategies.All.Select(s => s.Name)), DefaultValueFactory = _ => ExploreOptions.DefaultStrategy };
+        var strategy = new Option<string[]>("--strategy")
+        {
+            Description = $"exploration strategy (repeatable, a row each; default: {string.Join(" and ", ExploreOptions.DefaultStrategies)}, the main job): {Names(Strategies.All.Select(s => s.Name))}",
+        };
         var iterations = new Option<uint?>("--iterations") { Description = $"iterations per scenario x generation (default {ExploreOptions.DefaultIterations})" };
         var maxSteps = new Option<uint>("--max-steps") { Description = "scheduling steps per iteration before it is cut off", DefaultValueFactory = _ => Exploration.RunRequest.DefaultMaxSteps };
         var seed = new Option<uint>("--seed") { Description = "random seed of the strategy", DefaultValueFactory = _ => 1 };
@@ -114,7 +117,7 @@ public static class CommandLine
 
         var preemptions = new Option<int>("--preemptions")
         {
-            Description = "exhaustive: every schedule with at most K preemptions (a switch away from a thread that could go on)",
+            Description = $"exhaustive: every schedule with at most K preemptions (a switch away from a thread that could go on); default {Exploration.RunRequest.DefaultPreemptions}, {ExploreOptions.MainJobPreemptions} in the main job",
             DefaultValueFactory = _ => Exploration.RunRequest.DefaultPreemptions,
         };
         var choices = new Option<int>("--choices")
@@ -141,7 +144,7 @@ public static class CommandLine
                 p.GetValue(scenario) ?? [],
                 p.GetValue(generation),
                 p.GetValue(mutant),
-                p.GetValue(strategy)!,
+                p.GetValue(strategy) is { Length: > 0 } strategies ? strategies : ExploreOptions.DefaultStrategies,
                 p.GetValue(iterations),
                 p.GetValue(maxSteps),
                 p.GetValue(seed),
@@ -157,7 +160,9 @@ public static class CommandLine
                 p.GetValue(mode)!,
                 p.GetValue(exploreMemory))
             {
-                Preemptions = p.GetValue(preemptions),
+                Preemptions = p.GetResult(preemptions) is { Implicit: false } ? p.GetValue(preemptions) : null,
+                ReadersGiven = p.GetResult(readers) is { Implicit: false },
+                StrategiesDefaulted = p.GetValue(strategy) is not { Length: > 0 },
                 Choices = p.GetValue(choices),
                 NoReduction = p.GetValue(noReduction),
             },

@@ -28,9 +28,12 @@ public static class ExploreCommand
         }
 
         var engines = Math.Max(1, Math.Min(options.Parallel ?? SideBySide.DefaultEngines, requests.Count));
-        output.WriteLine(
-            $"vmalock explore{shard}: {requests.Count} run(s), {requests[0].Iterations} iterations each, {(requests[0].Stress ? "stress mode (real threads, random delays, no controlled scheduler; no replayable traces)" : $"strategy {options.Strategy}")}, seed {options.Seed}, " +
-            $"{options.Readers} fault thread(s), {engines} engine(s) side by side");
+        output.WriteLine($"vmalock explore{shard}: {requests.Count} run(s), {engines} engine(s) side by side");
+        foreach (var line in StrategyLines(requests))
+        {
+            output.WriteLine(line);
+        }
+
         WriteMemory(output, plan.Memory, plan.Skipped);
         output.WriteLine(
             $"Coyote {TraceFile.RunningCoyoteVersion}; rewritten: {string.Join(", ", RewriteCheck.ControlledAssemblies.Select(a => a.GetName().Name))}; " +
@@ -49,6 +52,7 @@ public static class ExploreCommand
 
         var summaries = new List<RunSummary>();
         var traces = new Dictionary<RunResult, string>();
+        var coverage = RunSummary.CoverageOf(results);
         foreach (var result in results)
         {
             string? trace = null;
@@ -60,7 +64,7 @@ public static class ExploreCommand
                 traces[result] = trace;
             }
 
-            summaries.Add(RunSummary.From(result, trace));
+            summaries.Add(RunSummary.From(result, trace) with { Coverage = coverage.GetValueOrDefault(result) });
         }
 
         // Each trace is replayed at most once, though SARIF and the printed interleaving both want it.
@@ -73,6 +77,18 @@ public static class ExploreCommand
         WriteReports(options, plan, summaries, results, traces, ReplayOnce);
         return verdict;
     }
+
+    /// <summary>
+    /// The header's lines for what each strategy explores: "strategy portfolio: 800 iterations,
+    /// seed 1, 2 fault thread(s), sampled" or "strategy exhaustive: every schedule with &lt;= 1
+    /// preemption, &lt;= 1 unusual choice, 1 fault thread(s), no iteration cap".
+    /// </summary>
+    public static IEnumerable<string> StrategyLines(IReadOnlyList<RunRequest> requests) =>
+        requests.GroupBy(r => r.StrategyShown).Select(g => g.First()).Select(r => r.Stress
+            ? $"stress mode (real threads, random delays, no controlled scheduler; no replayable traces): {r.Iterations} iterations, seed {r.Seed}, {r.Readers} fault thread(s)"
+            : r.IsExhaustive
+                ? $"strategy {r.Strategy}: every schedule with {new ExhaustiveOutcome(r.Preemptions, r.UnusualChoices, 0, 0, false, 0).Bounds}{(r.Reduce ? " (sleep-set pruning)" : " (no pruning)")}, {r.Readers} fault thread(s), {(r.Iterations == 0 ? "no iteration cap" : $"at most {r.Iterations} schedules")}"
+                : $"strategy {r.Strategy}: {r.Iterations} iterations, seed {r.Seed}, {r.Readers} fault thread(s), sampled");
 
     /// <summary>The header's memory lines: "memory models: sc, lkmm", then each known bug left out.</summary>
     public static void WriteMemory(TextWriter output, IReadOnlyList<string> models, IEnumerable<string> skipped)
@@ -183,7 +199,11 @@ public static class ExploreCommand
             throw new HarnessException(ExitCodes.BadInput, $"--mode must be systematic or stress, not '{options.Mode}'");
         }
 
-        RunChecks.Strategy(options.Strategy, RunChecks.BadInput);
+        foreach (var name in options.Strategies)
+        {
+            RunChecks.Strategy(name, RunChecks.BadInput);
+        }
+
         if (options.Preemptions is < 0 or > RunChecks.MaxBound)
         {
             throw RunChecks.BadInput($"--preemptions must be 0..{RunChecks.MaxBound}, not {options.Preemptions}");
@@ -243,17 +263,41 @@ public static class ExploreCommand
         var skipped = pairs.Where(p => p.Known is not null).GroupBy(p => p.Known!).Select(g => g.Key.Skipped(g.Count()))
             .Concat(runs.SelectMany(r => r.NotJudged).GroupBy(b => b).OrderBy(g => KnownBugs.All.ToList().IndexOf(g.Key)).Select(g => g.Key.Skipped(g.Count()))).ToList();
         var models = RunChecks.MemoryModels.Where(m => runs.Any(r => r.Pair.Memory == m)).DefaultIfEmpty(asked?[0] ?? RunRequest.ScMemory).ToList();
-        var exhaustive = options.Strategy == Strategies.Exhaustive && !stress;
-        var plan = runs.Select(r => new RunRequest(
-            r.Pair.Scenario, r.Pair.Generation, mutant, options.Strategy, options.Iterations ?? (exhaustive ? 0 : ExploreOptions.DefaultIterations), options.MaxSteps, options.Seed, options.TimeoutSeconds, options.Readers,
-            KnownBugs.Judging(invariants, r.NotJudged))
-        {
-            Stress = stress,
-            Memory = r.Pair.Memory,
-            Preemptions = options.Preemptions,
-            UnusualChoices = options.Choices,
-            Reduce = !options.NoReduction,
-        });
+        // Stress mode has no strategy: one run per pair. An exhaustive run has no iteration cap
+        // unless it is the only strategy and --iterations is given, one fault thread unless
+        // --readers is given, and K = 2 (1 in the main job) unless --preemptions is given.
+        // Without --memory (and without a mutant, which has its model), exhaustive runs are under
+        // sc, a run per scenario and generation: the interleavings within the bound, every one;
+        // the weak-memory behaviours are the sampling runs' (an lkmm exhaustive run costs about
+        // ten times as much: docs/bench.md).
+        var strategies = stress ? [options.Strategies[0]] : options.Strategies.Distinct().ToList();
+        var onlyExhaustive = strategies.All(s => s == Strategies.Exhaustive);
+        var exhaustiveRuns = asked is null && mutant is null
+            ? runs.GroupBy(r => (r.Pair.Scenario, r.Pair.Generation))
+                .Select(g => (Pair: g.First().Pair with { Memory = RunRequest.ScMemory }, NotJudged: options.Invariants.Count > 0 ? [] : KnownBugs.NotJudged(g.Key.Scenario.Name, g.Key.Generation, RunRequest.ScMemory)))
+                .ToList()
+            : runs;
+        var plan = from strategy in strategies
+                   let exhaustive = strategy == Strategies.Exhaustive && !stress
+                   from r in exhaustive ? exhaustiveRuns : runs
+                   select new RunRequest(
+                       r.Pair.Scenario,
+                       r.Pair.Generation,
+                       mutant,
+                       strategy,
+                       exhaustive ? (onlyExhaustive ? options.Iterations ?? 0 : 0) : options.Iterations ?? ExploreOptions.DefaultIterations,
+                       options.MaxSteps,
+                       options.Seed,
+                       options.TimeoutSeconds,
+                       exhaustive && !options.ReadersGiven ? ExploreOptions.ExhaustiveReaders : options.Readers,
+                       KnownBugs.Judging(invariants, r.NotJudged))
+                   {
+                       Stress = stress,
+                       Memory = r.Pair.Memory,
+                       Preemptions = options.Preemptions ?? (options.MainJob ? ExploreOptions.MainJobPreemptions : RunRequest.DefaultPreemptions),
+                       UnusualChoices = options.Choices,
+                       Reduce = !options.NoReduction,
+                   };
 
         // A shard takes every shardCount-th run of the plan, which is in a fixed order: the shards
         // of one command line are disjoint and together are the whole plan.

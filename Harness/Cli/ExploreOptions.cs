@@ -5,7 +5,7 @@ public sealed record ExploreOptions(
     IReadOnlyList<string> Scenarios,
     string? Generation,
     string? Mutant,
-    string Strategy,
+    IReadOnlyList<string> Strategies,
     uint? Iterations,
     uint MaxSteps,
     uint Seed,
@@ -21,8 +21,11 @@ public sealed record ExploreOptions(
     string Mode = ExploreOptions.Systematic,
     IReadOnlyList<string>? Memory = null)
 {
-    /// <summary>--preemptions K: the exhaustive strategy's preemption bound.</summary>
-    public int Preemptions { get; init; } = Exploration.RunRequest.DefaultPreemptions;
+    /// <summary>--preemptions K: the exhaustive strategy's preemption bound (null: not given).</summary>
+    public int? Preemptions { get; init; }
+
+    /// <summary>Whether --readers was given (else an exhaustive run takes <see cref="ExhaustiveReaders"/>).</summary>
+    public bool ReadersGiven { get; init; }
 
     /// <summary>--choices B: the exhaustive strategy's bound on unusual choice outcomes.</summary>
     public int Choices { get; init; } = Exploration.RunRequest.DefaultUnusualChoices;
@@ -43,8 +46,29 @@ public sealed record ExploreOptions(
     /// </summary>
     public const uint DefaultIterations = 800;
 
-    /// <summary>The default strategy: Coyote's portfolio.</summary>
+    /// <summary>The default sampling strategy: Coyote's portfolio.</summary>
     public const string DefaultStrategy = "portfolio";
+
+    /// <summary>
+    /// The strategies of the main job (no --strategy given): the portfolio sample, and the
+    /// bounded-exhaustive run at <see cref="MainJobPreemptions"/>, every pair side by side.
+    /// </summary>
+    public static readonly IReadOnlyList<string> DefaultStrategies = [DefaultStrategy, Exploration.Strategies.Exhaustive];
+
+    /// <summary>
+    /// The preemption bound of the main job's exhaustive runs: the largest that keeps the main job
+    /// within about five minutes on 2 cores (K=2 alone takes longer than that: docs/bench.md).
+    /// </summary>
+    public const int MainJobPreemptions = 1;
+
+    /// <summary>The fault threads of an exhaustive run when --readers is not given: one fault against the scenario's writers.</summary>
+    public const int ExhaustiveReaders = 1;
+
+    /// <summary>Whether the strategies are the main job's (no --strategy given).</summary>
+    public bool MainJob => this.Strategies.SequenceEqual(DefaultStrategies) && this.StrategiesDefaulted;
+
+    /// <summary>Whether no --strategy was given.</summary>
+    public bool StrategiesDefaulted { get; init; }
 
     /// <summary>Where explore writes the traces of the bugs it finds.</summary>
     public const string DefaultTracesDir = "vmalock-traces";

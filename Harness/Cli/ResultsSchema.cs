@@ -48,7 +48,7 @@ public static partial class ResultsSchema
     {
         fields.OnlyFields(run, at, "label", "scenario", "generation", "mutant", "strategy", "memory", "seed", "readers", "iterationsRequested", "iterationsRun",
             "seconds", "iterationsPerSecond", "maxStepsInAnIteration", "iterationsAtStepBound", "maxConcurrency", "controlledOperations",
-            "uncontrolledInvocations", "bug");
+            "uncontrolledInvocations", "bug", "abstractStates", "coverage", "exhaustive");
         HarnessException Bad(string problem) => fields.Bad($"{at}: {problem}");
         RunChecks.Scenario(fields.String(run, "scenario", at), Bad);
         var generation = RunChecks.Generation(fields.String(run, "generation", at), Bad);
@@ -57,15 +57,16 @@ public static partial class ResultsSchema
             throw Bad(problem);
         }
 
-        if (fields.String(run, "strategy", at) is var strategy && strategy != BenchCommand.Stress)
+        var strategy = fields.String(run, "strategy", at);
+        if (strategy != BenchCommand.Stress)
         {
             RunChecks.Strategy(strategy, Bad);
         }
 
-        var label = RunRequest.LabelOf(run["scenario"]!.GetValue<string>(), generation.Name, run["mutant"]!.GetValue<string>(), fields.OneOf(run, "memory", at, memory));
+        var label = RunRequest.LabelOf(run["scenario"]!.GetValue<string>(), generation.Name, run["mutant"]!.GetValue<string>(), fields.OneOf(run, "memory", at, memory), strategy);
         if (fields.String(run, "label", at) != label)
         {
-            throw fields.Bad($"{at}.label must be \"{label}\" (its scenario, generation, mutant and memory model), not {JsonFields.Describe(run["label"])}");
+            throw fields.Bad($"{at}.label must be \"{label}\" (its scenario, generation, mutant, memory model and strategy), not {JsonFields.Describe(run["label"])}");
         }
 
         fields.Integer(run, "seed", at, 0, uint.MaxValue);
@@ -74,7 +75,35 @@ public static partial class ResultsSchema
             throw fields.Bad($"{at}.readers {readers}");
         }
 
-        fields.Integer(run, "iterationsRequested", at, 1, uint.MaxValue);
+        fields.Integer(run, "iterationsRequested", at, strategy == Strategies.Exhaustive ? 0 : 1, uint.MaxValue);
+        fields.Integer(run, "abstractStates", at, 0, int.MaxValue);
+        if (fields.OptionalObject(run, "coverage", at) is { } coverage)
+        {
+            var coverageAt = $"{at}.coverage";
+            fields.OnlyFields(coverage, coverageAt, "against", "reached", "of", "beyond");
+            fields.String(coverage, "against", coverageAt);
+            var of = fields.Integer(coverage, "of", coverageAt, 0, int.MaxValue);
+            fields.Integer(coverage, "reached", coverageAt, 0, of);
+            fields.Integer(coverage, "beyond", coverageAt, 0, int.MaxValue);
+        }
+
+        if (fields.OptionalObject(run, "exhaustive", at) is { } exhaustive)
+        {
+            var exhaustiveAt = $"{at}.exhaustive";
+            if (strategy != Strategies.Exhaustive)
+            {
+                throw fields.Bad($"{exhaustiveAt} belongs to a run of the exhaustive strategy, not {strategy}");
+            }
+
+            fields.OnlyFields(exhaustive, exhaustiveAt, "bound", "choiceBound", "schedules", "pruned", "complete", "branchesLeft");
+            fields.Integer(exhaustive, "bound", exhaustiveAt, 0, RunChecks.MaxBound);
+            fields.Integer(exhaustive, "choiceBound", exhaustiveAt, 0, RunChecks.MaxBound);
+            fields.Integer(exhaustive, "schedules", exhaustiveAt, 0, long.MaxValue);
+            fields.Integer(exhaustive, "pruned", exhaustiveAt, 0, long.MaxValue);
+            fields.Boolean(exhaustive, "complete", exhaustiveAt);
+            fields.Integer(exhaustive, "branchesLeft", exhaustiveAt, 0, long.MaxValue);
+        }
+
         fields.Integer(run, "iterationsRun", at, 0, long.MaxValue);
         fields.Number(run, "seconds", at, 0, double.MaxValue);
         fields.Number(run, "iterationsPerSecond", at, 0, double.MaxValue);

@@ -6,6 +6,19 @@ namespace VmaLockVerify.Harness.Cli;
 /// <summary>A bug as reported: the invariant, its message, and the trace file written for it.</summary>
 public sealed record BugSummary(string Invariant, string Message, string? Trace);
 
+/// <summary>
+/// How many of the abstract states of a complete exhaustive run (<paramref name="Against"/>, the
+/// denominator <paramref name="Of"/>) a sampling run of the same scenario, generation, mutant and
+/// memory model reached (<paramref name="Reached"/>), and how many it reached beyond them
+/// (<paramref name="Beyond"/>: states outside the bound, or with more fault threads).
+/// </summary>
+public sealed record StateCoverage(string Against, int Reached, int Of, int Beyond)
+{
+    /// <summary>"portfolio, 800 iterations: 412 of 430 abstract states of the complete exhaustive run (K=2, ...)".</summary>
+    public string Describe(string strategy, long iterations) =>
+        $"{strategy}, {iterations} iterations: {this.Reached} of {this.Of} abstract states of {this.Against}{(this.Beyond > 0 ? $" (and {this.Beyond} beyond it)" : string.Empty)}";
+}
+
 /// <summary>One run as explore reports it: the table row, the --json entry, and what merge reads back.</summary>
 public sealed record RunSummary(
     string Scenario,
@@ -26,12 +39,19 @@ public sealed record RunSummary(
     IReadOnlyList<string> UncontrolledInvocations,
     BugSummary? Bug)
 {
-    public string Label => RunRequest.LabelOf(this.Scenario, this.Generation, this.Mutant, this.Memory);
+    public string Label => RunRequest.LabelOf(this.Scenario, this.Generation, this.Mutant, this.Memory, this.Strategy);
+
+    /// <summary>The distinct abstract protocol states the run visited.</summary>
+    public long AbstractStates { get; init; }
+
+    /// <summary>For a sampling run: its share of a complete exhaustive run's states (null: no such run beside it).</summary>
+    public StateCoverage? Coverage { get; init; }
 
     /// <summary>What an exhaustive run explored: its bounds, the schedules, complete or not (null for sampling).</summary>
     public ExhaustiveOutcome? Exhaustive { get; init; }
 
     /// <summary>The table's result: the bug's invariant, or "clean", or for an exhaustive run "complete (K=2)" / "incomplete (K=2)".</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public string Result => this.Bug is not null ? this.Bug.Invariant
         : this.Exhaustive is { } e ? $"{(e.Complete ? "complete" : "incomplete")} (K={e.Bound})"
         : "clean";
@@ -56,7 +76,36 @@ public sealed record RunSummary(
         r.Bug is null ? null : new BugSummary(r.Bug.Invariant, r.Bug.Message, trace))
     {
         Exhaustive = r.Exhaustive,
+        AbstractStates = r.AbstractStates.Count,
     };
+
+    /// <summary>
+    /// Each sampling run's coverage against the complete exhaustive run of the same scenario,
+    /// generation and mutant among <paramref name="results"/>, under the same memory model or sc
+    /// (whose executions lkmm contains), with no more fault threads than it has, when there is one.
+    /// </summary>
+    public static IReadOnlyDictionary<RunResult, StateCoverage> CoverageOf(IReadOnlyList<RunResult> results)
+    {
+        var coverage = new Dictionary<RunResult, StateCoverage>();
+        foreach (var sample in results.Where(r => !r.Request.IsExhaustive && !r.Request.Stress))
+        {
+            var q = sample.Request;
+            var denominator = results.FirstOrDefault(x => x.Exhaustive is { Complete: true } && x.Bug is null
+                && x.Request.Scenario == q.Scenario && x.Request.Generation == q.Generation && x.Request.Mutant == q.Mutant
+                && (x.Request.Memory == q.Memory || x.Request.Memory == RunRequest.ScMemory) && x.Request.Readers <= q.Readers);
+            if (denominator is { Exhaustive: { } e })
+            {
+                var reached = sample.AbstractStates.Count(denominator.AbstractStates.Contains);
+                coverage[sample] = new StateCoverage(
+                    $"the complete exhaustive run (K={e.Bound}, B={e.ChoiceBound}, {denominator.Request.Readers} fault thread(s), {denominator.Request.Memory})",
+                    reached,
+                    denominator.AbstractStates.Count,
+                    sample.AbstractStates.Count - reached);
+            }
+        }
+
+        return coverage;
+    }
 }
 
 /// <summary>
@@ -65,8 +114,12 @@ public sealed record RunSummary(
 /// </summary>
 public sealed record ExploreSummary(string Format, string CoyoteVersion, string? Shard, IReadOnlyList<string> Memory, IReadOnlyList<string> Skipped, IReadOnlyList<RunSummary> Runs)
 {
-    /// <summary>Version 2: the memory models (the file's and each run's) and the known bugs left out.</summary>
-    public const string CurrentFormat = "vmalock-results/2";
+    /// <summary>
+    /// Version 3: each run's abstract states, a sampling run's coverage of a complete exhaustive
+    /// run, an exhaustive run's bounds and counts (version 2 added the memory models and the
+    /// known bugs left out).
+    /// </summary>
+    public const string CurrentFormat = "vmalock-results/3";
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 

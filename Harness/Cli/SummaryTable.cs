@@ -43,9 +43,26 @@ public static class SummaryTable
             text.AppendLine("-: not measured (stress runs have no controlled scheduler to count them).");
         }
 
-        foreach (var r in results.Where(r => r.Exhaustive is not null))
+        var exhaustive = results.Where(r => r.Exhaustive is not null).ToList();
+        if (exhaustive.Count > 0)
         {
-            text.AppendLine($"{r.Label}, {r.Readers} fault thread(s), {r.Memory}: {r.Exhaustive!.Describe()}");
+            text.AppendLine();
+            text.AppendLine("exhaustive runs (each a bounded proof for its scenario, generation, memory model, fault threads and bounds when complete and clean):");
+            foreach (var r in exhaustive)
+            {
+                text.AppendLine($"  {r.Label}, {r.Readers} fault thread(s): {(r.Bug is null ? r.Exhaustive!.Describe() : $"{r.Bug.Invariant} after {r.Exhaustive!.Schedules:N0} schedules with {r.Exhaustive.Bounds}")}; {r.AbstractStates} abstract states");
+            }
+        }
+
+        var covered = results.Where(r => r.Coverage is not null).ToList();
+        if (covered.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("coverage of the sampling runs (abstract protocol states: mmap_lock holders, VMA marks, attachment, read holders, freed; fault threads symmetric):");
+            foreach (var r in covered)
+            {
+                text.AppendLine($"  {r.Label}: {r.Coverage!.Describe(r.Strategy, r.IterationsRun)}");
+            }
         }
         return text.ToString();
     }

@@ -144,7 +144,7 @@ public static class ThroughputBench
     /// generation under its default model), or those of one <paramref name="generation"/>.
     /// </summary>
     private static ExploreOptions Options(uint iterations, string? generation) =>
-        new([], generation, null, ExploreOptions.DefaultStrategy, iterations, RunRequest.DefaultMaxSteps, 1, 0, RunRequest.DefaultReaders, [],
+        new([], generation, null, [ExploreOptions.DefaultStrategy], iterations, RunRequest.DefaultMaxSteps, 1, 0, RunRequest.DefaultReaders, [],
             Path.Combine(Path.GetTempPath(), "vmalock-throughput-traces"), null);
 
     /// <summary>

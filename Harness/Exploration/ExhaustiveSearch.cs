@@ -12,6 +12,7 @@ namespace VmaLockVerify.Harness.Exploration;
 public sealed record ExhaustiveOutcome(int Bound, int ChoiceBound, long Schedules, long Pruned, bool Complete, long BranchesLeft)
 {
     /// <summary>"&lt;= 2 preemptions, &lt;= 1 unusual choice".</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public string Bounds => $"<= {this.Bound} preemption{(this.Bound == 1 ? string.Empty : "s")}, <= {this.ChoiceBound} unusual choice{(this.ChoiceBound == 1 ? string.Empty : "s")}";
 
     /// <summary>What the run proves, in one line.</summary>
@@ -60,16 +61,26 @@ public sealed class ExhaustiveSearch : IScheduleDriver
     private bool cut;
     private volatile bool running;
     private volatile int token;
+    private readonly HashSet<string>? streams;
+    private System.Text.StringBuilder stream = new();
     private long schedules;
     private long pruned;
     private bool complete;
 
-    public ExhaustiveSearch(int bound, int choiceBound, bool reduce = true)
+    public ExhaustiveSearch(int bound, int choiceBound, bool reduce = true, bool keepEventStreams = false)
     {
         this.bound = bound;
         this.choiceBound = choiceBound;
         this.reduce = reduce;
+        this.streams = keepEventStreams ? [] : null;
     }
+
+    /// <summary>
+    /// With keepEventStreams: the distinct sequences of protocol events (as the monitors see them)
+    /// of the schedules run to their end, each as a digest. Pruning is sound for the monitors when
+    /// the set is the same with and without it.
+    /// </summary>
+    public IReadOnlySet<string>? EventStreams => this.streams;
 
     /// <summary>The kind of scheduling point that <c>SchedulingPoint.Interleave()</c>, the port's own, leaves an operation at.</summary>
     private const string Interleave = "Interleave";
@@ -99,6 +110,7 @@ public sealed class ExhaustiveSearch : IScheduleDriver
         this.unusual = 0;
         this.pendingDistinct = 0;
         this.step = new Footprint();
+        this.stream.Clear();
         this.lastThreadNode = null;
         this.lastStartPoint = Interleave;
     }
@@ -118,6 +130,7 @@ public sealed class ExhaustiveSearch : IScheduleDriver
         else
         {
             this.schedules++;
+            this.streams?.Add(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(this.stream.ToString()))));
             if (this.lastThreadNode is { } last)
             {
                 this.step.Write(StepLocations.LockOwners); // its end is not a point of the port's
@@ -388,8 +401,16 @@ public sealed class ExhaustiveSearch : IScheduleDriver
     }
 
     /// <summary>One iteration's <see cref="IChoiceGuide"/>.</summary>
-    public sealed class Guide(ExhaustiveSearch search, int token) : IChoiceGuide, IStepFootprint
+    public sealed class Guide(ExhaustiveSearch search, int token) : IChoiceGuide, IStepFootprint, Spec.IProtocolObserver
     {
+        public void Observe(Spec.ProtocolEvent e)
+        {
+            if (search.streams is not null && search.token == token && search.running)
+            {
+                search.stream.Append(e).Append('\n');
+            }
+        }
+
         public void Touch(int location, bool write)
         {
             if (search.token == token && search.running)

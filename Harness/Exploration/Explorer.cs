@@ -19,10 +19,11 @@ public static class Explorer
         RunRequest request, TraceRecorder? recorder = null, string? reproducibleTrace = null, Action<uint>? onIteration = null, Func<Configuration, Configuration>? tune = null)
     {
         var lockOrder = new LockClassOrder(request.LockOrderStart);
-        var search = request.IsExhaustive && reproducibleTrace is null ? new ExhaustiveSearch(request.Preemptions, request.UnusualChoices, request.Reduce) : null;
+        var search = request.IsExhaustive && reproducibleTrace is null ? new ExhaustiveSearch(request.Preemptions, request.UnusualChoices, request.Reduce, request.KeepEventStreams) : null;
+        var states = new HashSet<long>();
         var result = RunBody(
             request,
-            () => Iteration(request, recorder, lockOrder, search),
+            () => Iteration(request, recorder, lockOrder, search, states),
             onIteration,
             reproducibleTrace,
             tune,
@@ -38,9 +39,10 @@ public static class Explorer
             // iteration there was cut by --max-steps, so the run explored less than its bounds say.
             var atBound = Math.Max(0, result.IterationsAtStepBound - (int)search.Outcome.Pruned);
             var outcome = search.Outcome;
-            result = result with { IterationsAtStepBound = atBound, Exhaustive = outcome with { Complete = outcome.Complete && atBound == 0 } };
+            result = result with { IterationsAtStepBound = atBound, Exhaustive = outcome with { Complete = outcome.Complete && atBound == 0 }, EventStreams = search.EventStreams };
         }
 
+        result = result with { AbstractStates = states };
         return result.Bug is null ? result : result with { LockOrderAtBug = lockOrder.Start };
     }
 
@@ -149,7 +151,7 @@ public static class Explorer
     /// One iteration: boot a kernel, attach the monitors (handing them the lock-order graph the
     /// run's earlier iterations built), run the scenario to completion.
     /// </summary>
-    private static Task Iteration(RunRequest request, TraceRecorder? recorder, LockClassOrder lockOrder, ExhaustiveSearch? search)
+    private static Task Iteration(RunRequest request, TraceRecorder? recorder, LockClassOrder lockOrder, ExhaustiveSearch? search, HashSet<long> states)
     {
         recorder?.Reset();
         lockOrder.BeginIteration();
@@ -162,7 +164,14 @@ public static class Explorer
         }
 
         var world = new KernelWorld(control, recorder, memory) { Footprint = guide };
-        world.AddObserver(MonitorSink.Attach(request.Invariants, recorder is null ? null : recorder.Stop, lockOrder));
+        var sink = MonitorSink.Attach(request.Invariants, recorder is null ? null : recorder.Stop, lockOrder);
+        world.AddObserver(sink);
+        world.AddObserver(new ProtocolCoverage(states, sink.Spec));
+        if (request.KeepEventStreams && guide is not null)
+        {
+            world.AddObserver(guide);
+        }
+
         return Start(request, world);
     }
 

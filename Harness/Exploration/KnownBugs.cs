@@ -52,7 +52,7 @@ public static class KnownBugs
         new("6.5", RunRequest.LkmmMemory, "the kernel's own, in 6.4 and 6.5; 6.7 moved the check to vmf_anon_prepare()", PlainAnonVma,
             "NoDataRace", ["fault-vs-mremap-munmap", "fault-vs-mmap", "fault-vs-mremap-fork"]),
         new("6.14", RunRequest.LkmmMemory, "the kernel's own, allowed by LKMM, not known on hardware", SeqcountBegin,
-            "NoStaleVmaFieldUnderReadLock", ["long-fault-vs-writers"]),
+            "NoStaleVmaFieldUnderReadLock", ["long-fault-vs-writers", "fault-vs-two-writers"]),
         new("6.15", RunRequest.LkmmMemory, "the kernel's own, allowed by LKMM, not known on hardware", SeqcountBegin,
             "NoStaleVmaFieldUnderReadLock", ["long-fault-vs-writers", "fault-vs-two-writers"]),
     ];

@@ -72,6 +72,9 @@ public sealed record RunRequest(
     /// <summary>Whether an exhaustive run prunes equivalent schedules (sleep sets); off only to check that pruning loses nothing.</summary>
     public bool Reduce { get; init; } = true;
 
+    /// <summary>Whether an exhaustive run keeps the digest of each schedule's event stream (tests of the pruning).</summary>
+    public bool KeepEventStreams { get; init; }
+
     /// <summary>Whether the run is stress testing on real threads (explore --mode stress) instead of Coyote.</summary>
     public bool Stress { get; init; }
 
@@ -80,12 +83,12 @@ public sealed record RunRequest(
 
     public string MutantName => this.Mutant?.Name ?? "correct";
 
-    /// <summary>"fault-vs-munmap 6.5 correct", and " under lkmm" for a run under a model other than sc.</summary>
-    public string Label => LabelOf(this.Scenario.Name, this.Generation.Name, this.MutantName, this.Memory);
+    /// <summary>"fault-vs-munmap 6.5 correct", " under lkmm" for a run under a model other than sc, and " (exhaustive)" for an exhaustive run.</summary>
+    public string Label => LabelOf(this.Scenario.Name, this.Generation.Name, this.MutantName, this.Memory, this.StrategyShown);
 
     /// <summary>A run's label from its names (also for a run read back from a results file).</summary>
-    public static string LabelOf(string scenario, string generation, string mutant, string memory) =>
-        $"{scenario} {generation} {mutant}{(memory == ScMemory ? string.Empty : $" under {memory}")}";
+    public static string LabelOf(string scenario, string generation, string mutant, string memory, string strategy) =>
+        $"{scenario} {generation} {mutant}{(memory == ScMemory ? string.Empty : $" under {memory}")}{(strategy == Strategies.Exhaustive ? " (exhaustive)" : string.Empty)}";
 
     /// <summary>The explore command line that performs exactly this run.</summary>
     public string CommandLine()

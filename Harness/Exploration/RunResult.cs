@@ -43,6 +43,12 @@ public sealed record RunResult(
     /// <summary>The lock-order graph's state when the buggy iteration began (its number, and the edges learnt before it).</summary>
     public LockOrderSnapshot? LockOrderAtBug { get; init; }
 
+    /// <summary>An exhaustive run's distinct event streams, when the request kept them (<see cref="ExhaustiveSearch.EventStreams"/>).</summary>
+    public IReadOnlySet<string>? EventStreams { get; init; }
+
+    /// <summary>The distinct abstract protocol states the run visited (<see cref="Invariants.ProtocolCoverage"/>).</summary>
+    public IReadOnlySet<long> AbstractStates { get; init; } = new HashSet<long>();
+
     /// <summary>What a bounded-exhaustive run explored (null for a sampling strategy).</summary>
     public ExhaustiveOutcome? Exhaustive { get; init; }
 

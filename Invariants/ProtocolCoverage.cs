@@ -1,0 +1,35 @@
+using System.Text.RegularExpressions;
+using VmaLockVerify.Spec;
+
+namespace VmaLockVerify.Invariants;
+
+/// <summary>
+/// Counts the distinct abstract protocol states a run visits (<see cref="ProtocolSpec.AbstractState"/>
+/// after each event), into <paramref name="states"/>, which a run's iterations share. It reads the
+/// Spec the invariants already move (<paramref name="shared"/>, past the event by the time it is
+/// told of it), or moves one of its own when they keep theirs apart. The page-fault threads
+/// (fault0, fault1, ...) and the user threads (user0, ...) of a scenario are interchangeable, so
+/// their names are made symmetric: a state where fault1 holds the read lock is the state where
+/// fault0 holds it.
+/// </summary>
+public sealed partial class ProtocolCoverage(ISet<long> states, ProtocolSpec? shared) : IProtocolObserver
+{
+    private readonly ProtocolSpec spec = shared ?? new ProtocolSpec();
+    private readonly bool own = shared is null;
+
+    /// <summary>A thread's name with the scenario's interchangeable threads made one: fault0 and fault1 are "fault".</summary>
+    public static string Symmetric(string thread) => Interchangeable().Match(thread) is { Success: true } m ? m.Groups[1].Value : thread;
+
+    public void Observe(ProtocolEvent e)
+    {
+        if (this.own)
+        {
+            this.spec.Apply(e);
+        }
+
+        states.Add(this.spec.AbstractState(Symmetric));
+    }
+
+    [GeneratedRegex(@"^(fault|user)\d+$", RegexOptions.CultureInvariant)]
+    private static partial Regex Interchangeable();
+}
