@@ -1,6 +1,7 @@
 using System.CommandLine;
 using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Harness.Proposals;
 using VmaLockVerify.Harness.Scenarios;
 using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Invariants;
@@ -98,6 +99,7 @@ public static class CommandLine
         var scenario = new Option<string[]>("--scenario") { Description = $"scenario to explore (repeatable; default: all, or the mutant's own): {Names(ScenarioRegistry.All.Select(s => s.Name))}" };
         var generation = new Option<string?>("--generation") { Description = $"protocol generation (default: all): {Names(Generations.All.Select(g => g.Name))}" };
         var mutant = new Option<string?>("--mutant") { Description = $"explore a mutant instead of the correct port: {Names(MutantRegistry.All.Select(m => m.Name))}" };
+        var patch = new Option<string?>("--patch") { Description = $"explore a proposed patch, on its own scenarios and generations (not with --mutant): {Names(ProposalRegistry.All.Select(p => p.Name))}" };
         var strategy = new Option<string>("--strategy") { Description = Names(Strategies.All.Select(s => s.Name)), DefaultValueFactory = _ => ExploreOptions.DefaultStrategy };
         var iterations = new Option<uint?>("--iterations") { Description = $"iterations per scenario x generation (default {ExploreOptions.DefaultIterations})" };
         var maxSteps = new Option<uint>("--max-steps") { Description = "scheduling steps per iteration before it is cut off", DefaultValueFactory = _ => Exploration.RunRequest.DefaultMaxSteps };
@@ -123,7 +125,7 @@ public static class CommandLine
         var explore = new Command("explore", "explore interleavings under Coyote and check every invariant")
         {
             mode, exploreMemory,
-            scenario, generation, mutant, strategy, iterations, maxSteps, seed, timeout, readers, invariant, tracesDir, json, junit, sarif, parallel, shard,
+            scenario, generation, mutant, patch, strategy, iterations, maxSteps, seed, timeout, readers, invariant, tracesDir, json, junit, sarif, parallel, shard,
         };
         explore.SetAction(p => Guard(error, verbose, () => ExploreCommand.Run(
             new ExploreOptions(
@@ -144,7 +146,8 @@ public static class CommandLine
                 p.GetValue(parallel),
                 p.GetValue(shard),
                 p.GetValue(mode)!,
-                p.GetValue(exploreMemory)),
+                p.GetValue(exploreMemory),
+                p.GetValue(patch)),
             output)));
 
         var trace = new Argument<string>("TRACE") { Description = "a trace file written by explore" };
@@ -201,11 +204,11 @@ public static class CommandLine
                 : ThroughputBench.Run(p.GetValue(quick), p.GetValue(rounds), p.GetValue(budget), p.GetValue(benchJson), output);
         }));
 
-        var list = new Command("list", "list scenarios, generations, mutants, invariants and strategies");
+        var list = new Command("list", "list scenarios, generations, mutants, proposals, invariants and strategies");
         list.SetAction(_ => Guard(error, verbose, () => ListCommand.Run(output)));
 
-        var shown = new Argument<string>("MUTANT") { Description = "a mutant's name ('vmalock list' names them)" };
-        var show = new Command("show", "print a mutant: per function it replaces, the difference between the generation's body and the mutant's") { shown };
+        var shown = new Argument<string>("NAME") { Description = "a mutant's or a proposal's name ('vmalock list' names them)" };
+        var show = new Command("show", "print a mutant or a proposal: per function it replaces, the difference between the generation's body and its own; per function a proposal adds, its body") { shown };
         show.SetAction(p => Guard(error, verbose, () => ShowCommand.Run(p.GetValue(shown)!, output)));
 
         var litmus = LitmusVerb(output, error, verbose);
