@@ -5,7 +5,11 @@ using VmaLockVerify.Harness.Proposals;
 using VmaLockVerify.Harness.Scenarios;
 using VmaLockVerify.Harness.Traces;
 using VmaLockVerify.Implementation.Generations;
+using VmaLockVerify.Implementation.Kernel;
+using VmaLockVerify.Implementation.Mm;
+using VmaLockVerify.Implementation.Port;
 using VmaLockVerify.Invariants;
+using VmaLockVerify.Spec;
 using Xunit;
 
 namespace VmaLockVerify.Tests;
@@ -154,6 +158,66 @@ public sealed class ProposalTests
         output.Should().Contain("+    vma.VmLock.DowngradeWrite();");
 
         TestSupport.Vmalock("list").Output.Should().Contain("proposals:").And.Contain("vma-end-write").And.Contain("end-write-then-change (expected SpecConformance)");
+    }
+
+    [Fact]
+    public void A_vma_end_write_that_does_not_exclude_readers_is_clean_under_sc_and_caught_under_lkmm()
+    {
+        // The README's third row: the same scenario, vma_end_write() without the exclusion.
+        var bare = new BareVmaEndWrite();
+        var scenario = bare.Scenario("end-write-each-vma")!;
+        var generations = Generations.All.Where(bare.AppliesTo).ToList();
+        var withoutRaces = InvariantRegistry.All.Where(i => i.Name != nameof(NoDataRace)).ToList();
+        var requests = generations.Select(g => Request(bare, scenario, g, CleanBudget) with { Memory = RunRequest.ScMemory })
+            .Concat(generations.Select(g => Request(bare, scenario, g, 50)))
+            .Concat(generations.Select(g => Request(bare, scenario, g, 500) with { Invariants = withoutRaces }))
+            .ToList();
+        var results = TestSupport.RunAll(requests);
+
+        results.Take(3).Should().AllSatisfy(r => r.Bug.Should().BeNull("sequential consistency cannot show a missing ordering"));
+        results.Skip(3).Take(3).Should().AllSatisfy(r => r.Bug!.Invariant.Should().Be(nameof(NoDataRace)));
+        results.Skip(6).Should().AllSatisfy(r => r.Bug!.Invariant.Should().Be(nameof(NoStaleVmaFieldUnderReadLock)));
+    }
+
+    /// <summary>
+    /// vma_end_write() as a bare WRITE_ONCE of vm_lock_seq: no vm_lock (rw_semaphore generations),
+    /// no exclusion (6.15). A variant tried while writing <see cref="VmaEndWrite"/>, kept here
+    /// rather than in the registry because it is expected to fail.
+    /// </summary>
+    private sealed class BareVmaEndWrite : Proposal
+    {
+        public override string Name => "vma-end-write-bare";
+
+        public override string Description => "vma_end_write(vma) as WRITE_ONCE(vma->vm_lock_seq, UINT_MAX) alone, readers not excluded";
+
+        public override string Origin => "a variant of vma-end-write (ProposalTests)";
+
+        public override IReadOnlyList<string> Adds => ["vma_end_write"];
+
+        public override IReadOnlyList<string> Replaces => [];
+
+        public override IReadOnlyList<MutantKernel> Kernels { get; } =
+            [MutantKernel.On("6.5", w => new On6_5(w)), MutantKernel.On("6.14", w => new On6_14(w)), MutantKernel.On("6.15", w => new On6_15(w))];
+
+        public override IReadOnlyList<ProposalScenario> Scenarios => ProposalRegistry.Find("vma-end-write")!.Scenarios;
+
+        public interface Patch : VmaEndWrite.Patch
+        {
+            /// <summary>vma_end_write(), proposal, never in the kernel: the reset alone.</summary>
+            void VmaEndWrite.Patch.VmaEndWrite(VmAreaStruct vma)
+            {
+                using var fn = this.World.Enter("vma_end_write", vma.Name);
+                this.VmaAssertWriteLocked(vma);
+                vma.VmLockSeq.WriteOnce(Harness.Proposals.VmaEndWrite.Unlocked);
+                this.World.Emit(new VmaWriteReleased(this.World.Current.Name, vma.VmMm.Name, vma.Name));
+            }
+        }
+
+        private sealed class On6_5(KernelWorld world) : Booted(world), Patch;
+
+        private sealed class On6_14(KernelWorld world) : Booted(world), Linux6_14, Patch;
+
+        private sealed class On6_15(KernelWorld world) : Booted(world), Linux6_15, Patch;
     }
 
     /// <summary>The run explore --patch makes of <paramref name="scenario"/> on <paramref name="generation"/> (lkmm from 6.5, as explore's default).</summary>

@@ -55,7 +55,11 @@ public sealed class ProtocolSpec
         internal Dictionary<string, List<SectionStore>> EndedAtReadLock { get; } = new(StringComparer.Ordinal);
     }
 
-    /// <summary>A write section's store to a VMA field: by <paramref name="Thread"/>, while <paramref name="Mm"/>'s sequence was <paramref name="Sequence"/>.</summary>
+    /// <summary>
+    /// A write section's store to a VMA field: by <paramref name="Thread"/>, while <paramref name="Mm"/>'s
+    /// sequence was <paramref name="Sequence"/>; -1 once a proposal released the VMA's write lock
+    /// early (vma_end_write, vma_downgrade_write): ended, whatever the sequence.
+    /// </summary>
     internal sealed record SectionStore(string Field, string Value, string Thread, string Mm, long Sequence);
 
     /// <summary>
@@ -74,8 +78,9 @@ public sealed class ProtocolSpec
             return null;
         }
 
+        var how = store.Sequence < 0 ? $"{e.Vma}'s write lock released early" : $"{store.Mm}->mm_lock_seq advanced";
         return $"{e.Thread} holds {e.Vma}'s read lock and read {e.Vma}->{e.Field} = {e.Value}, but {store.Thread}'s write section, which ended " +
-               $"({store.Mm}->mm_lock_seq advanced) before {e.Thread}'s vma_start_read({e.Vma}) succeeded, had overwritten it with {store.Value}";
+               $"({how}) before {e.Thread}'s vma_start_read({e.Vma}) succeeded, had overwritten it with {store.Value}";
     }
 
     /// <summary>mmgrab() references held, per thread: (thread, mm) pairs, counted.</summary>
