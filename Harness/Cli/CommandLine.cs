@@ -96,7 +96,7 @@ public static class CommandLine
 
     private static RootCommand Build(TextWriter output, TextWriter error, bool verbose)
     {
-        var scenario = new Option<string[]>("--scenario") { Description = $"scenario to explore (repeatable; default: all, or the mutant's own): {Names(ScenarioRegistry.All.Select(s => s.Name))}" };
+        var scenario = new Option<string[]>("--scenario") { Description = $"scenario to explore (repeatable; default: all, or the mutant's or the proposal's own): {Names(ScenarioRegistry.All.Select(s => s.Name))}" };
         var generation = new Option<string?>("--generation") { Description = $"protocol generation (default: all): {Names(Generations.All.Select(g => g.Name))}" };
         var mutant = new Option<string?>("--mutant") { Description = $"explore a mutant instead of the correct port: {Names(MutantRegistry.All.Select(m => m.Name))}" };
         var patch = new Option<string?>("--patch") { Description = $"explore a proposed patch, on its own scenarios and generations (not with --mutant): {Names(ProposalRegistry.All.Select(p => p.Name))}" };
