@@ -105,7 +105,8 @@ public sealed class ProposalTests
         var dir = Directory.CreateTempSubdirectory("vmalock-patch-").FullName;
         try
         {
-            var (code, output, _) = TestSupport.Vmalock("explore", "--patch", "vma-end-write", "--generation", "6.15", "--iterations", "20", "--traces-dir", dir);
+            var results = Path.Combine(dir, "results.json");
+            var (code, output, _) = TestSupport.Vmalock("explore", "--patch", "vma-end-write", "--generation", "6.15", "--iterations", "20", "--traces-dir", dir, "--json", results);
 
             code.Should().Be(ExitCodes.BugFound);
             output.Should().MatchRegex(@"end-write-each-vma\s+6\.15\s+vma-end-write\s.*clean");
@@ -115,6 +116,11 @@ public sealed class ProposalTests
             trace.Mutant.Should().BeNull();
             trace.Command.Should().Contain("--patch vma-end-write");
             Replayer.RequestFor(trace, "t").Patch.Should().BeSameAs(ProposalRegistry.Find("vma-end-write"));
+
+            // The results file names the proposal where a run names its mutant, and merge takes it.
+            var merged = TestSupport.Vmalock("merge", results);
+            merged.ExitCode.Should().Be(ExitCodes.BugFound);
+            merged.Output.Should().MatchRegex(@"end-write-then-change\s+6\.15\s+vma-end-write\s.*SpecConformance");
         }
         finally
         {
