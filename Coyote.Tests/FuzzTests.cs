@@ -16,11 +16,15 @@ public sealed class FuzzTests : IDisposable
 {
     private const int Seed = 20261201;
 
-    /// <summary>Traces of both lock kinds (rwsem 6.4, refcount 6.15) and a LockOrder graph added to one.</summary>
+    /// <summary>
+    /// Traces of both lock kinds (rwsem 6.4, refcount 6.15), one found under a proposal (its
+    /// patch field), and a LockOrder graph added to each.
+    /// </summary>
     private static readonly string[] Fuzzed =
     [
         "fault-vs-mprotect.6.4.skip-recheck.seed1.trace.json",
         "fault-vs-munmap.6.15.double-put-on-failure.seed1.trace.json",
+        "end-write-then-change.6.15.vma-end-write.seed1.lkmm.trace.json",
     ];
 
     private readonly string dir = Directory.CreateTempSubdirectory("vmalock-fuzz-").FullName;

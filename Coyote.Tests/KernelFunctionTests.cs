@@ -41,7 +41,7 @@ public sealed class KernelFunctionTests
     {
         var v64 = KernelFunctions.Bodies(Generations.Find("6.4")!.Kernel);
         var v65 = KernelFunctions.Bodies(Generations.Find("6.5")!.Kernel);
-        var changed = v65.Values.Where(f => v64.TryGetValue(f.Function.MetadataToken, out var old) && !KernelFunctions.Same(old.Body, f.Body)).Select(f => KernelFunctions.KernelName(f.Function));
+        var changed = v65.Values.Where(f => v64.TryGetValue(KernelFunctions.Id(f.Function), out var old) && !KernelFunctions.Same(old.Body, f.Body)).Select(f => KernelFunctions.KernelName(f.Function));
         changed.Should().BeEquivalentTo(["vma_start_read", "__is_vma_write_locked", "vma_start_write", "vma_end_write_all"]);
     }
 }

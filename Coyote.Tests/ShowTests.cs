@@ -41,6 +41,6 @@ public sealed class ShowTests
         var (code, _, error) = TestSupport.Vmalock("show", "no-such-mutant");
 
         code.Should().Be(2);
-        error.Should().Contain("unknown mutant 'no-such-mutant'");
+        error.Should().Contain("unknown mutant or proposal 'no-such-mutant'");
     }
 }

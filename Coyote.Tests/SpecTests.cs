@@ -45,6 +45,35 @@ public sealed class SpecTests
     }
 
     [Fact]
+    public void A_proposal_may_release_one_mark_early_but_only_its_writer_and_only_a_marked_vma()
+    {
+        // vma_end_write() (Harness/Proposals/VmaEndWrite.cs): the section goes on without vma1's mark.
+        this.Allowed(new MmapLockAcquired("w", "mm", LockMode.Write));
+        this.Allowed(new VmaWriteMarked("w", "mm", "vma1", 0));
+        this.Allowed(new VmaWriteMarked("w", "mm", "vma2", 0));
+        this.Allowed(new VmaWriteReleased("w", "mm", "vma1"));
+        this.spec.IsWriteMarked("mm", "vma1").Should().BeFalse();
+        this.spec.IsWriteMarked("mm", "vma2").Should().BeTrue();
+        this.Allowed(new VmaStartReadReturned("r", "mm", "vma1", Locked: true));
+        this.Rejected(new VmaStartReadReturned("r", "mm", "vma2", Locked: true), "write-locked in the current sequence");
+        this.Rejected(new VmaWriteReleased("w", "mm", "vma1"), "vma1 is not write-locked in the current sequence");
+        this.Rejected(new VmaWriteReleased("r", "mm", "vma2"), "without holding mm->mmap_lock for write");
+    }
+
+    [Fact]
+    public void A_downgraded_vma_is_read_locked_by_its_writer_and_open_to_readers()
+    {
+        // vma_downgrade_write() (Harness/Proposals/VmaDowngradeWrite.cs).
+        this.Allowed(new MmapLockAcquired("w", "mm", LockMode.Write));
+        this.Allowed(new VmaWriteMarked("w", "mm", "vma1", 0));
+        this.Allowed(new VmaWriteDowngraded("w", "mm", "vma1"));
+        this.spec.VmasReadLockedBy("w").Should().Equal("vma1");
+        this.Allowed(new VmaStartReadReturned("r", "mm", "vma1", Locked: true));
+        this.Rejected(new VmaWriteMarked("w", "mm", "vma1", 0), "while r held its read lock");
+        this.Allowed(new VmaReadUnlocked("w", "mm", "vma1"));
+    }
+
+    [Fact]
     public void Marking_and_the_bump_need_mmap_lock_held_for_write_by_the_same_thread()
     {
         this.Rejected(new VmaWriteMarked("w", "mm", "vma1", 0), "without holding mm->mmap_lock for write");

@@ -3,6 +3,7 @@ using FluentAssertions;
 using VmaLockVerify.Harness.Cli;
 using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Harness.Proposals;
 using VmaLockVerify.Harness.Traces;
 using VmaLockVerify.Invariants;
 using VmaLockVerify.Spec;
@@ -10,7 +11,7 @@ using Xunit;
 
 namespace VmaLockVerify.Tests;
 
-/// <summary>The saved traces in traces/: one per mutant, each replaying to its recorded violation.</summary>
+/// <summary>The saved traces in traces/: one per mutant and one per proposal's misuse, each replaying to its recorded violation.</summary>
 public sealed class TraceTests
 {
     public static TheoryData<string> Saved()
@@ -27,8 +28,15 @@ public sealed class TraceTests
     [Fact]
     public void Every_mutant_has_a_saved_trace()
     {
-        var mutants = TestSupport.SavedTraces.Select(p => TraceFile.Load(p).Mutant);
+        var mutants = TestSupport.SavedTraces.Select(TraceFile.Load).Where(t => t.Patch is null).Select(t => t.Mutant);
         mutants.Should().BeEquivalentTo(MutantRegistry.All.Select(m => m.Name));
+    }
+
+    [Fact]
+    public void Every_proposal_has_a_saved_trace_of_a_misuse()
+    {
+        var proposals = TestSupport.SavedTraces.Select(TraceFile.Load).Where(t => t.Patch is not null).Select(t => t.Patch);
+        proposals.Should().BeEquivalentTo(ProposalRegistry.All.Select(p => p.Name));
     }
 
     [Theory]
@@ -40,7 +48,9 @@ public sealed class TraceTests
 
         outcome.Reproduced.Should().BeTrue();
         outcome.Result.Bug!.Message.Should().Be(outcome.Trace.Message);
-        outcome.Trace.Invariant.Should().Be(MutantRegistry.Find(outcome.Trace.Mutant!)!.CaughtBy);
+        outcome.Trace.Invariant.Should().Be(outcome.Trace.Patch is { } patch
+            ? ProposalRegistry.Find(patch)!.Scenario(outcome.Trace.Scenario)!.Expected
+            : MutantRegistry.Find(outcome.Trace.Mutant!)!.CaughtBy);
         outcome.Steps.Should().Contain(
             s => s.Text.Contains("vma_start_read", StringComparison.Ordinal) || s.Text.Contains("mmap_write_lock", StringComparison.Ordinal),
             "a trace shows the protocol's readers or writers at work (new-vma-visible-unlocked breaks it before any fault runs)");
@@ -273,7 +283,7 @@ public sealed class TraceTests
     [Fact]
     public void A_trace_naming_a_mutant_the_code_does_not_have_is_malformed_not_stale()
     {
-        var source = TestSupport.SavedTraces.First();
+        var source = TestSupport.SavedTraces.First(p => TraceFile.Load(p).Patch is null);
         var node = JsonNode.Parse(File.ReadAllText(source))!;
         node["mutant"] = "mutant-removed-since";
         var path = WriteTemp(node.ToJsonString());

@@ -52,6 +52,25 @@ public sealed record VmaWriteMarked(string Thread, string Mm, string Vma, long S
     public override string Describe() => $"{Thread} vma_start_write: {Vma}->vm_lock_seq = {Sequence}";
 }
 
+/// <summary>
+/// A proposal's early release of one VMA's write mark (vma_end_write(), named in the seed thread
+/// and never in the kernel): the VMA is no longer write-marked, though the section goes on.
+/// </summary>
+public sealed record VmaWriteReleased(string Thread, string Mm, string Vma) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} vma_end_write({Vma}): {Vma} no longer write-locked";
+}
+
+/// <summary>
+/// A proposal's downgrade of one VMA's write mark to a read hold (vma_downgrade_write(), named in
+/// the seed thread and never in the kernel): the VMA is no longer write-marked, new readers may
+/// enter, and the writer now holds the VMA's read lock (released with vma_end_read()).
+/// </summary>
+public sealed record VmaWriteDowngraded(string Thread, string Mm, string Vma) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} vma_downgrade_write({Vma}): write lock now a read lock";
+}
+
 /// <summary>vma_start_write() returned; the VMA must now be write-marked in the current sequence.</summary>
 public sealed record VmaStartWriteReturned(string Thread, string Mm, string Vma, bool WasAlreadyMarked) : ProtocolEvent(Thread)
 {

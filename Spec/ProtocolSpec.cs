@@ -55,7 +55,11 @@ public sealed class ProtocolSpec
         internal Dictionary<string, List<SectionStore>> EndedAtReadLock { get; } = new(StringComparer.Ordinal);
     }
 
-    /// <summary>A write section's store to a VMA field: by <paramref name="Thread"/>, while <paramref name="Mm"/>'s sequence was <paramref name="Sequence"/>.</summary>
+    /// <summary>
+    /// A write section's store to a VMA field: by <paramref name="Thread"/>, while <paramref name="Mm"/>'s
+    /// sequence was <paramref name="Sequence"/>; -1 once a proposal released the VMA's write lock
+    /// early (vma_end_write, vma_downgrade_write): ended, whatever the sequence.
+    /// </summary>
     internal sealed record SectionStore(string Field, string Value, string Thread, string Mm, long Sequence);
 
     /// <summary>
@@ -74,8 +78,9 @@ public sealed class ProtocolSpec
             return null;
         }
 
+        var how = store.Sequence < 0 ? $"{e.Vma}'s write lock released early" : $"{store.Mm}->mm_lock_seq advanced";
         return $"{e.Thread} holds {e.Vma}'s read lock and read {e.Vma}->{e.Field} = {e.Value}, but {store.Thread}'s write section, which ended " +
-               $"({store.Mm}->mm_lock_seq advanced) before {e.Thread}'s vma_start_read({e.Vma}) succeeded, had overwritten it with {store.Value}";
+               $"({how}) before {e.Thread}'s vma_start_read({e.Vma}) succeeded, had overwritten it with {store.Value}";
     }
 
     /// <summary>mmgrab() references held, per thread: (thread, mm) pairs, counted.</summary>
@@ -186,6 +191,8 @@ public sealed class ProtocolSpec
             MmSequenceBumped b => this.OnSequenceBumped(b),
             VmaWriteMarked m => this.OnWriteMarked(m),
             VmaStartWriteReturned w => this.OnStartWriteReturned(w),
+            VmaWriteReleased r => this.OnWriteReleased(r.Thread, r.Mm, r.Vma, "vma_end_write"),
+            VmaWriteDowngraded d => this.OnWriteReleased(d.Thread, d.Mm, d.Vma, "vma_downgrade_write"),
             VmaStartReadReturned r => this.OnStartReadReturned(r),
             VmaReadUnlocked u => this.OnReadUnlocked(u),
             VmaDetachedChanged d => this.OnDetachedChanged(d),
@@ -338,6 +345,36 @@ public sealed class ProtocolSpec
 
         var readers = this.Vma(e.Vma).Readers.Where(r => r != e.Thread).ToList();
         return readers.Count == 0 ? null : $"{e.Thread} write-locked {e.Vma} while {string.Join(", ", readers)} held its read lock";
+    }
+
+    /// <summary>
+    /// A proposal's release of one mark before the section ends (vma_end_write), or its downgrade
+    /// to a read hold (vma_downgrade_write): only by the writer, only of a marked VMA. What the
+    /// section stored to the VMA counts as ended from here on (a reader that locks it next must
+    /// see it), and a downgrade leaves the writer holding the VMA's read lock.
+    /// </summary>
+    private string? OnWriteReleased(string thread, string mmName, string vmaName, string function)
+    {
+        var mm = this.Mm(mmName);
+        var vma = this.Vma(vmaName);
+        var wasMarked = mm.Marked.Remove(vmaName);
+        foreach (var store in vma.SectionStores.Values.Where(s => s.Mm == mmName && s.Sequence == mm.Sequence).ToList())
+        {
+            vma.SectionStores[store.Field] = store with { Sequence = -1 };
+        }
+
+        if (function == "vma_downgrade_write")
+        {
+            vma.Readers.Add(thread);
+            vma.EndedAtReadLock[thread] = [.. vma.SectionStores.Values.Where(s => s.Sequence < this.Mm(s.Mm).Sequence)];
+        }
+
+        if (mm.Writer != thread)
+        {
+            return $"{thread} called {function}({vmaName}) without holding {mmName}->mmap_lock for write";
+        }
+
+        return wasMarked ? null : $"{thread} called {function}({vmaName}), but {vmaName} is not write-locked in the current sequence";
     }
 
     private string? OnStartWriteReturned(VmaStartWriteReturned e)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Harness.Proposals;
 using VmaLockVerify.Harness.Scenarios;
 using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Invariants;
@@ -95,9 +96,10 @@ public static class CommandLine
 
     private static RootCommand Build(TextWriter output, TextWriter error, bool verbose)
     {
-        var scenario = new Option<string[]>("--scenario") { Description = $"scenario to explore (repeatable; default: all, or the mutant's own): {Names(ScenarioRegistry.All.Select(s => s.Name))}" };
+        var scenario = new Option<string[]>("--scenario") { Description = $"scenario to explore (repeatable; default: all, or the mutant's or the proposal's own): {Names(ScenarioRegistry.All.Select(s => s.Name))}" };
         var generation = new Option<string?>("--generation") { Description = $"protocol generation (default: all): {Names(Generations.All.Select(g => g.Name))}" };
         var mutant = new Option<string?>("--mutant") { Description = $"explore a mutant instead of the correct port: {Names(MutantRegistry.All.Select(m => m.Name))}" };
+        var patch = new Option<string?>("--patch") { Description = $"explore a proposed patch, on its own scenarios and generations (not with --mutant): {Names(ProposalRegistry.All.Select(p => p.Name))}" };
         var strategy = new Option<string[]>("--strategy")
         {
             Description = $"exploration strategy (repeatable, a row each; default: {string.Join(" and ", ExploreOptions.DefaultStrategies)}, the main job): {Names(Strategies.All.Select(s => s.Name))}",
@@ -137,7 +139,7 @@ public static class CommandLine
         var explore = new Command("explore", "explore interleavings under Coyote and check every invariant")
         {
             mode, exploreMemory, preemptions, choices, noReduction,
-            scenario, generation, mutant, strategy, iterations, maxSteps, seed, timeout, readers, invariant, tracesDir, json, junit, sarif, parallel, shard,
+            scenario, generation, mutant, patch, strategy, iterations, maxSteps, seed, timeout, readers, invariant, tracesDir, json, junit, sarif, parallel, shard,
         };
         explore.SetAction(p => Guard(error, verbose, () => ExploreCommand.Run(
             new ExploreOptions(
@@ -158,7 +160,8 @@ public static class CommandLine
                 p.GetValue(parallel),
                 p.GetValue(shard),
                 p.GetValue(mode)!,
-                p.GetValue(exploreMemory))
+                p.GetValue(exploreMemory),
+                p.GetValue(patch))
             {
                 Preemptions = p.GetResult(preemptions) is { Implicit: false } ? p.GetValue(preemptions) : null,
                 ReadersGiven = p.GetResult(readers) is { Implicit: false },
@@ -222,11 +225,11 @@ public static class CommandLine
                 : ThroughputBench.Run(p.GetValue(quick), p.GetValue(rounds), p.GetValue(budget), p.GetValue(benchJson), output);
         }));
 
-        var list = new Command("list", "list scenarios, generations, mutants, invariants and strategies");
+        var list = new Command("list", "list scenarios, generations, mutants, proposals, invariants and strategies");
         list.SetAction(_ => Guard(error, verbose, () => ListCommand.Run(output)));
 
-        var shown = new Argument<string>("MUTANT") { Description = "a mutant's name ('vmalock list' names them)" };
-        var show = new Command("show", "print a mutant: per function it replaces, the difference between the generation's body and the mutant's") { shown };
+        var shown = new Argument<string>("NAME") { Description = "a mutant's or a proposal's name ('vmalock list' names them)" };
+        var show = new Command("show", "print a mutant or a proposal: per function it replaces, the difference between the generation's body and its own; per function a proposal adds, its body") { shown };
         show.SetAction(p => Guard(error, verbose, () => ShowCommand.Run(p.GetValue(shown)!, output)));
 
         var litmus = LitmusVerb(output, error, verbose);

@@ -220,10 +220,16 @@ public static class ExploreCommand
             throw RunChecks.BadInput($"--memory {weak} needs the controlled scheduler (--mode systematic): stress mode runs real threads under locked sequential consistency");
         }
 
+        if (options.Mutant is not null && options.Patch is not null)
+        {
+            throw RunChecks.BadInput($"--patch and --mutant cannot be given together: a run explores the correct port, one mutant, or one proposal");
+        }
+
         var mutant = options.Mutant is null ? null : RunChecks.Mutant(options.Mutant, RunChecks.BadInput);
+        var patch = options.Patch is null ? null : RunChecks.Patch(options.Patch, RunChecks.BadInput);
         var scenarios = options.Scenarios.Count > 0
-            ? options.Scenarios.Select(n => RunChecks.Scenario(n, RunChecks.BadInput)).Distinct().ToList()
-            : mutant is not null ? [ScenarioRegistry.Find(mutant.Scenario)!] : [.. ScenarioRegistry.All];
+            ? options.Scenarios.Select(n => RunChecks.Scenario(n, RunChecks.BadInput, patch)).Distinct().ToList()
+            : mutant is not null ? [ScenarioRegistry.Find(mutant.Scenario)!] : patch is not null ? [.. patch.Scenarios] : [.. ScenarioRegistry.All];
 
         var generations = options.Generation is not null
             ? [RunChecks.Generation(options.Generation, RunChecks.BadInput)]
@@ -238,6 +244,13 @@ public static class ExploreCommand
                     : RunChecks.MutantIn(mutant, Generations.Find(options.Generation)!)!);
             }
         }
+
+        if (patch is not null && options.Generation is not null && RunChecks.PatchIn(patch, generations[0]) is { } notFor)
+        {
+            throw RunChecks.BadInput(notFor);
+        }
+
+        generations = patch is null ? generations : [.. generations.Where(patch.AppliesTo)];
 
         var (shardIndex, shardCount) = ParseShard(options.Shard);
         var invariants = options.Invariants.Count > 0
@@ -297,6 +310,7 @@ public static class ExploreCommand
                        Preemptions = options.Preemptions ?? (options.MainJob ? ExploreOptions.MainJobPreemptions : RunRequest.DefaultPreemptions),
                        UnusualChoices = options.Choices,
                        Reduce = !options.NoReduction,
+                       Patch = patch,
                    };
 
         // A shard takes every shardCount-th run of the plan, which is in a fixed order: the shards

@@ -1,6 +1,10 @@
 namespace VmaLockVerify.Harness.Cli;
 
-/// <summary>The explore verb's options, as parsed (null: not given; Memory, the models of the repeatable --memory, null or empty: <see cref="Exploration.RunRequest.DefaultMemory"/>).</summary>
+/// <summary>
+/// The explore verb's options, as parsed (null: not given; Memory, the models of the repeatable
+/// --memory, null or empty: <see cref="Exploration.RunRequest.DefaultMemory"/>; Patch, a proposal's
+/// name, see <see cref="Proposals.Proposal"/>).
+/// </summary>
 public sealed record ExploreOptions(
     IReadOnlyList<string> Scenarios,
     string? Generation,
@@ -19,7 +23,8 @@ public sealed record ExploreOptions(
     int? Parallel = null,
     string? Shard = null,
     string Mode = ExploreOptions.Systematic,
-    IReadOnlyList<string>? Memory = null)
+    IReadOnlyList<string>? Memory = null,
+    string? Patch = null)
 {
     /// <summary>--preemptions K: the exhaustive strategy's preemption bound (null: not given).</summary>
     public int? Preemptions { get; init; }

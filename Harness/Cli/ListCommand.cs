@@ -1,5 +1,6 @@
 using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Harness.Proposals;
 using VmaLockVerify.Harness.Scenarios;
 using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Invariants;
@@ -16,6 +17,9 @@ public static class ListCommand
         Section(output, "mutants", MutantRegistry.All.Select(m =>
             (m.Name, $"{m.Description}; caught by {m.CaughtBy}{(m.KernelCheck is { } check ? $" ({check})" : string.Empty)} in {m.Scenario}" +
                 $"{(m.CaughtUnder.Count < RunChecks.MemoryModels.Count ? $" under {string.Join(", ", m.CaughtUnder)} only" : string.Empty)}; from {m.Origin}")));
+        Section(output, "proposals", ProposalRegistry.All.Select(p =>
+            (p.Name, $"{p.Description}; on {string.Join(", ", p.Kernels.Select(k => k.Generation))}; scenarios: " +
+                string.Join(", ", p.Scenarios.Select(s => $"{s.Name} (expected {s.Expected ?? "clean"})")) + $"; from {p.Origin}")));
         Section(output, "invariants", InvariantRegistry.All.Select(i => (i.Name, i.Property)));
         Section(output, "strategies", Strategies.All);
         return ExitCodes.Clean;

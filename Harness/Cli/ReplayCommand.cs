@@ -55,6 +55,11 @@ public static class ReplayCommand
             text.WriteLine($"  mutant     {trace.Mutant}: {MutantRegistry.Find(trace.Mutant)?.Description}");
         }
 
+        if (outcome.Result.Request.Patch is { } patch)
+        {
+            text.WriteLine($"  proposal   {patch.Name}: {patch.Description}");
+        }
+
         text.WriteLine($"  found by   {trace.Command}");
         if (trace.MinimizedFrom is { } from)
         {

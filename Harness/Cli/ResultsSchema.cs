@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using VmaLockVerify.Harness.Exploration;
+using VmaLockVerify.Harness.Proposals;
 using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Cli;
@@ -9,7 +10,7 @@ namespace VmaLockVerify.Harness.Cli;
 /// Every field of a results file (<see cref="ExploreSummary"/>), its type, its range and its
 /// names, checked before merge uses it: anything wrong is one line naming the field, exit 2. The
 /// names are held to what explore could have written: this code's scenarios, generations,
-/// mutants (in a generation they exist in), strategies, memory models and findings.
+/// mutants (in a generation they exist in), proposals (the mutant field of a run explore --patch made), strategies, memory models and findings.
 /// </summary>
 public static partial class ResultsSchema
 {
@@ -50,9 +51,17 @@ public static partial class ResultsSchema
             "seconds", "iterationsPerSecond", "maxStepsInAnIteration", "iterationsAtStepBound", "maxConcurrency", "controlledOperations",
             "uncontrolledInvocations", "bug", "abstractStates", "coverage", "exhaustive");
         HarnessException Bad(string problem) => fields.Bad($"{at}: {problem}");
-        RunChecks.Scenario(fields.String(run, "scenario", at), Bad);
+        var scenarioName = fields.String(run, "scenario", at);
         var generation = RunChecks.Generation(fields.String(run, "generation", at), Bad);
-        if (fields.String(run, "mutant", at) is var mutant && mutant != Correct && RunChecks.MutantIn(RunChecks.Mutant(mutant, Bad), generation) is { } problem)
+        var mutant = fields.String(run, "mutant", at);
+        var patch = ProposalRegistry.Find(mutant);
+        RunChecks.Scenario(scenarioName, Bad, patch);
+        if (patch is not null && RunChecks.PatchIn(patch, generation) is { } notFor)
+        {
+            throw Bad(notFor);
+        }
+
+        if (patch is null && mutant != Correct && RunChecks.MutantIn(RunChecks.Mutant(mutant, Bad), generation) is { } problem)
         {
             throw Bad(problem);
         }

@@ -175,10 +175,10 @@ public static class Explorer
         return Start(request, world);
     }
 
-    /// <summary>Boots the generation (or the mutant) in <paramref name="world"/> and starts the scenario.</summary>
+    /// <summary>Boots the generation (or the mutant, or the proposal) in <paramref name="world"/> and starts the scenario.</summary>
     public static Task Start(RunRequest request, KernelWorld world)
     {
-        var linux = request.Mutant?.Create(world, request.Generation) ?? request.Generation.Create(world);
+        var linux = request.Mutant?.Create(world, request.Generation) ?? request.Patch?.Create(world, request.Generation) ?? request.Generation.Create(world);
         return request.Scenario.RunAsync(new BootedKernel(world, linux), request.Readers);
     }
 

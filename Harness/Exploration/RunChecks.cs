@@ -1,4 +1,5 @@
 using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Harness.Proposals;
 using VmaLockVerify.Harness.Scenarios;
 using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Invariants;
@@ -33,8 +34,34 @@ public static class RunChecks
     public static string? MutantIn(Mutant mutant, GenerationInfo generation) =>
         mutant.AppliesTo(generation) ? null : $"mutant '{mutant.Name}' does not exist in generation {generation.Name}";
 
-    public static Scenario Scenario(string name, Func<string, HarnessException> bad) =>
-        ScenarioRegistry.Find(name) ?? throw bad(Unknown("scenario", name, ScenarioRegistry.All.Select(s => s.Name)));
+    /// <summary>
+    /// A scenario by name: one of the registry's, or, with <paramref name="patch"/>, one of that
+    /// proposal's. A proposal's scenario named without its proposal is refused (it calls functions
+    /// only the proposal's kernels have).
+    /// </summary>
+    public static Scenario Scenario(string name, Func<string, HarnessException> bad, Proposal? patch = null)
+    {
+        if (patch?.Scenario(name) is { } own)
+        {
+            return own;
+        }
+
+        if (ScenarioRegistry.Find(name) is { } scenario)
+        {
+            return scenario;
+        }
+
+        throw bad(ProposalRegistry.OwnerOf(name) is { } owner
+            ? $"scenario '{name}' is proposal {owner.Name}'s: it runs only with --patch {owner.Name}"
+            : Unknown("scenario", name, ScenarioRegistry.All.Select(s => s.Name).Concat(patch?.Scenarios.Select(s => s.Name) ?? [])));
+    }
+
+    /// <summary>A proposal that is not written for a generation.</summary>
+    public static string? PatchIn(Proposal patch, GenerationInfo generation) =>
+        patch.AppliesTo(generation) ? null : $"proposal '{patch.Name}' is not written for generation {generation.Name} (it is for {string.Join(", ", patch.Kernels.Select(k => k.Generation))})";
+
+    public static Proposal Patch(string name, Func<string, HarnessException> bad) =>
+        ProposalRegistry.Find(name) ?? throw bad(Unknown("proposal", name, ProposalRegistry.All.Select(p => p.Name)));
 
     public static GenerationInfo Generation(string name, Func<string, HarnessException> bad) =>
         Generations.Find(name) ?? throw bad(Unknown("generation", name, Generations.All.Select(g => g.Name)));

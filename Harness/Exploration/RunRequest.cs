@@ -1,4 +1,5 @@
 using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Harness.Proposals;
 using VmaLockVerify.Harness.Scenarios;
 using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Invariants;
@@ -81,7 +82,11 @@ public sealed record RunRequest(
     /// <summary>What the summary calls the strategy: Coyote's, or "stress".</summary>
     public string StrategyShown => this.Stress ? "stress" : this.Strategy;
 
-    public string MutantName => this.Mutant?.Name ?? "correct";
+    /// <summary>The proposed patch the run explores (explore --patch), if any: never together with a mutant.</summary>
+    public Proposal? Patch { get; init; }
+
+    /// <summary>What ran, as the summary, results and trace names call it: the mutant's or the proposal's name, or "correct".</summary>
+    public string MutantName => this.Mutant?.Name ?? this.Patch?.Name ?? "correct";
 
     /// <summary>"fault-vs-munmap 6.5 correct", " under lkmm" for a run under a model other than sc, and " (exhaustive)" for an exhaustive run.</summary>
     public string Label => LabelOf(this.Scenario.Name, this.Generation.Name, this.MutantName, this.Memory, this.StrategyShown);
@@ -102,6 +107,11 @@ public sealed record RunRequest(
         if (this.Mutant is not null)
         {
             parts.Add($"--mutant {this.Mutant.Name}");
+        }
+
+        if (this.Patch is not null)
+        {
+            parts.Add($"--patch {this.Patch.Name}");
         }
 
         parts.Add(this.IsExhaustive

@@ -23,8 +23,8 @@ public static partial class KernelFunctions
         var bases = Bodies(generation);
         var mutated = Bodies(mutant);
         var replaced = mutated.Values
-            .Where(f => bases.TryGetValue(f.Function.MetadataToken, out var body) && !Same(body.Body, f.Body))
-            .Select(f => new ReplacedFunction(KernelName(f.Function), bases[f.Function.MetadataToken].Body, f.Body))
+            .Where(f => bases.TryGetValue(Id(f.Function), out var body) && !Same(body.Body, f.Body))
+            .Select(f => new ReplacedFunction(KernelName(f.Function), bases[Id(f.Function)].Body, f.Body))
             .ToList();
         replaced.AddRange(
             from nested in mutantFile.GetNestedTypes(BindingFlags.Public | BindingFlags.NonPublic)
@@ -35,14 +35,23 @@ public static partial class KernelFunctions
         return replaced;
     }
 
+    /// <summary>The functions <paramref name="patched"/>'s kernel has and <paramref name="generation"/>'s does not (a proposal's new functions), and the bodies it runs.</summary>
+    public static IReadOnlyList<(string Name, MethodInfo Body)> Added(Type generation, Type patched)
+    {
+        var bases = Bodies(generation);
+        // An interface's explicit overrides (Patch.VmaEndWrite) are methods of it too: only the
+        // declarations (no '.' in the name) are functions.
+        return [.. Bodies(patched).Where(f => !bases.ContainsKey(f.Key) && !f.Value.Function.Name.Contains('.', StringComparison.Ordinal))
+            .Select(f => (KernelName(f.Value.Function), f.Value.Body))];
+    }
+
     /// <summary>
     /// Every kernel function of <paramref name="kernel"/> (a <see cref="Booted"/> class) and the
-    /// body it runs, by the function's metadata token (the port's functions are all declared in
-    /// one assembly; a MethodInfo's equality depends on the type it was reflected from).
+    /// body it runs, by the function's <see cref="Id"/>.
     /// </summary>
-    public static IReadOnlyDictionary<int, (MethodInfo Function, MethodInfo Body)> Bodies(Type kernel)
+    public static IReadOnlyDictionary<(Module Module, int Token), (MethodInfo Function, MethodInfo Body)> Bodies(Type kernel)
     {
-        var bodies = new Dictionary<int, (MethodInfo, MethodInfo)>();
+        var bodies = new Dictionary<(Module, int), (MethodInfo, MethodInfo)>();
         foreach (var port in kernel.GetInterfaces().Where(i => typeof(Linux).IsAssignableFrom(i)))
         {
             var map = kernel.GetInterfaceMap(port);
@@ -50,13 +59,20 @@ public static partial class KernelFunctions
             {
                 if (!map.InterfaceMethods[i].IsSpecialName)
                 {
-                    bodies[map.InterfaceMethods[i].MetadataToken] = (map.InterfaceMethods[i], map.TargetMethods[i]);
+                    bodies[Id(map.InterfaceMethods[i])] = (map.InterfaceMethods[i], map.TargetMethods[i]);
                 }
             }
         }
 
         return bodies;
     }
+
+    /// <summary>
+    /// A function's identity: its module and metadata token (a MethodInfo's equality depends on
+    /// the type it was reflected from; tokens alone repeat across modules, and a proposal declares
+    /// functions in vmalock's module, the port in the Implementation's).
+    /// </summary>
+    public static (Module Module, int Token) Id(MethodInfo function) => (function.Module, function.MetadataToken);
 
     /// <summary>Whether two methods are the same body.</summary>
     public static bool Same(MethodInfo a, MethodInfo b) => a.Module == b.Module && a.MetadataToken == b.MetadataToken;

@@ -5,25 +5,52 @@ using VmaLockVerify.Implementation.Port;
 namespace VmaLockVerify.Harness.Mutants;
 
 /// <summary>
-/// A deliberately broken port: whole kernel functions replaced by their pre-fix bodies (or, for a
-/// mutation no fix made, by the body with the mutation), in one file. The file declares an
-/// interface (Patch) that overrides the functions it <see cref="Replaces"/>, and the kernel it
-/// makes on each generation it exists in (<see cref="Kernels"/>): the generation's kernel with
-/// the patch on top, which the compiler accepts only where the generation still has the versions
-/// the patch replaces. Each mutant says what it breaks, where that comes from, the scenario that
-/// exposes it and the invariant that must catch it. Adding one is a class in this folder plus a
-/// line in <see cref="MutantRegistry"/>.
+/// One file that patches the port with whole kernel functions: an interface (Patch) that
+/// overrides the functions it <see cref="Replaces"/> (and, for a proposal, declares those it
+/// adds), and the kernel it makes on each generation it is for (<see cref="Kernels"/>): the
+/// generation's kernel with the patch on top, which the compiler accepts only where the
+/// generation still has the versions the patch replaces. A <see cref="Mutant"/> is expected to be
+/// caught; a proposal (Harness/Proposals/) to be clean.
 /// </summary>
-public abstract class Mutant
+public abstract class KernelPatch
 {
     public abstract string Name { get; }
 
     /// <summary>One line: the change, in kernel terms.</summary>
     public abstract string Description { get; }
 
-    /// <summary>The kernel fix it reverts, or the history it stands for.</summary>
+    /// <summary>Where it comes from: the kernel fix a mutant reverts, or the history it stands for; the thread a proposal was made in.</summary>
     public abstract string Origin { get; }
 
+    /// <summary>
+    /// The kernel functions whose bodies it replaces, as the kernel names them
+    /// (<c>lock_vma_under_rcu</c>): exactly the functions whose version its kernels use differs
+    /// from the generation's (a test checks it); <c>vmalock show</c> prints the difference.
+    /// </summary>
+    public abstract IReadOnlyList<string> Replaces { get; }
+
+    /// <summary>The patched kernel on each generation the patch is for.</summary>
+    public abstract IReadOnlyList<MutantKernel> Kernels { get; }
+
+    /// <summary>Whether the patch is for this generation (a mutant: the mutation exists in it).</summary>
+    public bool AppliesTo(GenerationInfo generation) => this.Kernels.Any(k => k.Generation == generation.Name);
+
+    /// <summary>Boots the patched kernel of <paramref name="generation"/> (one it <see cref="AppliesTo"/>).</summary>
+    public Linux Create(KernelWorld world, GenerationInfo generation) => this.Kernels.First(k => k.Generation == generation.Name).Create(world);
+}
+
+/// <summary>
+/// A deliberately broken port: whole kernel functions replaced by their pre-fix bodies (or, for a
+/// mutation no fix made, by the body with the mutation), in one file. The file declares an
+/// interface (Patch) that overrides the functions it <see cref="KernelPatch.Replaces"/>, and the kernel it
+/// makes on each generation it exists in (<see cref="KernelPatch.Kernels"/>): the generation's kernel with
+/// the patch on top, which the compiler accepts only where the generation still has the versions
+/// the patch replaces. Each mutant says what it breaks, where that comes from, the scenario that
+/// exposes it and the invariant that must catch it. Adding one is a class in this folder plus a
+/// line in <see cref="MutantRegistry"/>.
+/// </summary>
+public abstract class Mutant : KernelPatch
+{
     /// <summary>The scenario that exposes it (explore's default when --mutant is given without --scenario).</summary>
     public abstract string Scenario { get; }
 
@@ -49,21 +76,6 @@ public abstract class Mutant
     /// </summary>
     public virtual IReadOnlyList<string> CaughtUnder => Exploration.RunChecks.MemoryModels;
 
-    /// <summary>
-    /// The kernel functions whose bodies it replaces, as the kernel names them
-    /// (<c>lock_vma_under_rcu</c>): exactly the functions whose version its kernels use differs
-    /// from the generation's (a test checks it); <c>vmalock show</c> prints the difference.
-    /// </summary>
-    public abstract IReadOnlyList<string> Replaces { get; }
-
-    /// <summary>The mutated kernel on each generation the mutation exists in.</summary>
-    public abstract IReadOnlyList<MutantKernel> Kernels { get; }
-
-    /// <summary>Whether the mutation exists in this generation.</summary>
-    public bool AppliesTo(GenerationInfo generation) => this.Kernels.Any(k => k.Generation == generation.Name);
-
-    /// <summary>Boots the mutated kernel of <paramref name="generation"/> (one it <see cref="AppliesTo"/>).</summary>
-    public Linux Create(KernelWorld world, GenerationInfo generation) => this.Kernels.First(k => k.Generation == generation.Name).Create(world);
 }
 
 /// <summary>A mutant's kernel on one generation: that generation's functions with the mutant's patch on top.</summary>

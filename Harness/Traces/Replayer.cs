@@ -94,12 +94,18 @@ public static class Replayer
     public static RunRequest RequestFor(TraceFile trace, string path)
     {
         HarnessException Bad(string problem) => new(ExitCodes.BadInput, $"malformed trace file {path}: {problem}");
-        var scenario = RunChecks.Scenario(trace.Scenario, Bad);
+        var patch = trace.Patch is null ? null : RunChecks.Patch(trace.Patch, Bad);
+        var scenario = RunChecks.Scenario(trace.Scenario, Bad, patch);
         var generation = RunChecks.Generation(trace.Generation, Bad);
         var mutant = trace.Mutant is null ? null : RunChecks.Mutant(trace.Mutant, Bad);
         if (mutant is not null && RunChecks.MutantIn(mutant, generation) is { } problem)
         {
             throw Bad(problem);
+        }
+
+        if (patch is not null && RunChecks.PatchIn(patch, generation) is { } notFor)
+        {
+            throw Bad(notFor);
         }
 
         var invariants = trace.Options.Invariants.Select(name => RunChecks.Invariant(name, Bad)).Distinct().ToList();
@@ -120,6 +126,7 @@ public static class Replayer
             Preemptions = trace.Options.Preemptions ?? RunRequest.DefaultPreemptions,
             UnusualChoices = trace.Options.Choices ?? RunRequest.DefaultUnusualChoices,
             Reduce = trace.Options.Reduction ?? true,
+            Patch = patch,
         };
     }
 

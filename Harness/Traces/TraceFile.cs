@@ -53,7 +53,9 @@ public sealed record TraceOptions(
 /// reproducible trace. Written by explore, read by replay and regenerate; <paramref name="MinimizedFrom"/>
 /// holds the schedule's size before <c>vmalock minimize</c> shrank it (null: never minimised);
 /// <paramref name="LockOrder"/>, for a LockOrder bug whose iteration started from edges earlier
-/// iterations taught, is that graph, which replay starts from (written only then).
+/// iterations taught, is that graph, which replay starts from (written only then);
+/// <paramref name="Patch"/>, for a trace found under a proposal (<c>explore --patch</c>), is the
+/// proposal's name (written only then; never with a mutant).
 /// </summary>
 public sealed record TraceFile(
     string Format,
@@ -67,7 +69,8 @@ public sealed record TraceFile(
     string Command,
     JsonNode CoyoteTrace,
     ScheduleSize? MinimizedFrom = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LockOrderSnapshot? LockOrder = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LockOrderSnapshot? LockOrder = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Patch = null)
 {
     public const string CurrentFormat = "vmalock-trace/1";
 
@@ -99,7 +102,8 @@ public sealed record TraceFile(
             RunningCoyoteVersion,
             request.CommandLine(),
             JsonNode.Parse(result.ReproducibleTrace ?? throw new InvalidOperationException("a trace needs Coyote's schedule"))!,
-            LockOrder: bug.Invariant == nameof(Invariants.LockOrder) && result.LockOrderAtBug is { Learnt.Count: > 0 } order ? order : null);
+            LockOrder: bug.Invariant == nameof(Invariants.LockOrder) && result.LockOrderAtBug is { Learnt.Count: > 0 } order ? order : null,
+            Patch: request.Patch?.Name);
     }
 
     /// <summary>The conventional file name explore gives a trace (with the memory model when it is not sc: one explore may run both).</summary>

@@ -37,7 +37,7 @@ public static class TraceHtml
     }
 
     private static string Title(ReplayOutcome outcome) =>
-        $"vmalock replay: {outcome.Trace.Mutant ?? "correct port"} on {outcome.Trace.Scenario} ({outcome.Trace.Generation})";
+        $"vmalock replay: {outcome.Trace.Mutant ?? (outcome.Trace.Patch is { } patch ? $"proposal {patch}" : "correct port")} on {outcome.Trace.Scenario} ({outcome.Trace.Generation})";
 
     /// <summary>What was replayed and how it was found, the counts, the legend and the violation banner.</summary>
     private static string Header(ReplayOutcome outcome, TraceView view, string path, int last)
@@ -50,6 +50,12 @@ public static class TraceHtml
         {
             Fact(facts, "mutant", mutant.Name, mutant.Description);
             Fact(facts, "origin", null, mutant.Origin);
+        }
+
+        if (request.Patch is { } proposal)
+        {
+            Fact(facts, "proposal", proposal.Name, proposal.Description);
+            Fact(facts, "origin", null, proposal.Origin);
         }
 
         Fact(facts, "found by", null, outcome.Trace.Command);

@@ -26,6 +26,7 @@ public static class TraceJson
             scenario = outcome.Trace.Scenario,
             generation = outcome.Trace.Generation,
             mutant = outcome.Trace.Mutant,
+            patch = outcome.Trace.Patch,
             foundBy = outcome.Trace.Command,
             threads = view.Threads,
             switches = view.Switches,

@@ -52,7 +52,7 @@ public static partial class TraceSchema
     public static void Check(JsonObject root, JsonFields fields)
     {
         fields.OnlyFields(root, string.Empty, "format", "scenario", "generation", "mutant", "options", "invariant", "message",
-            "coyoteVersion", "command", "coyoteTrace", "minimizedFrom", "lockOrder");
+            "coyoteVersion", "command", "coyoteTrace", "minimizedFrom", "lockOrder", "patch");
         var format = fields.String(root, "format", string.Empty);
         if (format != TraceFile.CurrentFormat)
         {
@@ -61,7 +61,12 @@ public static partial class TraceSchema
 
         fields.String(root, "scenario", string.Empty);
         fields.String(root, "generation", string.Empty);
-        fields.NullableString(root, "mutant", string.Empty);
+        var mutant = fields.NullableString(root, "mutant", string.Empty);
+        if (root.ContainsKey("patch") && fields.String(root, "patch", string.Empty) is var patch && mutant is not null)
+        {
+            throw fields.Bad($"patch ({JsonFields.Describe(JsonValue.Create(patch))}) and mutant ({JsonFields.Describe(JsonValue.Create(mutant))}) cannot both be set: a run explores one mutant or one proposal");
+        }
+
         CheckOptions(fields.Object(root, "options", string.Empty), fields);
         fields.String(root, "invariant", string.Empty);
         fields.String(root, "message", string.Empty, mayBeEmpty: true);

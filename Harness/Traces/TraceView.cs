@@ -114,6 +114,8 @@ public sealed record TraceView(IReadOnlyList<string> Threads, IReadOnlyList<Trac
             VmaStartReadReturned { Locked: true } r => mine.Add($"{r.Vma} (read)"),
             VmaReadUnlocked u => mine.Remove($"{u.Vma} (read)"),
             VmaWriteMarked w => mine.Contains($"{w.Vma} (write)") ? mine : mine.Add($"{w.Vma} (write)"),
+            VmaWriteReleased r => mine.Remove($"{r.Vma} (write)"),
+            VmaWriteDowngraded d => mine.Remove($"{d.Vma} (write)").Add($"{d.Vma} (read)"),
             MmSequenceBumped b => mine.RemoveAll(l => l.EndsWith(" (write)", StringComparison.Ordinal) && !l.Contains("mmap_lock", StringComparison.Ordinal)),
             _ => mine,
         };
