@@ -265,8 +265,11 @@ public sealed class CommandLineTests
             var (code, output, _) = TestSupport.Vmalock("explore", "--scenario", "fault-vs-downgrade", "--generation", "6.5", "--iterations", "40", "--json", json);
 
             code.Should().Be(ExitCodes.Clean);
-            output.Should().MatchRegex(@"fault-vs-downgrade +6\.5 +correct +portfolio +40 +0 ")
-                .And.Contain("rewritten: VmaLockVerify.Spec").And.Contain("no invariant violated: 40 iterations over 1 run(s)");
+            output.Should().MatchRegex(@"fault-vs-downgrade +6\.5 +lkmm +correct +portfolio +40 +0 ")
+                .And.MatchRegex(@"fault-vs-downgrade +6\.5 +sc +correct +exhaustive +\d+ +0 .* complete \(K=1\)", "the main job adds a complete exhaustive run per pair")
+                .And.Contain("strategy portfolio: 40 iterations, seed 1, 2 fault thread(s), sampled")
+                .And.Contain("strategy exhaustive: every schedule with <= 1 preemption, <= 1 unusual choice (sleep-set pruning), 1 fault thread(s), no iteration cap")
+                .And.Contain("rewritten: VmaLockVerify.Spec").And.MatchRegex(@"no invariant violated: \d+ iterations over 2 run\(s\)");
             File.ReadAllText(json).Should().Contain("\"iterationsRun\": 40");
         }
         finally
@@ -288,13 +291,26 @@ public sealed class CommandLineTests
             code.Should().Be(ExitCodes.BugFound);
             var document = System.Xml.Linq.XDocument.Load(junit);
             var cases = document.Descendants("testcase").ToList();
-            cases.Should().ContainSingle();
-            cases[0].Attribute("classname")!.Value.Should().Be("fault-vs-munmap.6.4");
-            cases[0].Attribute("name")!.Value.Should().Be("skip-detached-check");
-            var failure = cases[0].Element("failure")!;
-            failure.Attribute("type")!.Value.Should().Be("NoReadLockOnDetachedVma");
-            failure.Value.Should().Contain("replay: dotnet run --project Harness -- replay ");
-            document.Root!.Attribute("failures")!.Value.Should().Be("1");
+            cases.Should().HaveCount(2, "the main job's strategies: the portfolio sample and the exhaustive run");
+            cases.Select(c => c.Attribute("classname")!.Value).Should().AllBe("fault-vs-munmap.6.4");
+            cases.Select(c => c.Attribute("name")!.Value).Should().Equal("skip-detached-check", "skip-detached-check (exhaustive)");
+            foreach (var testCase in cases)
+            {
+                var failure = testCase.Element("failure")!;
+                failure.Attribute("type")!.Value.Should().Be("NoReadLockOnDetachedVma");
+                failure.Value.Should().Contain("replay: dotnet run --project Harness -- replay ");
+            }
+
+            string Property(System.Xml.Linq.XElement testCase, string name) =>
+                testCase.Element("properties")!.Elements("property").Single(p => p.Attribute("name")!.Value == name).Attribute("value")!.Value;
+            Property(cases[0], "strategy").Should().Be("portfolio");
+            Property(cases[0], "seed").Should().Be("1");
+            Property(cases[1], "strategy").Should().Be("exhaustive");
+            Property(cases[1], "preemptionBound").Should().Be("1");
+            Property(cases[1], "complete").Should().Be("false", "the search stops at the bug");
+            int.Parse(Property(cases[1], "schedules"), System.Globalization.CultureInfo.InvariantCulture).Should().BePositive();
+            int.Parse(Property(cases[1], "abstractStates"), System.Globalization.CultureInfo.InvariantCulture).Should().BePositive();
+            document.Root!.Attribute("failures")!.Value.Should().Be("2");
         }
         finally
         {

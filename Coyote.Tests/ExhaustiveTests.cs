@@ -135,9 +135,10 @@ public sealed class ExhaustiveTests : IDisposable
     [Fact]
     public void Explore_prints_what_the_exhaustive_run_proves_and_the_sampling_runs_coverage()
     {
+        var (json, sarif) = (Path.Combine(this.dir, "results.json"), Path.Combine(this.dir, "results.sarif"));
         var (code, output, error) = TestSupport.Vmalock(
             "explore", "--scenario", "fault-vs-mprotect", "--generation", "6.5", "--strategy", "portfolio", "--strategy", "exhaustive",
-            "--preemptions", "1", "--readers", "1", "--iterations", "100", "--traces-dir", this.dir);
+            "--preemptions", "1", "--readers", "1", "--iterations", "100", "--traces-dir", this.dir, "--json", json, "--sarif", sarif);
         error.Should().BeEmpty();
         code.Should().Be(ExitCodes.Clean);
         output.Should().Contain("strategy exhaustive: every schedule with <= 1 preemption, <= 1 unusual choice (sleep-set pruning), 1 fault thread(s), no iteration cap")
@@ -146,7 +147,23 @@ public sealed class ExhaustiveTests : IDisposable
             .And.MatchRegex(@"fault-vs-mprotect 6\.5 correct \(exhaustive\), 1 fault thread\(s\): complete: all \d+ schedules with <= 1 preemption, <= 1 unusual choice \(\d+ pruned as equivalent\); 13 abstract states",
                 "without --memory the exhaustive run explores the interleavings, under sc")
             .And.MatchRegex(@"fault-vs-mprotect 6\.5 correct under lkmm: portfolio, 100 iterations: \d+ of 13 abstract states of the complete exhaustive run \(K=1, B=1, 1 fault thread\(s\), sc\)");
+
+        // The reports carry the bound, the counts, complete or not, and the coverage.
+        var runs = ExploreSummaryRuns(json);
+        var exhaustive = runs.Single(r => r.Strategy == Strategies.Exhaustive);
+        exhaustive.Exhaustive.Should().NotBeNull();
+        exhaustive.Exhaustive!.Complete.Should().BeTrue();
+        exhaustive.Exhaustive.Bound.Should().Be(1);
+        exhaustive.AbstractStates.Should().Be(13);
+        var sample = runs.Single(r => r.Strategy == "portfolio");
+        sample.Coverage!.Of.Should().Be(13);
+        sample.Coverage.Reached.Should().BeInRange(1, 13);
+        var explored = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(sarif))!["runs"]![0]!["properties"]!["explored"]!;
+        explored["fault-vs-mprotect 6.5 correct (exhaustive)"]!["complete"]!.GetValue<string>().Should().Be("true");
+        explored["fault-vs-mprotect 6.5 correct under lkmm"]!["coverageOf"]!.GetValue<string>().Should().Be("13");
     }
+
+    private static IReadOnlyList<Harness.Cli.RunSummary> ExploreSummaryRuns(string json) => Harness.Cli.ExploreSummary.Load(json).Runs;
 
     [Theory]
     [InlineData("--preemptions", "-1", "--preemptions must be 0..20, not -1")]

@@ -26,10 +26,27 @@ public sealed record BenchControl(
 /// <summary>The speed of the correct port on one scenario and generation under one model: its systematic controls together.</summary>
 public sealed record BenchSpeed(string Scenario, string Generation, string Memory, long Iterations, double Seconds, double IterationsPerSecond);
 
+/// <summary>
+/// The exhaustive strategy on one mutant under one model: the smallest preemption bound K (of
+/// <see cref="BenchCommand.ExhaustiveBounds"/>) at which it reports the mutant, the schedules it
+/// ran to that report (the buggy one included) and the time; null when no bound found it within
+/// the budget (each bound's run stops after the budget's schedules).
+/// </summary>
+public sealed record BenchExhaustive(
+    string Mutant, string Scenario, string Generation, string Memory, bool Expected, int? FoundAtBound, long? SchedulesToReport, double? Seconds, string? CaughtBy);
+
+/// <summary>
+/// A sampling strategy's coverage on the correct port: of the abstract states of the complete
+/// exhaustive run of the same scenario and generation (under sc, K=1, one fault thread), how many
+/// its control run reached, and how many beyond them.
+/// </summary>
+public sealed record BenchCoverage(string Scenario, string Generation, string Memory, string Strategy, int Reached, int Of, int Beyond);
+
 /// <summary>What vmalock bench measured, and on what.</summary>
 public sealed record BenchReport(
     string Format, string Command, string Machine, string CoyoteVersion, uint Budget, int Seeds, IReadOnlyList<string> Memory, double TotalSeconds,
-    IReadOnlyList<BenchDetection> Detections, IReadOnlyList<BenchControl> Controls, IReadOnlyList<BenchSpeed> Speed);
+    IReadOnlyList<BenchDetection> Detections, IReadOnlyList<BenchControl> Controls, IReadOnlyList<BenchSpeed> Speed,
+    IReadOnlyList<BenchExhaustive> Exhaustive, IReadOnlyList<BenchCoverage> Coverage);
 
 /// <summary>
 /// vmalock bench: for every mutant × strategy over K seeds, the detection rate and the
@@ -42,6 +59,9 @@ public static class BenchCommand
 {
     /// <summary>The strategies measured (qlearning is left out: its runs are not reproducible from the seed).</summary>
     public static readonly string[] StrategiesMeasured = ["random", "pct", "probabilistic", "delay-bounding", "portfolio"];
+
+    /// <summary>The preemption bounds the exhaustive strategy is measured at on each mutant, smallest first.</summary>
+    public static readonly int[] ExhaustiveBounds = [0, 1, 2];
 
     /// <summary>The baseline's row name: explore --mode stress (real threads, random delays).</summary>
     public const string Stress = "stress";
@@ -98,7 +118,29 @@ public static class BenchCommand
                 .Where(model => (strategy != Stress || model == RunRequest.ScMemory) && KnownBugs.Of(p.Generation, model) is null)
                 .Select(model => Request(p.Scenario, p.Generation, null, strategy, 1, iterations, model))))
             .ToList();
-        var requests = mutantRuns.Concat(controlRuns).ToList();
+        // The exhaustive strategy: each mutant at each bound (one fault thread, at most the budget's
+        // schedules), and as coverage denominators the correct port's complete K=1 run under sc.
+        var exhaustiveRuns = (
+            from mutant in MutantRegistry.All
+            from model in models
+            let generation = GenerationFor(mutant, models)
+            where KnownBugs.Of(generation, model) is null
+            from bound in ExhaustiveBounds
+            select Request(mutant.Scenario, generation, mutant, Strategies.Exhaustive, 1, iterations, model) with
+            {
+                Readers = ExploreOptions.ExhaustiveReaders,
+                Preemptions = bound,
+            }).ToList();
+        var denominators = MutantRegistry.All
+            .Select(m => (m.Scenario, Generation: GenerationFor(m, models)))
+            .Distinct()
+            .Select(p => Request(p.Scenario, p.Generation, null, Strategies.Exhaustive, 1, 0, RunRequest.ScMemory) with
+            {
+                Readers = ExploreOptions.ExhaustiveReaders,
+                Preemptions = ExploreOptions.MainJobPreemptions,
+            })
+            .ToList();
+        var requests = mutantRuns.Concat(controlRuns).Concat(exhaustiveRuns).Concat(denominators).ToList();
 
         var clock = Stopwatch.StartNew();
         var results = ExploreProgress.RunAll(requests, Math.Max(1, parallel ?? SideBySide.DefaultEngines), output);
@@ -108,7 +150,22 @@ public static class BenchCommand
             .GroupBy(r => (r.Request.MutantName, r.Request.StrategyShown, r.Request.Memory))
             .Select(Detection)
             .ToList();
-        var controlResults = results.Skip(mutantRuns.Count).ToList();
+        var controlResults = results.Skip(mutantRuns.Count).Take(controlRuns.Count).ToList();
+        var exhaustive = results.Skip(mutantRuns.Count + controlRuns.Count).Take(exhaustiveRuns.Count)
+            .GroupBy(r => (r.Request.MutantName, r.Request.Memory))
+            .Select(g =>
+            {
+                var first = g.First().Request;
+                var found = g.Where(r => r.Bug is not null).MinBy(r => r.Request.Preemptions);
+                return new BenchExhaustive(
+                    g.Key.MutantName, first.Scenario.Name, first.Generation.Name, g.Key.Memory, first.Mutant!.CaughtUnder.Contains(g.Key.Memory),
+                    found?.Request.Preemptions, found?.Exhaustive?.Schedules, found is null ? null : Math.Round(found.Elapsed.TotalSeconds, 3), found?.Bug!.Invariant);
+            })
+            .ToList();
+        var denominatorResults = results.Skip(mutantRuns.Count + controlRuns.Count + exhaustiveRuns.Count).ToList();
+        var coverage = RunSummary.CoverageOf([.. controlResults.Where(r => !r.Request.Stress), .. denominatorResults])
+            .Select(c => new BenchCoverage(c.Key.Request.Scenario.Name, c.Key.Request.Generation.Name, c.Key.Request.Memory, c.Key.Request.Strategy, c.Value.Reached, c.Value.Of, c.Value.Beyond))
+            .ToList();
         var controls = controlResults
             .Select(r => new BenchControl(r.Request.Scenario.Name, r.Request.Generation.Name, r.Request.StrategyShown, r.Request.Memory, r.IterationsRun,
                 Math.Round(r.Elapsed.TotalSeconds, 2), r.Bug is null ? 0 : 1, r.Bug is null ? null : $"{r.Bug.Invariant}: {r.Bug.Message}"))
@@ -119,8 +176,8 @@ public static class BenchCommand
             .Select(g => new BenchSpeed(g.Key.Item1, g.Key.Item2, g.Key.Memory, g.Sum(r => r.IterationsRun), Math.Round(g.Sum(r => r.Elapsed.TotalSeconds), 2),
                 Math.Round(g.Sum(r => r.IterationsRun) / Math.Max(g.Sum(r => r.Elapsed.TotalSeconds), 0.001), 1)))
             .ToList();
-        var report = new BenchReport("vmalock-bench/2", command, machine, Traces.TraceFile.RunningCoyoteVersion, iterations, k, models,
-            Math.Round(clock.Elapsed.TotalSeconds, 1), detections, controls, speed);
+        var report = new BenchReport("vmalock-bench/3", command, machine, Traces.TraceFile.RunningCoyoteVersion, iterations, k, models,
+            Math.Round(clock.Elapsed.TotalSeconds, 1), detections, controls, speed, exhaustive, coverage);
 
         output.Write(Render(report));
         if (jsonPath is not null)
@@ -170,6 +227,10 @@ public static class BenchCommand
         }
 
         text.AppendLine();
+        text.Append(ExhaustiveTable(report));
+        text.AppendLine();
+        text.Append(CoverageTable(report));
+        text.AppendLine();
         text.Append(Comparison(report));
         if (byModel)
         {
@@ -183,6 +244,46 @@ public static class BenchCommand
               $"{report.Controls.Count} runs, {report.Controls.Sum(c => c.Iterations)} iterations: no report"
             : $"CONTROL FAILED: the correct port reported {string.Join("; ", dirty.Select(c => $"{c.Scenario} {c.Generation} {c.Strategy} {c.Memory}: {c.FirstReport}"))}");
         text.AppendLine($"{report.TotalSeconds} s in all; {report.Command}");
+        return text.ToString();
+    }
+
+    /// <summary>Per mutant and model: the smallest K at which the exhaustive strategy reports it, the schedules to the report, the time.</summary>
+    private static string ExhaustiveTable(BenchReport report)
+    {
+        var rows = report.Exhaustive.GroupBy(e => e.Mutant).Select(g => (string[])
+        [
+            g.Key,
+            g.First().Generation,
+            .. report.Memory.Select(m => g.FirstOrDefault(e => e.Memory == m) is not { } e ? "-"
+                : e.FoundAtBound is { } bound ? $"K={bound}, {e.SchedulesToReport} schedules, {e.Seconds:F2} s{(e.Expected ? string.Empty : " (unexpected)")}"
+                : e.Expected ? $"not found with K<={ExhaustiveBounds[^1]}" : "clean, as expected"),
+            string.Join(", ", g.Select(e => e.CaughtBy).OfType<string>().Distinct().Order(StringComparer.Ordinal)),
+        ]).ToList();
+        var text = new StringBuilder();
+        text.Append(SummaryTable.Columns(
+            ["mutant", "gen", .. report.Memory.Select(m => $"exhaustive under {m} (first K, schedules to the report, time)"), "caught by"], rows));
+        text.AppendLine(
+            $"exhaustive: one fault thread, at most 1 unusual choice outcome, K = {string.Join(", ", ExhaustiveBounds)} in turn, each bound's run capped at {report.Budget} schedules; " +
+            "the schedules to the report include the buggy one.");
+        return text.ToString();
+    }
+
+    /// <summary>Per scenario, generation and model: each sampling strategy's share of the complete exhaustive run's abstract states.</summary>
+    private static string CoverageTable(BenchReport report)
+    {
+        var strategies = report.Coverage.Select(c => c.Strategy).Distinct().ToList();
+        var rows = report.Coverage.GroupBy(c => (c.Scenario, c.Generation, c.Memory)).Select(g => (string[])
+        [
+            g.Key.Scenario,
+            g.Key.Generation,
+            g.Key.Memory,
+            .. strategies.Select(s => g.FirstOrDefault(c => c.Strategy == s) is { } c ? $"{c.Reached}/{c.Of}{(c.Beyond > 0 ? $" (+{c.Beyond})" : string.Empty)}" : "-"),
+        ]).ToList();
+        var text = new StringBuilder();
+        text.Append(SummaryTable.Columns(["scenario (correct port)", "gen", "memory", .. strategies], rows));
+        text.AppendLine(
+            $"coverage: abstract protocol states the control run reached ({report.Budget} iterations, 2 fault threads) of those of the complete exhaustive run " +
+            $"(sc, K={ExploreOptions.MainJobPreemptions}, one fault thread); (+N): states beyond it.");
         return text.ToString();
     }
 

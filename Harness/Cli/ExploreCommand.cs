@@ -275,7 +275,6 @@ public static class ExploreCommand
                     select (Pair: p, NotJudged: notJudged)).ToList();
         var skipped = pairs.Where(p => p.Known is not null).GroupBy(p => p.Known!).Select(g => g.Key.Skipped(g.Count()))
             .Concat(runs.SelectMany(r => r.NotJudged).GroupBy(b => b).OrderBy(g => KnownBugs.All.ToList().IndexOf(g.Key)).Select(g => g.Key.Skipped(g.Count()))).ToList();
-        var models = RunChecks.MemoryModels.Where(m => runs.Any(r => r.Pair.Memory == m)).DefaultIfEmpty(asked?[0] ?? RunRequest.ScMemory).ToList();
         // Stress mode has no strategy: one run per pair. An exhaustive run has no iteration cap
         // unless it is the only strategy and --iterations is given, one fault thread unless
         // --readers is given, and K = 2 (1 in the main job) unless --preemptions is given.
@@ -290,7 +289,7 @@ public static class ExploreCommand
                 .Select(g => (Pair: g.First().Pair with { Memory = RunRequest.ScMemory }, NotJudged: options.Invariants.Count > 0 ? [] : KnownBugs.NotJudged(g.Key.Scenario.Name, g.Key.Generation, RunRequest.ScMemory)))
                 .ToList()
             : runs;
-        var plan = from strategy in strategies
+        var plan = (from strategy in strategies
                    let exhaustive = strategy == Strategies.Exhaustive && !stress
                    from r in exhaustive ? exhaustiveRuns : runs
                    select new RunRequest(
@@ -311,7 +310,10 @@ public static class ExploreCommand
                        UnusualChoices = options.Choices,
                        Reduce = !options.NoReduction,
                        Patch = patch,
-                   };
+                   }).ToList();
+
+        // The models of the whole plan (the main job's exhaustive runs add sc).
+        var models = RunChecks.MemoryModels.Where(m => plan.Any(r => r.Memory == m)).DefaultIfEmpty(asked?[0] ?? RunRequest.ScMemory).ToList();
 
         // A shard takes every shardCount-th run of the plan, which is in a fixed order: the shards
         // of one command line are disjoint and together are the whole plan.

@@ -8,14 +8,16 @@ namespace VmaLockVerify.Harness.Cli;
 /// explore --junit: the results as JUnit XML, which CI systems display as tests. One test suite
 /// per memory model (its <c>memory</c> property names the model), one test case per scenario ×
 /// generation × mutant (class "scenario.generation", name the mutant or "correct", with
-/// " [lkmm]" under a model other than sc, so the two models' cases never share a name); a bug is a
-/// failure whose type is the invariant and whose text gives the trace and the replay command.
+/// " [lkmm]" under a model other than sc and " (exhaustive)" for an exhaustive run, so no two
+/// cases share a name), with what it explored as its properties (<see cref="RunSummary.ExploredProperties"/>);
+/// a bug is a failure whose type is the invariant and whose text gives the trace and the replay command.
 /// </summary>
 public static class JunitReport
 {
     public static void Write(string path, IReadOnlyList<RunResult> results, IReadOnlyDictionary<RunResult, string> traces, IReadOnlyList<string> models)
     {
-        var suites = models.Select(model => Suite(model, [.. results.Where(r => r.Request.Memory == model)], traces)).ToList();
+        var coverage = RunSummary.CoverageOf(results);
+        var suites = models.Select(model => Suite(model, [.. results.Where(r => r.Request.Memory == model)], traces, coverage)).ToList();
         var document = new XDocument(new XElement(
             "testsuites",
             new XAttribute("name", "vmalock"),
@@ -26,7 +28,7 @@ public static class JunitReport
         document.Save(path);
     }
 
-    private static XElement Suite(string model, IReadOnlyList<RunResult> results, IReadOnlyDictionary<RunResult, string> traces) => new(
+    private static XElement Suite(string model, IReadOnlyList<RunResult> results, IReadOnlyDictionary<RunResult, string> traces, IReadOnlyDictionary<RunResult, StateCoverage> coverage) => new(
         "testsuite",
         new XAttribute("name", $"vmalock explore --memory {model}"),
         new XAttribute("tests", results.Count),
@@ -34,16 +36,17 @@ public static class JunitReport
         new XAttribute("errors", 0),
         new XAttribute("time", Seconds(results.Sum(r => r.Elapsed.TotalSeconds))),
         new XElement("properties", new XElement("property", new XAttribute("name", "memory"), new XAttribute("value", model))),
-        results.Select(r => TestCase(r, traces.GetValueOrDefault(r))));
+        results.Select(r => TestCase(r, traces.GetValueOrDefault(r), coverage.GetValueOrDefault(r))));
 
-    private static XElement TestCase(RunResult result, string? trace)
+    private static XElement TestCase(RunResult result, string? trace, StateCoverage? coverage)
     {
         var request = result.Request;
         var testCase = new XElement(
             "testcase",
             new XAttribute("classname", $"{request.Scenario.Name}.{request.Generation.Name}"),
-            new XAttribute("name", request.Memory == RunRequest.ScMemory ? request.MutantName : $"{request.MutantName} [{request.Memory}]"),
+            new XAttribute("name", $"{request.MutantName}{(request.Memory == RunRequest.ScMemory ? string.Empty : $" [{request.Memory}]")}{(request.IsExhaustive ? " (exhaustive)" : string.Empty)}"),
             new XAttribute("time", Seconds(result.Elapsed.TotalSeconds)),
+            new XElement("properties", RunSummary.ExploredProperties(result, coverage).Select(p => new XElement("property", new XAttribute("name", p.Name), new XAttribute("value", p.Value)))),
             new XElement(
                 "system-out",
                 $"{result.IterationsRun} iterations ({request.Strategy}, seed {request.Seed}, {request.Readers} fault threads, memory {request.Memory}), " +

@@ -80,6 +80,47 @@ public sealed record RunSummary(
     };
 
     /// <summary>
+    /// What a run explored, as name/value pairs for report formats (JUnit test-case properties,
+    /// SARIF's properties.explored): the strategy and its bounds, the counts, complete or not, the
+    /// abstract states, and a sampling run's coverage.
+    /// </summary>
+    public static IReadOnlyList<(string Name, string Value)> ExploredProperties(RunResult r, StateCoverage? coverage)
+    {
+        var request = r.Request;
+        var properties = new List<(string, string)>
+        {
+            ("strategy", request.StrategyShown),
+            ("memory", request.Memory),
+            ("readers", $"{request.Readers}"),
+            ("iterations", $"{r.IterationsRun}"),
+            ("abstractStates", $"{r.AbstractStates.Count}"),
+        };
+        if (r.Exhaustive is { } e)
+        {
+            properties.AddRange(
+            [
+                ("preemptionBound", $"{e.Bound}"),
+                ("choiceBound", $"{e.ChoiceBound}"),
+                ("schedules", $"{e.Schedules}"),
+                ("pruned", $"{e.Pruned}"),
+                ("complete", e.Complete ? "true" : "false"),
+                ("branchesLeft", $"{e.BranchesLeft}"),
+            ]);
+        }
+        else if (!request.Stress)
+        {
+            properties.Add(("seed", $"{request.Seed}"));
+        }
+
+        if (coverage is not null)
+        {
+            properties.AddRange([("coverageAgainst", coverage.Against), ("coverageReached", $"{coverage.Reached}"), ("coverageOf", $"{coverage.Of}"), ("coverageBeyond", $"{coverage.Beyond}")]);
+        }
+
+        return properties;
+    }
+
+    /// <summary>
     /// Each sampling run's coverage against the complete exhaustive run of the same scenario,
     /// generation and mutant among <paramref name="results"/>, under the same memory model or sc
     /// (whose executions lkmm contains), with no more fault threads than it has, when there is one.

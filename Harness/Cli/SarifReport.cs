@@ -46,6 +46,7 @@ public static class SarifReport
         var rules = InvariantRegistry.All.Select(i => (i.Name, Meaning: i.Property)).Concat(Finding.NotInvariants).ToList();
         var ruleIds = rules.Select(r => r.Name).ToList();
         var root = SourceTree.FindRoot();
+        var coverage = RunSummary.CoverageOf(results);
         var run = new
         {
             tool = new
@@ -73,11 +74,14 @@ public static class SarifReport
             },
             results = results.Where(r => r.Bug is not null).Select(r => Result(r, traces.GetValueOrDefault(r), ruleIds, replay)).ToList(),
 
-            // The memory models the explore ran under, and the known bugs it left out.
+            // The memory models the explore ran under, the known bugs it left out, and what each run explored.
             properties = new
             {
                 memory = models ?? [.. results.Select(r => r.Request.Memory).Distinct()],
                 skipped = skipped ?? [],
+                explored = results.ToDictionary(
+                    r => r.Request.Label,
+                    r => RunSummary.ExploredProperties(r, coverage.GetValueOrDefault(r)).ToDictionary(p => p.Name, p => p.Value)),
             },
         };
         var log = new Dictionary<string, object> { ["$schema"] = Schema, ["version"] = "2.1.0", ["runs"] = new[] { run } };
