@@ -15,6 +15,7 @@ public static class MutantRegistry
         new DoublePutOnFailure(),
         new RefcountFromZero(),
         new KillableKeepsOffset(),
+        new KillableIgnoresEintr(),
         new StackExpandNoLock(),
         new UpReadWithoutRcu(),
         new MmapRegionLockOrder(),

@@ -55,8 +55,8 @@ public sealed class VmaExcludeReadersState(VmAreaStruct vma, TaskState state, bo
 /// vma_start_write_killable(), __is_vma_write_locked(), __vma_raw_mm_seqnum() (new),
 /// __vma_start_write() (new signature), __vma_start_exclude_readers() and
 /// __vma_end_exclude_readers() (replacing __vma_enter_locked() and __vma_exit_locked()),
-/// __vma_exclude_readers_for_detach() (new), vma_mark_detached(), vma_assert_locked() and
-/// vma_assert_stabilised() (new).
+/// __vma_exclude_readers_for_detach() (new), vma_mark_detached(), vma_assert_write_locked() (a
+/// warning now), vma_assert_locked() and vma_assert_stabilised() (new).
 /// <para>
 /// Not modelled: lockdep (the __vma_lockdep_* annotations and vma_assert_locked()'s lockdep
 /// branch), the callers of the new assertions (anon_vma_name(), the page walker's
@@ -168,6 +168,16 @@ public interface Linux7_0 : Linux6_15
         }
 
         return fn.Returns(error);
+    }
+
+    /// <summary>
+    /// vma_assert_write_locked(), include/linux/mmap_lock.h (v7.0): a VM_WARN_ON_ONCE_VMA where
+    /// v6.4 had a VM_BUG_ON_VMA (the port stops at the warning as at a BUG).
+    /// </summary>
+    void Linux.VmaAssertWriteLocked(VmAreaStruct vma)
+    {
+        using var fn = this.World.Enter("vma_assert_write_locked", vma.Name);
+        this.World.VmBugOn(!this.__IsVmaWriteLocked(vma, out _), $"VM_WARN_ON_ONCE_VMA(!__is_vma_write_locked({vma.Name}))");
     }
 
     /// <summary>
