@@ -26,6 +26,7 @@ public sealed class MutantTests
         { "refcount-from-zero", 200 },
         { "killable-keeps-offset", 100 },
         { "killable-ignores-eintr", 50 },
+        { "retry-without-mas-set", 200 },
         { "stack-expand-no-lock", 50 },
         { "up-read-without-rcu", 1000 },
         { "mmap-region-lock-order", 50 },

@@ -40,8 +40,10 @@ public sealed class VmaExcludeReadersState(VmAreaStruct vma, TaskState state, bo
 /// and mm/mmap_lock.c, relative to 6.15 as ported (its v6.19 form). vma_start_read() and
 /// lock_vma_under_rcu() read as 6.15's port already has them: RCU dropped by vma_start_read() on
 /// every failure (0b16f8bed19c) and, on -EAGAIN, mas_set(&amp;mas, address) before the walk is
-/// redone (the port's mas_walk() starts from the root on every call, so the reset is implicit).
-/// What v7.0 changed is the writer side, rewritten around one state object and renamed
+/// redone (the 6.18-rc fix of syzbot 131f9eb2b5807573275c). 6.15's port walks the tree from the
+/// top on every call, so the reset is implicit there; this generation ports lock_vma_under_rcu()
+/// with its ma_state (a cursor caching the node it found) and a tree that frees the nodes a
+/// modification replaces after a grace period, so that the reset matters. What v7.0 changed is the writer side, rewritten around one state object and renamed
 /// (25faccd69977 and its series): VMA_LOCK_OFFSET is VM_REFCNT_EXCLUDE_READERS_FLAG (the same
 /// bit; traces print the new name), __vma_enter_locked()/__vma_exit_locked() are
 /// __vma_start_exclude_readers()/__vma_end_exclude_readers() (the former now asserts mmap_lock held
@@ -51,7 +53,8 @@ public sealed class VmaExcludeReadersState(VmAreaStruct vma, TaskState state, bo
 /// through __vma_exclude_readers_for_detach(), vma_refcount_put() decrements through
 /// __vma_refcount_put_return() and wakes the writer when __vma_are_readers_excluded(). New
 /// assertions: vma_assert_locked() (from vm_refcnt's states, as built without lockdep) and
-/// vma_assert_stabilised() (mmap_lock or a VMA lock). Changes: vma_refcount_put(), __vma_refcount_put_return() (new), vma_start_write(),
+/// vma_assert_stabilised() (mmap_lock or a VMA lock). Changes: the boot-time tree (replaced nodes
+/// freed after a grace period), lock_vma_under_rcu() (with its ma_state), vma_refcount_put(), __vma_refcount_put_return() (new), vma_start_write(),
 /// vma_start_write_killable(), __is_vma_write_locked(), __vma_raw_mm_seqnum() (new),
 /// __vma_start_write() (new signature), __vma_start_exclude_readers() and
 /// __vma_end_exclude_readers() (replacing __vma_enter_locked() and __vma_exit_locked()),
@@ -61,13 +64,78 @@ public sealed class VmaExcludeReadersState(VmAreaStruct vma, TaskState state, bo
 /// Not modelled: lockdep (the __vma_lockdep_* annotations and vma_assert_locked()'s lockdep
 /// branch), the callers of the new assertions (anon_vma_name(), the page walker's
 /// PGWALK_VMA_RDLOCK_VERIFY, vma_set_atomic_flag(): none is ported), lock_next_vma() and the
-/// /proc/PID/maps readers, madvise under the VMA read lock, and a maple tree whose nodes go stale.
+/// /proc/PID/maps readers, madvise under the VMA read lock; the maple tree's inner nodes (a node
+/// here is the leaf entry of one range) and node freeing in trees made after boot (fork's child).
 /// </para>
 /// </summary>
 public interface Linux7_0 : Linux6_15
 {
     /// <summary>The exclusion bit is VM_REFCNT_EXCLUDE_READERS_FLAG from v7.0 (25faccd69977).</summary>
     string Linux6_15.ExcludeReadersFlagName => VmAreaStruct.VmRefcntExcludeReadersFlagName;
+
+    /// <summary>
+    /// Boot-time VMAs are attached already (vm_refcnt = 1), and the mm's tree frees the nodes a
+    /// modification replaces after a grace period: lock_vma_under_rcu() keeps an ma_state across
+    /// RCU sections, which is safe only if it goes back to MAS_START in between.
+    /// </summary>
+    void Linux.InstallAtSetup(MmStruct mm, VmAreaStruct vma)
+    {
+        mm.MmMt.FreesReplacedNodes = true;
+        mm.MmMt.Populate(vma);
+        this.World.Memory.Store(vma.VmRefcnt, 1, MemoryOrder.Plain);
+    }
+
+    // ---- mm/mmap_lock.c: the reader ------------------------------------------------------
+
+    /// <summary>
+    /// lock_vma_under_rcu(), mm/mmap_lock.c (v7.0; the mas_set() since the 6.18-rc fix of syzbot
+    /// 131f9eb2b5807573275c): walk the tree under RCU with an ma_state; vma_start_read() drops RCU
+    /// when it fails, so on -EAGAIN the state is set back to the address (its cached node may be
+    /// freed once RCU is dropped) before the walk is redone; on success drop RCU and check the range.
+    /// </summary>
+    VmAreaStruct? Linux.LockVmaUnderRcu(MmStruct mm, ulong address)
+    {
+        using var fn = this.World.Enter("lock_vma_under_rcu", $"{mm.Name}, {VmAreaStruct.Hex(address)}");
+        var mas = new MaState(mm.MmMt, address);
+        while (true) // retry:
+        {
+            this.World.Rcu.ReadLock();
+            var vma = mm.MmMt.MasWalk(mas);
+            if (vma is null)
+            {
+                this.World.Rcu.ReadUnlock();
+                return fn.Returns(this.LockVmaUnderRcuInval6_15());
+            }
+
+            var locked = this.VmaStartRead(mm, vma);
+            if (locked == ReadLockOutcome.Again)
+            {
+                // The VMA was detached after we found it: another one took its place. Walk again
+                // from the top, in a new RCU section.
+                this.World.CountVmEvent("VMA_LOCK_MISS");
+                mas.Set(address);
+                continue;
+            }
+
+            if (locked == ReadLockOutcome.Failed)
+            {
+                return fn.Returns(this.LockVmaUnderRcuInval6_15());
+            }
+
+            // A stable reference to a VMA that is not isolated: any field may be read now.
+            this.World.Rcu.ReadUnlock();
+
+            // Is the VMA we locked the right one?
+            if (address < vma.VmStart.Plain() || address >= vma.VmEnd.Plain())
+            {
+                this.VmaEndRead(vma);
+                return fn.Returns(this.LockVmaUnderRcuInval6_15());
+            }
+
+            this.World.Emit(new FaultLockedVma(this.Thread, mm.Name, vma.Name, address));
+            return fn.Returns(vma);
+        }
+    }
 
     // ---- include/linux/mmap_lock.h -------------------------------------------------------
 
