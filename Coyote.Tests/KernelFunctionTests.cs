@@ -44,4 +44,18 @@ public sealed class KernelFunctionTests
         var changed = v65.Values.Where(f => v64.TryGetValue(KernelFunctions.Id(f.Function), out var old) && !KernelFunctions.Same(old.Body, f.Body)).Select(f => KernelFunctions.KernelName(f.Function));
         changed.Should().BeEquivalentTo(["vma_start_read", "__is_vma_write_locked", "vma_start_write", "vma_end_write_all"]);
     }
+
+    [Fact]
+    public void Generation_7_0_overrides_the_functions_v7_0_changed_and_adds_its_new_ones()
+    {
+        var v615 = KernelFunctions.Bodies(Generations.Find("6.15")!.Kernel);
+        var v70 = KernelFunctions.Bodies(Generations.Find("7.0")!.Kernel);
+        var changed = v70.Values.Where(f => v615.TryGetValue(f.Function.MetadataToken, out var old) && !KernelFunctions.Same(old.Body, f.Body)).Select(f => KernelFunctions.KernelName(f.Function));
+        changed.Should().BeEquivalentTo(
+            ["install_at_setup", "lock_vma_under_rcu", "vma_refcount_put", "__is_vma_write_locked", "vma_start_write", "vma_start_write_killable", "vma_assert_write_locked", "vma_mark_detached"]);
+
+        var added = v70.Values.Where(f => !v615.ContainsKey(f.Function.MetadataToken) && !f.Function.Name.Contains('.', StringComparison.Ordinal)).Select(f => KernelFunctions.KernelName(f.Function));
+        added.Should().BeEquivalentTo(
+            ["__vma_refcount_put_return", "__vma_raw_mm_seqnum", "__vma_start_write", "__vma_start_exclude_readers", "__vma_end_exclude_readers", "__vma_exclude_readers_for_detach", "vma_assert_locked", "vma_assert_stabilised"]);
+    }
 }

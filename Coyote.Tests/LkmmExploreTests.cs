@@ -149,6 +149,7 @@ public sealed class LkmmExploreTests
     [Theory]
     [InlineData("6.14")]
     [InlineData("6.15")]
+    [InlineData("7.0")]
     public void From_v6_14_a_plain_mm_lock_seqcount_begin_lets_a_fault_read_an_ended_sections_field_under_lkmm(string generation)
     {
         var lkmm = Explorer.Run(TestSupport.Request("long-fault-vs-writers", generation, iterations: 400) with { Memory = RunRequest.LkmmMemory });

@@ -25,6 +25,8 @@ public sealed class MutantTests
         { "double-put-on-failure", 50 },
         { "refcount-from-zero", 200 },
         { "killable-keeps-offset", 100 },
+        { "killable-ignores-eintr", 50 },
+        { "retry-without-mas-set", 200 },
         { "stack-expand-no-lock", 50 },
         { "up-read-without-rcu", 1000 },
         { "mmap-region-lock-order", 50 },

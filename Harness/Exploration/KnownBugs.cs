@@ -55,6 +55,8 @@ public static class KnownBugs
             "NoStaleVmaFieldUnderReadLock", ["long-fault-vs-writers", "fault-vs-two-writers"]),
         new("6.15", RunRequest.LkmmMemory, "the kernel's own, allowed by LKMM, not known on hardware", SeqcountBegin,
             "NoStaleVmaFieldUnderReadLock", ["long-fault-vs-writers", "fault-vs-two-writers"]),
+        new("7.0", RunRequest.LkmmMemory, "the kernel's own, allowed by LKMM, not known on hardware", SeqcountBegin,
+            "NoStaleVmaFieldUnderReadLock", ["long-fault-vs-writers", "fault-vs-two-writers"]),
     ];
 
     /// <summary>The known bug that leaves <paramref name="generation"/> out under <paramref name="memory"/> altogether, if there is one.</summary>

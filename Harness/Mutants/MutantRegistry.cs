@@ -15,6 +15,8 @@ public static class MutantRegistry
         new DoublePutOnFailure(),
         new RefcountFromZero(),
         new KillableKeepsOffset(),
+        new KillableIgnoresEintr(),
+        new RetryWithoutMasSet(),
         new StackExpandNoLock(),
         new UpReadWithoutRcu(),
         new MmapRegionLockOrder(),

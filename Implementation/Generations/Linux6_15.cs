@@ -61,8 +61,11 @@ public interface Linux6_15 : Linux6_14
             return recycled;
         }
 
-        return this.VmaCreated(new VmAreaStruct(this.World, mm, name, start, end, flags, anonVma, UnsignedVmLockSeq, file));
+        return this.VmaCreated(new VmAreaStruct(this.World, mm, name, start, end, flags, anonVma, UnsignedVmLockSeq, file, excludeReadersFlag: this.ExcludeReadersFlagName));
     }
+
+    /// <summary>What this version calls vm_refcnt's exclusion bit (traces print it): VMA_LOCK_OFFSET until v7.0 renames it.</summary>
+    string ExcludeReadersFlagName => VmAreaStruct.VmaLockOffsetName;
 
     /// <summary>
     /// vm_area_free(), mm/vma_init.c (v6.15+): vma_assert_detached(), then kmem_cache_free(). No

@@ -4,8 +4,47 @@ using VmaLockVerify.Spec;
 
 namespace VmaLockVerify.Implementation.Mm;
 
-/// <summary>One range of the tree: the tree keeps its own copy of the range, as maple tree pivots do.</summary>
-public sealed record MapleEntry(ulong Start, ulong End, VmAreaStruct Vma);
+/// <summary>
+/// One range of the tree, in the leaf node that holds it: the node keeps its own copy of the range,
+/// as maple tree pivots do, and is never changed once published. A modification publishes a new
+/// node in its place; where the tree frees replaced nodes (<see cref="MapleTree.FreesReplacedNodes"/>)
+/// the old one is freed after a grace period (ma_free_rcu()), so a reader may use it only inside
+/// the RCU read-side section in which it found it.
+/// </summary>
+public sealed class MapleEntry(KernelWorld world, string name, ulong start, ulong end, VmAreaStruct vma) : KernelObject(world, name)
+{
+    public ulong Start { get; } = start;
+
+    public ulong End { get; } = end;
+
+    public VmAreaStruct Vma { get; } = vma;
+}
+
+/// <summary>
+/// struct ma_state (MA_STATE()), lib/maple_tree.c reduced to a cursor: the index it looks up and
+/// the node its last walk stopped at. A walk from MAS_START reads the tree; a walk of an active
+/// state starts from its cached node, which is only safe in the RCU read-side section that found
+/// it: once that section ends, a grace period may free the node. mas_set() sends it back to
+/// MAS_START.
+/// </summary>
+public sealed class MaState(MapleTree tree, ulong index)
+{
+    public MapleTree Tree { get; } = tree;
+
+    /// <summary>mas->index (= mas->last: a one-address state).</summary>
+    public ulong Index { get; private set; } = index;
+
+    /// <summary>mas->node: the node the last walk found, or null for MAS_START.</summary>
+    public MapleEntry? Node { get; set; }
+
+    /// <summary>mas_set(): a new index, and the state back to MAS_START.</summary>
+    public void Set(ulong index)
+    {
+        using var fn = this.Tree.World.Enter("mas_set", $"&mas, {VmAreaStruct.Hex(index)}");
+        this.Index = index;
+        this.Node = null;
+    }
+}
 
 /// <summary>
 /// mm->mm_mt reduced to what the per-VMA lock depends on (lib/maple_tree.c): a few slots, each an
@@ -38,6 +77,40 @@ public sealed class MapleTree : KernelObject
         {
             if (slot.RcuDereference() is { } entry && entry.Start <= address && address < entry.End)
             {
+                return fn.Returns(entry.Vma);
+            }
+        }
+
+        return fn.Returns<VmAreaStruct?>(null);
+    }
+
+    /// <summary>
+    /// Whether replaced nodes are freed after a grace period (ma_free_rcu()), which is what the
+    /// kernel does in every generation; the generations whose readers keep an ma_state across RCU
+    /// sections (v7.0's lock_vma_under_rcu()) turn it on, and the others keep the tree whose old
+    /// entries simply stay valid (and their schedules, traces and memory-model histories unchanged).
+    /// </summary>
+    public bool FreesReplacedNodes { get; set; }
+
+    /// <summary>
+    /// mas_walk(&amp;mas) under RCU: from MAS_START, the VMA whose range contains mas->index, caching
+    /// the node it is in; from an active state, the entry of the cached node, read without going
+    /// back to the tree (a use-after-free if that node has been freed since).
+    /// </summary>
+    public VmAreaStruct? MasWalk(MaState mas)
+    {
+        using var fn = this.World.Enter("mas_walk", $"&mas, {VmAreaStruct.Hex(mas.Index)}{(mas.Node is null ? "" : $", active at {mas.Node.Name}")}");
+        if (mas.Node is { } cached)
+        {
+            cached.CheckAlive(AccessKind.Load, "mas_walk", "slot");
+            return fn.Returns<VmAreaStruct?>(cached.Start <= mas.Index && mas.Index < cached.End ? cached.Vma : null);
+        }
+
+        foreach (var slot in this.slots)
+        {
+            if (slot.RcuDereference() is { } entry && entry.Start <= mas.Index && mas.Index < entry.End)
+            {
+                mas.Node = entry;
                 return fn.Returns(entry.Vma);
             }
         }
@@ -84,8 +157,10 @@ public sealed class MapleTree : KernelObject
         using var fn = this.World.Enter("vma_iter_store", $"{vma.Name}, {VmAreaStruct.Hex(start)}-{VmAreaStruct.Hex(end)}");
         var slot = this.SlotOf(vma) ?? this.slots.FirstOrDefault(s => s.Peek() is null)
             ?? throw new InvalidOperationException($"{this.Name} is full: a scenario maps more than {Slots} VMAs");
-        slot.RcuAssignPointer(new MapleEntry(start, end, vma));
+        var replaced = slot.Peek();
+        slot.RcuAssignPointer(this.NewNode(start, end, vma));
         this.World.Emit(new VmaTreeChanged(this.World.Current.Name, this.mm.Name, vma.Name, Inserted: true));
+        this.FreeAfterGracePeriod(replaced);
     }
 
     /// <summary>vma_iter_clear(): removes the VMA from the tree.</summary>
@@ -94,15 +169,29 @@ public sealed class MapleTree : KernelObject
         using var fn = this.World.Enter("vma_iter_clear", vma.Name);
         var slot = this.SlotOf(vma);
         this.World.VmBugOn(slot is null, $"vma_iter_clear: {vma.Name} is not in {this.Name}");
-        slot!.RcuAssignPointer(null);
+        var replaced = slot!.Peek();
+        slot.RcuAssignPointer(null);
         this.World.Emit(new VmaTreeChanged(this.World.Current.Name, this.mm.Name, vma.Name, Inserted: false));
+        this.FreeAfterGracePeriod(replaced);
     }
 
     /// <summary>Setup only (before any thread runs): puts a VMA in the tree without scheduling points.</summary>
     public void Populate(VmAreaStruct vma)
     {
         var slot = this.slots.First(s => s.Peek() is null);
-        this.World.Memory.Store(slot, new MapleEntry(vma.VmStart.Peek(), vma.VmEnd.Peek(), vma), MemoryOrder.Plain);
+        this.World.Memory.Store(slot, this.NewNode(vma.VmStart.Peek(), vma.VmEnd.Peek(), vma), MemoryOrder.Plain);
+    }
+
+    private MapleEntry NewNode(ulong start, ulong end, VmAreaStruct vma) =>
+        new(this.World, $"{this.Name}:node[{vma.Name} {VmAreaStruct.Hex(start)}-{VmAreaStruct.Hex(end)})", start, end, vma);
+
+    /// <summary>ma_free_rcu(): a replaced node goes once the readers that may hold it have left (when the tree frees them).</summary>
+    private void FreeAfterGracePeriod(MapleEntry? replaced)
+    {
+        if (this.FreesReplacedNodes && replaced is not null)
+        {
+            this.World.Rcu.CallRcu($"ma_free_rcu({replaced.Name})", () => replaced.Free("ma_free_rcu"));
+        }
     }
 
     private SharedVar<MapleEntry?>? SlotOf(VmAreaStruct vma) =>

@@ -14,7 +14,7 @@ namespace VmaLockVerify.Implementation.Mm;
 public sealed class VmAreaStruct : KernelObject
 {
     public VmAreaStruct(
-        KernelWorld world, MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, Func<int, string>? seqFormat = null, AddressSpace? file = null, RwSemaphore? vmLock = null)
+        KernelWorld world, MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, Func<int, string>? seqFormat = null, AddressSpace? file = null, RwSemaphore? vmLock = null, string excludeReadersFlag = VmaLockOffsetName)
         : base(world, name)
     {
         this.VmMmVar = new SharedVar<MmStruct>(world, this, "vm_mm", mm, m => m.Name);
@@ -29,13 +29,19 @@ public sealed class VmAreaStruct : KernelObject
         this.VmLock = vmLock ?? new RwSemaphore(world, $"{name}->vm_lock");
         this.VmLockSeq = new SharedVar<int>(world, this, "vm_lock_seq", -1, seqFormat);
         this.Detached = new SharedVar<bool>(world, this, "detached", false, d => d ? "true" : "false");
-        this.VmRefcnt = new AtomicVar<int>(world, this, "vm_refcnt", 0, DescribeRefcnt);
+        this.VmRefcnt = new AtomicVar<int>(world, this, "vm_refcnt", 0, refcnt => DescribeRefcnt(refcnt, excludeReadersFlag));
     }
 
     private (AnonVma AnonVma, bool Reused)? installingAnonVma;
 
-    /// <summary>VMA_LOCK_OFFSET (v6.15; VM_REFCNT_EXCLUDE_READERS_FLAG from 2026): set while a writer excludes readers.</summary>
+    /// <summary>VMA_LOCK_OFFSET (v6.15; VM_REFCNT_EXCLUDE_READERS_FLAG from v7.0, the same bit): set while a writer excludes readers.</summary>
     public const int VmaLockOffset = 0x40000000;
+
+    /// <summary>The bit's name in traces up to v6.19.</summary>
+    public const string VmaLockOffsetName = "VMA_LOCK_OFFSET";
+
+    /// <summary>The bit's name in traces from v7.0 (25faccd69977, "mm/vma: rename VMA_LOCK_OFFSET to VM_REFCNT_EXCLUDE_READERS_FLAG").</summary>
+    public const string VmRefcntExcludeReadersFlagName = "VM_REFCNT_EXCLUDE_READERS_FLAG";
 
     /// <summary>VMA_REF_LIMIT: readers may not raise vm_refcnt to VMA_LOCK_OFFSET or beyond.</summary>
     public const int VmaRefLimit = VmaLockOffset - 1;
@@ -108,13 +114,13 @@ public sealed class VmAreaStruct : KernelObject
     /// <summary>The vm_pgoff mmap gives an anonymous mapping: its start address in pages.</summary>
     public static ulong AnonPgoff(ulong start) => start / PageTable.PageSize;
 
-    /// <summary>Decodes vm_refcnt: attached or detached, readers, the writer's exclusion bit.</summary>
-    public static string DescribeRefcnt(int refcnt)
+    /// <summary>Decodes vm_refcnt: attached or detached, readers, the writer's exclusion bit (named <paramref name="excludeReadersFlag"/>).</summary>
+    public static string DescribeRefcnt(int refcnt, string excludeReadersFlag)
     {
         var excluded = (refcnt & VmaLockOffset) != 0;
         var rest = refcnt & ~VmaLockOffset;
         var state = rest == 0 ? "detached" : rest == 1 ? "attached" : $"attached+{rest - 1} reader(s)";
-        return excluded ? $"{refcnt:#,0} ({state}, VMA_LOCK_OFFSET)" : $"{refcnt} ({state})";
+        return excluded ? $"{refcnt:#,0} ({state}, {excludeReadersFlag})" : $"{refcnt} ({state})";
     }
 
     /// <summary>
