@@ -50,11 +50,11 @@ public sealed class KernelFunctionTests
     {
         var v615 = KernelFunctions.Bodies(Generations.Find("6.15")!.Kernel);
         var v70 = KernelFunctions.Bodies(Generations.Find("7.0")!.Kernel);
-        var changed = v70.Values.Where(f => v615.TryGetValue(f.Function.MetadataToken, out var old) && !KernelFunctions.Same(old.Body, f.Body)).Select(f => KernelFunctions.KernelName(f.Function));
+        var changed = v70.Values.Where(f => v615.TryGetValue(KernelFunctions.Id(f.Function), out var old) && !KernelFunctions.Same(old.Body, f.Body)).Select(f => KernelFunctions.KernelName(f.Function));
         changed.Should().BeEquivalentTo(
             ["install_at_setup", "lock_vma_under_rcu", "vma_refcount_put", "__is_vma_write_locked", "vma_start_write", "vma_start_write_killable", "vma_assert_write_locked", "vma_mark_detached"]);
 
-        var added = v70.Values.Where(f => !v615.ContainsKey(f.Function.MetadataToken) && !f.Function.Name.Contains('.', StringComparison.Ordinal)).Select(f => KernelFunctions.KernelName(f.Function));
+        var added = v70.Values.Where(f => !v615.ContainsKey(KernelFunctions.Id(f.Function)) && !f.Function.Name.Contains('.', StringComparison.Ordinal)).Select(f => KernelFunctions.KernelName(f.Function));
         added.Should().BeEquivalentTo(
             ["__vma_refcount_put_return", "__vma_raw_mm_seqnum", "__vma_start_write", "__vma_start_exclude_readers", "__vma_end_exclude_readers", "__vma_exclude_readers_for_detach", "vma_assert_locked", "vma_assert_stabilised"]);
     }
