@@ -280,8 +280,8 @@ public static class ExploreCommand
         // --readers is given, and K = 2 (1 in the main job) unless --preemptions is given.
         // Without --memory (and without a mutant, which has its model), exhaustive runs are under
         // sc, a run per scenario and generation: the interleavings within the bound, every one;
-        // the weak-memory behaviours are the sampling runs' (an lkmm exhaustive run costs about
-        // ten times as much: docs/bench.md).
+        // the weak-memory behaviours are the sampling runs' (an lkmm exhaustive run costs several
+        // times as much: docs/bench.md).
         var strategies = stress ? [options.Strategies[0]] : options.Strategies.Distinct().ToList();
         var onlyExhaustive = strategies.All(s => s == Strategies.Exhaustive);
         var exhaustiveRuns = asked is null && mutant is null
