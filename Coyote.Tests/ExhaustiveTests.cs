@@ -165,6 +165,30 @@ public sealed class ExhaustiveTests : IDisposable
 
     private static IReadOnlyList<Harness.Cli.RunSummary> ExploreSummaryRuns(string json) => Harness.Cli.ExploreSummary.Load(json).Runs;
 
+    [Fact]
+    public void The_slices_of_a_sharded_run_add_up_to_the_whole_and_merge_says_complete_only_with_every_slice()
+    {
+        var whole = Exhaustive("fault-vs-munmap", "6.15", 2);
+        var results = TestSupport.RunAll([.. Enumerable.Range(0, 3).Select(i => whole with { TreeShard = (i, 3) })]);
+        results.Select(r => r.Exhaustive!.Slice).Should().Equal("1/3", "2/3", "3/3");
+        results.Should().OnlyContain(r => r.Exhaustive!.Complete && r.Exhaustive.Schedules > 0, "each slice is complete, and none is empty");
+        results.Sum(r => r.Exhaustive!.Schedules).Should().Be(1181, "the slices are disjoint and together the whole run (pinned above)");
+        results.Sum(r => r.Exhaustive!.Pruned).Should().Be(434);
+
+        var files = Enumerable.Range(1, 3).Select(i => Path.Combine(this.dir, $"slice{i}.json")).ToList();
+        foreach (var (file, i) in files.Select((f, i) => (f, i + 1)))
+        {
+            TestSupport.Vmalock("explore", "--strategy", "exhaustive", "--scenario", "fault-vs-munmap", "--generation", "6.15", "--memory", "sc",
+                "--shard", $"{i}/3", "--json", file, "--traces-dir", this.dir).ExitCode.Should().Be(ExitCodes.Clean);
+        }
+
+        var all = TestSupport.Vmalock(["merge", .. files]);
+        all.ExitCode.Should().Be(ExitCodes.Clean);
+        all.Output.Should().Contain("complete: all 1,181 schedules with <= 2 preemptions, <= 1 unusual choice (434 pruned as equivalent)").And.Contain("complete (K=2)");
+        var two = TestSupport.Vmalock("merge", files[0], files[2]);
+        two.Output.Should().Contain("incomplete (K=2)").And.Contain("of slice 1/3, 3/3").And.Contain("the other slices not merged");
+    }
+
     [Theory]
     [InlineData("--preemptions", "-1", "--preemptions must be 0..20, not -1")]
     [InlineData("--preemptions", "21", "--preemptions must be 0..20, not 21")]

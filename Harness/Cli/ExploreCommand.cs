@@ -315,9 +315,16 @@ public static class ExploreCommand
         // The models of the whole plan (the main job's exhaustive runs add sc).
         var models = RunChecks.MemoryModels.Where(m => plan.Any(r => r.Memory == m)).DefaultIfEmpty(asked?[0] ?? RunRequest.ScMemory).ToList();
 
-        // A shard takes every shardCount-th run of the plan, which is in a fixed order: the shards
-        // of one command line are disjoint and together are the whole plan.
-        return new ExplorePlan([.. plan.Where((_, index) => index % shardCount == shardIndex)], models, skipped);
+        // A shard takes every shardCount-th sampling run of the plan, which is in a fixed order:
+        // the shards of one command line are disjoint and together are the whole plan.
+        // An exhaustive run is in every shard, each exploring its slice of the run's schedule tree
+        // (merge adds the slices up, and says complete only when every slice is).
+        var sampled = 0;
+        var shardRuns = plan
+            .Where(r => r.IsExhaustive || sampled++ % shardCount == shardIndex)
+            .Select(r => r.IsExhaustive && shardCount > 1 ? r with { TreeShard = (shardIndex, shardCount) } : r)
+            .ToList();
+        return new ExplorePlan(shardRuns, models, skipped);
     }
 
     /// <summary>The models of a repeatable --memory, each checked, in the order given (duplicates once); none given: <paramref name="defaults"/>.</summary>
@@ -332,13 +339,8 @@ public static class ExploreCommand
             return (0, 1);
         }
 
-        var parts = shard.Split('/');
-        if (parts.Length != 2 || !int.TryParse(parts[0], out var index) || !int.TryParse(parts[1], out var count) || count is < 1 or > 1000 || index < 1 || index > count)
-        {
-            throw new HarnessException(ExitCodes.BadInput, $"--shard must be I/N with 1 <= I <= N <= 1000, not '{shard}'");
-        }
-
-        return (index - 1, count);
+        var (slice, problem) = RunChecks.Slice(shard);
+        return problem is null ? slice : throw new HarnessException(ExitCodes.BadInput, $"--shard {problem}");
     }
 
     /// <summary>An option's problem (from <see cref="RunChecks"/>) as bad input naming the option.</summary>

@@ -21,7 +21,7 @@ public static class MergeCommand
                 $"cannot merge results run under different memory models: {paths[0]} under {string.Join(", ", first.Memory)}, {other.Path} under {string.Join(", ", other.Summary.Memory)}");
         }
 
-        var runs = summaries.SelectMany(s => s.Runs).ToList();
+        var runs = RunSummary.MergeSlices(summaries.SelectMany(s => s.Runs).ToList());
         output.WriteLine($"vmalock merge: {paths.Count} file(s) ({string.Join(", ", summaries.Select(s => s.Shard ?? "whole"))}), {runs.Count} run(s)");
         ExploreCommand.WriteMemory(output, first.Memory, summaries.SelectMany(s => s.Skipped).Distinct());
 

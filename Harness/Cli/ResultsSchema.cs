@@ -104,7 +104,12 @@ public static partial class ResultsSchema
                 throw fields.Bad($"{exhaustiveAt} belongs to a run of the exhaustive strategy, not {strategy}");
             }
 
-            fields.OnlyFields(exhaustive, exhaustiveAt, "bound", "choiceBound", "schedules", "pruned", "complete", "branchesLeft");
+            fields.OnlyFields(exhaustive, exhaustiveAt, "bound", "choiceBound", "schedules", "pruned", "complete", "branchesLeft", "slice");
+            if (fields.NullableString(exhaustive, "slice", exhaustiveAt) is { } slice && !ShardPattern().IsMatch(slice))
+            {
+                throw fields.Bad($"{exhaustiveAt}.slice must be I/N as explore --shard takes it, or null, not {JsonFields.Describe(exhaustive["slice"])}");
+            }
+
             fields.Integer(exhaustive, "bound", exhaustiveAt, 0, RunChecks.MaxBound);
             fields.Integer(exhaustive, "choiceBound", exhaustiveAt, 0, RunChecks.MaxBound);
             fields.Integer(exhaustive, "schedules", exhaustiveAt, 0, long.MaxValue);

@@ -80,6 +80,58 @@ public sealed record RunSummary(
     };
 
     /// <summary>
+    /// The runs of several shards with each exhaustive run's slices (explore --shard I/N) added up
+    /// into one: schedules, pruned, iterations and time summed; complete only when every slice of
+    /// it is there and complete; its abstract states the most any slice reached (a lower bound:
+    /// the slices' states overlap). Other runs are kept as they are, in their order.
+    /// </summary>
+    public static IReadOnlyList<RunSummary> MergeSlices(IReadOnlyList<RunSummary> runs)
+    {
+        var sliced = runs.Where(r => r.Exhaustive?.Slice is not null).GroupBy(r => r.Label).ToDictionary(g => g.Key, g => g.ToList());
+        var merged = new List<RunSummary>();
+        foreach (var run in runs)
+        {
+            if (run.Exhaustive?.Slice is null)
+            {
+                merged.Add(run);
+            }
+            else if (sliced.Remove(run.Label, out var slices))
+            {
+                merged.Add(AddUp(slices));
+            }
+        }
+
+        return merged;
+    }
+
+    /// <summary>One exhaustive run's slices as one run (<see cref="MergeSlices"/>).</summary>
+    private static RunSummary AddUp(IReadOnlyList<RunSummary> slices)
+    {
+        var e = slices.Select(r => r.Exhaustive!).ToList();
+        var count = e[0].Slice!.Split('/')[1];
+        var present = e.Select(x => x.Slice!).Distinct().Order(StringComparer.Ordinal).ToList();
+        var all = e.All(x => x.Slice!.EndsWith($"/{count}", StringComparison.Ordinal)) && present.Count == int.Parse(count, System.Globalization.CultureInfo.InvariantCulture);
+        var seconds = slices.Sum(r => r.Seconds);
+        var iterations = slices.Sum(r => r.IterationsRun);
+        return slices[0] with
+        {
+            IterationsRun = iterations,
+            Seconds = Math.Round(seconds, 3),
+            IterationsPerSecond = Math.Round(iterations / Math.Max(seconds, 0.001), 1),
+            MaxStepsInAnIteration = slices.Max(r => r.MaxStepsInAnIteration),
+            IterationsAtStepBound = slices.Sum(r => r.IterationsAtStepBound),
+            MaxConcurrency = slices.Max(r => r.MaxConcurrency),
+            ControlledOperations = slices.Sum(r => r.ControlledOperations),
+            UncontrolledInvocations = [.. slices.SelectMany(r => r.UncontrolledInvocations)],
+            Bug = slices.Select(r => r.Bug).FirstOrDefault(b => b is not null),
+            AbstractStates = slices.Max(r => r.AbstractStates),
+            Exhaustive = new ExhaustiveOutcome(
+                e[0].Bound, e[0].ChoiceBound, e.Sum(x => x.Schedules), e.Sum(x => x.Pruned), all && e.All(x => x.Complete), e.Sum(x => x.BranchesLeft),
+                all ? null : string.Join(", ", present)),
+        };
+    }
+
+    /// <summary>
     /// What a run explored, as name/value pairs for report formats (JUnit test-case properties,
     /// SARIF's properties.explored): the strategy and its bounds, the counts, complete or not, the
     /// abstract states, and a sampling run's coverage.
@@ -131,7 +183,7 @@ public sealed record RunSummary(
         foreach (var sample in results.Where(r => !r.Request.IsExhaustive && !r.Request.Stress))
         {
             var q = sample.Request;
-            var denominator = results.FirstOrDefault(x => x.Exhaustive is { Complete: true } && x.Bug is null
+            var denominator = results.FirstOrDefault(x => x.Exhaustive is { Complete: true, Slice: null } && x.Bug is null
                 && x.Request.Scenario == q.Scenario && x.Request.Generation == q.Generation && x.Request.Mutant == q.Mutant
                 && (x.Request.Memory == q.Memory || x.Request.Memory == RunRequest.ScMemory) && x.Request.Readers <= q.Readers);
             if (denominator is { Exhaustive: { } e })

@@ -9,7 +9,8 @@ namespace VmaLockVerify.Harness.Exploration;
 /// <param name="Pruned">Schedules cut short as equivalent to one already explored (sleep sets).</param>
 /// <param name="Complete">Every schedule within the bounds was explored.</param>
 /// <param name="BranchesLeft">When incomplete: the branches not yet taken, each at least one schedule.</param>
-public sealed record ExhaustiveOutcome(int Bound, int ChoiceBound, long Schedules, long Pruned, bool Complete, long BranchesLeft)
+/// <param name="Slice">With --shard I/N: the slice of the schedule tree this run explored ("2/4"); the counts are that slice's.</param>
+public sealed record ExhaustiveOutcome(int Bound, int ChoiceBound, long Schedules, long Pruned, bool Complete, long BranchesLeft, string? Slice = null)
 {
     /// <summary>"&lt;= 2 preemptions, &lt;= 1 unusual choice".</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -17,8 +18,10 @@ public sealed record ExhaustiveOutcome(int Bound, int ChoiceBound, long Schedule
 
     /// <summary>What the run proves, in one line.</summary>
     public string Describe() => this.Complete
-        ? $"complete: all {this.Schedules:N0} schedules with {this.Bounds} ({this.Pruned:N0} pruned as equivalent)"
-        : $"incomplete: {this.Schedules:N0} schedules with {this.Bounds} explored ({this.Pruned:N0} pruned as equivalent), at least {this.BranchesLeft:N0} left";
+        ? $"complete: all {this.Schedules:N0} schedules{this.OfSlice} with {this.Bounds} ({this.Pruned:N0} pruned as equivalent)"
+        : $"incomplete: {this.Schedules:N0} schedules{this.OfSlice} with {this.Bounds} explored ({this.Pruned:N0} pruned as equivalent), {(this.BranchesLeft > 0 || this.Slice is null ? $"at least {this.BranchesLeft:N0} left" : "the other slices not merged")}";
+
+    private string OfSlice => this.Slice is null ? string.Empty : $" of slice {this.Slice}";
 }
 
 /// <summary>
@@ -63,17 +66,32 @@ public sealed class ExhaustiveSearch : IScheduleDriver
     private volatile int token;
     private readonly HashSet<string>? streams;
     private System.Text.StringBuilder stream = new();
+    private readonly (int Index, int Count)? slice;
+    private ulong pathHash;
+    private bool pastFrontier;
+    private bool skipped;
+    private long otherSlices;
+    private long otherCut;
     private long schedules;
     private long pruned;
     private bool complete;
 
-    public ExhaustiveSearch(int bound, int choiceBound, bool reduce = true, bool keepEventStreams = false)
+    public ExhaustiveSearch(int bound, int choiceBound, bool reduce = true, bool keepEventStreams = false, (int Index, int Count)? slice = null)
     {
         this.bound = bound;
         this.choiceBound = choiceBound;
         this.reduce = reduce;
         this.streams = keepEventStreams ? [] : null;
+        this.slice = slice is { Count: > 1 } ? slice : null;
     }
+
+    /// <summary>
+    /// The decision at which a sliced search (--shard I/N) splits the tree: a schedule belongs to
+    /// the slice its first <see cref="SliceDepth"/> decisions hash to (a shorter one, to the slice
+    /// its whole path hashes to). Every slice explores the same tree above that depth, in the same
+    /// order, so the slices' schedules are disjoint and together are the unsliced search's.
+    /// </summary>
+    public const int SliceDepth = 40;
 
     /// <summary>
     /// With keepEventStreams: the distinct sequences of protocol events (as the monitors see them)
@@ -89,7 +107,42 @@ public sealed class ExhaustiveSearch : IScheduleDriver
     public string? Failure { get; private set; }
 
     public ExhaustiveOutcome Outcome =>
-        new(this.bound, this.choiceBound, this.schedules, this.pruned, this.complete, this.complete ? 0 : this.CountBranchesLeft());
+        new(this.bound, this.choiceBound, this.schedules, this.pruned, this.complete, this.complete ? 0 : this.CountBranchesLeft(),
+            this.slice is { } s ? $"{s.Index + 1}/{s.Count}" : null);
+
+    /// <summary>With a slice: the iterations that ran into another slice's part of the tree (cut there, or shorter than the frontier).</summary>
+    public long OtherSlices => this.otherSlices;
+
+    /// <summary>The iterations the search itself cut short (pruned, or in another slice's part of the tree): Coyote counts them as ended at the step bound.</summary>
+    public long CutIterations => this.pruned + this.otherCut;
+
+    /// <summary>Whether the schedule so far is this search's: no slice, past the frontier in this slice's subtree, or hashing to it.</summary>
+    private bool Owned => this.slice is not { } s || this.pastFrontier || (int)(this.pathHash % (ulong)s.Count) == s.Index;
+
+    /// <summary>
+    /// At the frontier decision of a sliced search: false (and the iteration cut) when the
+    /// schedule's prefix belongs to another slice.
+    /// </summary>
+    private bool AtFrontierKeep()
+    {
+        if (this.slice is null || this.depth != SliceDepth)
+        {
+            return true;
+        }
+
+        if (this.Owned)
+        {
+            this.pastFrontier = true;
+            return true;
+        }
+
+        this.skipped = true;
+        this.cut = true;
+        this.hook?.CutIteration();
+        return false;
+    }
+
+    private void Extend(ulong choice) => this.pathHash = (this.pathHash ^ choice) * 1099511628211UL;
 
     /// <summary>Takes the decisions of <paramref name="hooked"/>'s engine.</summary>
     public void Attach(CoyoteSchedulerHook hooked) => this.hook = hooked;
@@ -110,6 +163,9 @@ public sealed class ExhaustiveSearch : IScheduleDriver
         this.unusual = 0;
         this.pendingDistinct = 0;
         this.step = new Footprint();
+        this.pathHash = 14695981039346656037UL;
+        this.pastFrontier = false;
+        this.skipped = false;
         this.stream.Clear();
         this.lastThreadNode = null;
         this.lastStartPoint = Interleave;
@@ -123,14 +179,8 @@ public sealed class ExhaustiveSearch : IScheduleDriver
     public bool IterationEnded()
     {
         this.running = false;
-        if (this.cut)
+        if (!this.cut)
         {
-            this.pruned++;
-        }
-        else
-        {
-            this.schedules++;
-            this.streams?.Add(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(this.stream.ToString()))));
             if (this.lastThreadNode is { } last)
             {
                 this.step.Write(StepLocations.LockOwners); // its end is not a point of the port's
@@ -139,8 +189,23 @@ public sealed class ExhaustiveSearch : IScheduleDriver
 
             if (this.depth < this.stack.Count && this.Failure is null)
             {
-                this.Failure = $"schedule {this.schedules + this.pruned} ended after {this.depth} of the {this.stack.Count} decisions its prefix replays";
+                this.Failure = $"schedule {this.schedules + this.pruned + this.otherSlices + 1} ended after {this.depth} of the {this.stack.Count} decisions its prefix replays";
             }
+        }
+
+        if (this.skipped || !this.Owned)
+        {
+            this.otherSlices++;
+            this.otherCut += this.cut ? 1 : 0;
+        }
+        else if (this.cut)
+        {
+            this.pruned++;
+        }
+        else
+        {
+            this.schedules++;
+            this.streams?.Add(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(this.stream.ToString()))));
         }
 
         if (this.Failure is not null)
@@ -172,6 +237,11 @@ public sealed class ExhaustiveSearch : IScheduleDriver
         var ids = enabled.Select(t => t.Id).ToArray();
         var sleep = this.SleepAfterLastStep(ids, current);
         this.step = new Footprint();
+        if (!this.AtFrontierKeep())
+        {
+            return 0;
+        }
+
         ThreadNode node;
         if (this.depth < this.stack.Count)
         {
@@ -200,6 +270,7 @@ public sealed class ExhaustiveSearch : IScheduleDriver
         }
 
         this.depth++;
+        this.Extend(node.Chosen);
         this.preemptions = node.Preemptions + (node.CurrentEnabled && node.Chosen != node.Current ? 1 : 0);
         this.lastThreadNode = node;
         var pick = Array.IndexOf(ids, node.Chosen);
@@ -212,7 +283,7 @@ public sealed class ExhaustiveSearch : IScheduleDriver
         var distinct = this.pendingDistinct >= 2 ? Math.Min(this.pendingDistinct, count) : count;
         var usual = this.pendingDistinct >= 2 && this.pendingUsual < distinct ? this.pendingUsual : 0;
         this.pendingDistinct = 0;
-        if (!this.running || this.cut)
+        if (!this.running || this.cut || !this.AtFrontierKeep())
         {
             return usual;
         }
@@ -235,6 +306,7 @@ public sealed class ExhaustiveSearch : IScheduleDriver
         }
 
         this.depth++;
+        this.Extend(((ulong)node.Chosen << 32) | 0xC401CE);
         this.unusual = node.Unusual + (node.Chosen != node.Usual ? 1 : 0);
         return node.Chosen;
     }

@@ -19,7 +19,7 @@ public static class Explorer
         RunRequest request, TraceRecorder? recorder = null, string? reproducibleTrace = null, Action<uint>? onIteration = null, Func<Configuration, Configuration>? tune = null)
     {
         var lockOrder = new LockClassOrder(request.LockOrderStart);
-        var search = request.IsExhaustive && reproducibleTrace is null ? new ExhaustiveSearch(request.Preemptions, request.UnusualChoices, request.Reduce, request.KeepEventStreams) : null;
+        var search = request.IsExhaustive && reproducibleTrace is null ? new ExhaustiveSearch(request.Preemptions, request.UnusualChoices, request.Reduce, request.KeepEventStreams, request.TreeShard) : null;
         var states = new HashSet<long>();
         var result = RunBody(
             request,
@@ -37,7 +37,7 @@ public static class Explorer
         {
             // Coyote counts the iterations the search cut as ended at the step bound; any other
             // iteration there was cut by --max-steps, so the run explored less than its bounds say.
-            var atBound = Math.Max(0, result.IterationsAtStepBound - (int)search.Outcome.Pruned);
+            var atBound = Math.Max(0, result.IterationsAtStepBound - (int)search.CutIterations);
             var outcome = search.Outcome;
             result = result with { IterationsAtStepBound = atBound, Exhaustive = outcome with { Complete = outcome.Complete && atBound == 0 }, EventStreams = search.EventStreams };
         }

@@ -26,6 +26,15 @@ public static class RunChecks
     /// <summary>The largest preemption or unusual-choice bound an exhaustive run takes.</summary>
     public const int MaxBound = 20;
 
+    /// <summary>"I/N" with 1 &lt;= I &lt;= N &lt;= 1000 (explore --shard) as a zero-based index and a count, or the problem with it.</summary>
+    public static ((int Index, int Count) Slice, string? Problem) Slice(string text)
+    {
+        var parts = text.Split('/');
+        return parts.Length == 2 && int.TryParse(parts[0], out var index) && int.TryParse(parts[1], out var count) && count is >= 1 and <= 1000 && index >= 1 && index <= count
+            ? ((index - 1, count), null)
+            : ((0, 1), $"must be I/N with 1 <= I <= N <= 1000, not '{HarnessException.Shorten(text)}'");
+    }
+
     public static string? Iterations(long? iterations) => iterations is < 1 ? "must be at least 1" : null;
 
     public static string? MaxSteps(long maxSteps) => maxSteps < MinMaxSteps ? $"must be at least {MinMaxSteps}, not {maxSteps}" : null;

@@ -73,6 +73,9 @@ public sealed record RunRequest(
     /// <summary>Whether an exhaustive run prunes equivalent schedules (sleep sets); off only to check that pruning loses nothing.</summary>
     public bool Reduce { get; init; } = true;
 
+    /// <summary>With explore --shard I/N: the slice of an exhaustive run's schedule tree this run explores (zero-based index, count).</summary>
+    public (int Index, int Count)? TreeShard { get; init; }
+
     /// <summary>Whether an exhaustive run keeps the digest of each schedule's event stream (tests of the pruning).</summary>
     public bool KeepEventStreams { get; init; }
 
@@ -115,7 +118,7 @@ public sealed record RunRequest(
         }
 
         parts.Add(this.IsExhaustive
-            ? $"--strategy {this.Strategy} --preemptions {this.Preemptions} --choices {this.UnusualChoices}{(this.Reduce ? string.Empty : " --no-reduction")}{(this.Iterations == 0 ? string.Empty : $" --iterations {this.Iterations}")} --max-steps {this.MaxSteps} --readers {this.Readers}"
+            ? $"--strategy {this.Strategy} --preemptions {this.Preemptions} --choices {this.UnusualChoices}{(this.Reduce ? string.Empty : " --no-reduction")}{(this.Iterations == 0 ? string.Empty : $" --iterations {this.Iterations}")} --max-steps {this.MaxSteps} --readers {this.Readers}{(this.TreeShard is { } t ? $" --shard {t.Index + 1}/{t.Count}" : string.Empty)}"
             : $"{(this.Stress ? "--mode stress" : $"--strategy {this.Strategy}")} --iterations {this.Iterations} --max-steps {this.MaxSteps} --seed {this.Seed} --readers {this.Readers}");
         if (!(this.Mutant is { } mutant ? [mutant.Memory] : DefaultMemoryOf(this.Generation)).SequenceEqual([this.Memory]))
         {

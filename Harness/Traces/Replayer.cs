@@ -126,6 +126,7 @@ public static class Replayer
             Preemptions = trace.Options.Preemptions ?? RunRequest.DefaultPreemptions,
             UnusualChoices = trace.Options.Choices ?? RunRequest.DefaultUnusualChoices,
             Reduce = trace.Options.Reduction ?? true,
+            TreeShard = trace.Options.Slice is { } slice ? RunChecks.Slice(slice).Slice : null,
             Patch = patch,
         };
     }

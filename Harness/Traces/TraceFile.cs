@@ -31,6 +31,10 @@ public sealed record TraceOptions(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public bool? Reduction { get; init; }
 
+    /// <summary>An exhaustive run's slice of its schedule tree ("2/4", explore --shard), when it explored one.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Slice { get; init; }
+
     /// <summary>The options of <paramref name="request"/>.</summary>
     public static TraceOptions Of(RunRequest request) => new(
         request.Strategy,
@@ -44,6 +48,7 @@ public sealed record TraceOptions(
         Preemptions = request.IsExhaustive ? request.Preemptions : null,
         Choices = request.IsExhaustive ? request.UnusualChoices : null,
         Reduction = request.IsExhaustive ? request.Reduce : null,
+        Slice = request.IsExhaustive && request.TreeShard is { } t ? $"{t.Index + 1}/{t.Count}" : null,
     };
 }
 

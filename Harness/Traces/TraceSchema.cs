@@ -97,7 +97,7 @@ public static partial class TraceSchema
     }
 
     /// <summary>The options only an exhaustive run's trace has (and must have).</summary>
-    private static readonly string[] ExhaustiveOptions = ["preemptions", "choices", "reduction"];
+    private static readonly string[] ExhaustiveOptions = ["preemptions", "choices", "reduction", "slice"];
 
     /// <summary>options: the exploration that found the trace, held to explore's own limits.</summary>
     private static void CheckOptions(JsonObject options, JsonFields fields)
@@ -117,6 +117,10 @@ public static partial class TraceSchema
             fields.Integer(options, "preemptions", at, 0, RunChecks.MaxBound);
             fields.Integer(options, "choices", at, 0, RunChecks.MaxBound);
             fields.Boolean(options, "reduction", at);
+            if (options.ContainsKey("slice"))
+            {
+                Limit(fields, "options.slice", RunChecks.Slice(fields.String(options, "slice", at)).Problem);
+            }
         }
         else
         {
