@@ -232,9 +232,13 @@ public static class CommandLine
         var show = new Command("show", "print a mutant or a proposal: per function it replaces, the difference between the generation's body and its own; per function a proposal adds, its body") { shown };
         show.SetAction(p => Guard(error, verbose, () => ShowCommand.Run(p.GetValue(shown)!, output)));
 
+        var docsDir = new Option<string>("--dir") { Description = "where the pages go", DefaultValueFactory = _ => DocsCommand.DefaultDir };
+        var docs = new Command("docs", "write the reference pages generated from the registries (scenarios, generations, mutants, proposals, invariants, strategies)") { docsDir };
+        docs.SetAction(p => Guard(error, verbose, () => DocsCommand.Run(p.GetValue(docsDir)!, output)));
+
         var litmus = LitmusVerb(output, error, verbose);
         var verboseOption = new Option<bool>(Verbose) { Description = "after an unexpected failure's one line, print where it happened (the stack)", Recursive = true };
-        return new RootCommand("vmalock: model checking of the Linux per-VMA lock under Coyote") { verboseOption, explore, replay, minimize, regenerate, golden, merge, bench, list, show, litmus };
+        return new RootCommand("vmalock: model checking of the Linux per-VMA lock under Coyote") { verboseOption, explore, replay, minimize, regenerate, golden, merge, bench, list, show, docs, litmus };
     }
 
     /// <summary>vmalock litmus FILE... [--memory sc|lkmm] [--placement insert|append] (see <see cref="LitmusCommand"/>).</summary>

@@ -1,0 +1,119 @@
+using System.Text;
+using VmaLockVerify.Harness.Exploration;
+using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Harness.Proposals;
+using VmaLockVerify.Harness.Scenarios;
+using VmaLockVerify.Implementation.Generations;
+using VmaLockVerify.Invariants;
+
+namespace VmaLockVerify.Harness.Cli;
+
+/// <summary>
+/// vmalock docs [--dir DIR]: writes the reference pages generated from the registries
+/// (scenarios, generations, mutants, proposals, invariants, strategies) into DIR (default docs/).
+/// The pages are what the code says; a test regenerates them and fails when a committed page
+/// differs, so they cannot drift from the registries.
+/// </summary>
+public static class DocsCommand
+{
+    /// <summary>The folder the pages are committed in.</summary>
+    public const string DefaultDir = "docs";
+
+    /// <summary>Every generated page: its file name and its text.</summary>
+    public static IReadOnlyList<(string File, string Text)> Pages() =>
+    [
+        ("scenarios.md", Page(
+            "Scenarios",
+            "Each scenario boots one kernel per iteration and runs its fault threads against its writers; `explore --scenario NAME` runs one.",
+            ["scenario", "what it runs"],
+            ScenarioRegistry.All.Select(s => new[] { Code(s.Name), s.Description }))),
+        ("generations.md", Page(
+            "Generations",
+            "A generation is the set of kernel function versions it uses: one file in `Implementation/Generations/` naming the functions it changes over its parent. What each leaves out: the README's generation table.",
+            ["generation", "what it is"],
+            Generations.All.Select(g => new[] { Code(g.Name), g.Description }))),
+        ("mutants.md", Page(
+            "Mutants",
+            "Each mutant is one file in `Harness/Mutants/` that replaces whole kernel functions with their pre-fix (or broken) bodies; `vmalock show NAME` prints the difference. The tests check that each is caught by its invariant within its budget, and replaces exactly the functions it declares.",
+            ["mutant", "generations", "replaces", "what it breaks", "caught by", "in", "memory", "from", "saved trace"],
+            MutantRegistry.All.Select(m => new[]
+            {
+                Code(m.Name),
+                string.Join(", ", m.Kernels.Select(k => k.Generation)),
+                string.Join(", ", m.Replaces.Select(Code)),
+                m.Description,
+                Code(m.CaughtBy) + (m.KernelCheck is { } check ? $" ({check})" : string.Empty),
+                Code(m.Scenario),
+                m.Memory,
+                m.Origin,
+                string.Join(", ", SavedTraces(m.Name).Select(t => $"[{t}](../traces/{t})")),
+            }))),
+        ("proposals.md", Page(
+            "Proposed patches",
+            "A proposal is one file in `Harness/Proposals/` like a mutant, but expected to be clean; `explore --patch NAME` runs it on its own scenarios (see the README).",
+            ["proposal", "generations", "adds", "replaces", "what it does", "scenarios (expected verdict)", "from"],
+            ProposalRegistry.All.Select(p => new[]
+            {
+                Code(p.Name),
+                string.Join(", ", p.Kernels.Select(k => k.Generation)),
+                string.Join(", ", p.Adds.Select(Code)),
+                string.Join(", ", p.Replaces.Select(Code)),
+                p.Description,
+                string.Join(", ", p.Scenarios.Select(s => $"{Code(s.Name)} ({s.Expected ?? "clean"})")),
+                p.Origin,
+            }))),
+        ("invariants.md", Page(
+            "Invariants",
+            "The monitors, in registry order: the first to fail on an event names the bug. `explore --invariant NAME` checks one alone.",
+            ["invariant", "property", "kind"],
+            InvariantRegistry.All.Select(i => new[] { Code(i.Name), i.Property, i.Liveness ? "liveness" : "safety" }))),
+        ("strategies.md", Page(
+            "Strategies",
+            "`explore --strategy NAME` (repeatable, a row each); the main job runs `portfolio` and `exhaustive` (K=1).",
+            ["strategy", "what it does"],
+            Strategies.All.Select(s => new[] { Code(s.Name), s.Description }))),
+    ];
+
+    public static int Run(string dir, TextWriter output)
+    {
+        OutputPaths.CheckDirectory("--dir", dir);
+        foreach (var (file, text) in Pages())
+        {
+            var path = Path.Combine(dir, file);
+            OutputPaths.Write("--dir", dir, () =>
+            {
+                Directory.CreateDirectory(dir);
+                File.WriteAllText(path, text);
+            });
+            output.WriteLine($"wrote {path}");
+        }
+
+        return ExitCodes.Clean;
+    }
+
+    private static string Page(string title, string intro, IReadOnlyList<string> header, IEnumerable<string[]> rows)
+    {
+        var text = new StringBuilder();
+        text.Append("# ").AppendLine(title).AppendLine();
+        text.AppendLine("<!-- Generated by `dotnet run --project Harness -- docs` from the registries; a test fails when this page is out of date. Do not edit by hand. -->").AppendLine();
+        text.AppendLine(intro).AppendLine();
+        text.Append("| ").AppendJoin(" | ", header).AppendLine(" |");
+        text.Append('|').AppendJoin(string.Empty, header.Select(_ => "---|")).AppendLine();
+        foreach (var row in rows)
+        {
+            text.Append("| ").AppendJoin(" | ", row.Select(Cell)).AppendLine(" |");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>The saved traces of a mutant in traces/ (names only), when the repository is at hand.</summary>
+    private static IEnumerable<string> SavedTraces(string mutant) =>
+        Traces.SourceTree.FindRoot() is { } root && Directory.Exists(Path.Combine(root, "traces"))
+            ? Directory.EnumerateFiles(Path.Combine(root, "traces"), $"*.{mutant}.*.trace.json").Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)
+            : [];
+
+    private static string Code(string name) => $"`{name}`";
+
+    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+}
