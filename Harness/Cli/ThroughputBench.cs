@@ -352,8 +352,12 @@ public static class ThroughputBench
             };
             foreach (var argument in new[]
             {
-                "explore", "--generation", ScalingGeneration, "--iterations", iterations.ToString(CultureInfo.InvariantCulture), "--parallel", engines.ToString(CultureInfo.InvariantCulture),
-                "--shard", $"{shard}/{count}", "--traces-dir", Path.Combine(Path.GetTempPath(), "vmalock-throughput-traces"),
+                // The sampled runs only (the main job's exhaustive runs are not the work measured);
+                // each process checks and writes its own traces folder: processes that check one
+                // folder that does not exist yet race in creating it and removing it again.
+                "explore", "--strategy", ExploreOptions.DefaultStrategy, "--generation", ScalingGeneration, "--iterations", iterations.ToString(CultureInfo.InvariantCulture),
+                "--parallel", engines.ToString(CultureInfo.InvariantCulture),
+                "--shard", $"{shard}/{count}", "--traces-dir", Path.Combine(Path.GetTempPath(), $"vmalock-throughput-traces-{shard}"),
             })
             {
                 start.ArgumentList.Add(argument);
