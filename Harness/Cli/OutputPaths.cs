@@ -80,9 +80,17 @@ public static class OutputPaths
             {
             }
 
+            // Another process checking or writing the same new folder at the same moment may have
+            // put something in it (or removed it): what it holds then is not the probe's to remove.
             foreach (var created in missing)
             {
-                Directory.Delete(created);
+                try
+                {
+                    Directory.Delete(created);
+                }
+                catch (IOException) when (!Directory.Exists(created) || Directory.EnumerateFileSystemEntries(created).Any())
+                {
+                }
             }
         });
     }
