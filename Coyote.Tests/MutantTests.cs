@@ -29,6 +29,7 @@ public sealed class MutantTests
         { "retry-without-mas-set", 200 },
         { "stack-expand-no-lock", 50 },
         { "up-read-without-rcu", 1000 },
+        { "start-read-sleeps", 10 },
         { "mmap-region-lock-order", 50 },
         { "fork-no-parent-lock", 1000 },
         { "anon-vma-check-before-lock", 100 },

@@ -42,6 +42,7 @@ public static class InvariantRegistry
         InvariantInfo.Of<ReadLocksReleased>(),
         InvariantInfo.Of<VmaPutHoldsMm>(),
         InvariantInfo.Of<NoUseAfterFree>(),
+        InvariantInfo.Of<NoSleepUnderRcu>(),
         InvariantInfo.Of<LockOrder>(),
         InvariantInfo.Of<NoLostWrite>(),
         InvariantInfo.Of<AnonVmaConsistency>(),

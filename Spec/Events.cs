@@ -114,6 +114,16 @@ public sealed record FaultStarted(string Thread, string Mm, ulong Address) : Pro
     public override string Describe() => $"{Thread} page fault at 0x{Address:x}";
 }
 
+/// <summary>
+/// might_sleep() inside an RCU read-side critical section: <paramref name="Call"/> (down_read,
+/// down_write, schedule(), a GFP_KERNEL allocation) was reached in <paramref name="Function"/>
+/// while the thread held rcu_read_lock(). Reported only then.
+/// </summary>
+public sealed record MightSleepUnderRcu(string Thread, string Call, string Function) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} calls {Call} in {Function} under rcu_read_lock()";
+}
+
 /// <summary>lock_vma_under_rcu() returned a read-locked VMA: the fault proceeds on it without mmap_lock.</summary>
 public sealed record FaultLockedVma(string Thread, string Mm, string Vma, ulong Address) : ProtocolEvent(Thread)
 {

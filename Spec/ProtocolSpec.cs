@@ -209,6 +209,7 @@ public sealed class ProtocolSpec
             VmaReferenceDropping p => this.OnReferenceDropping(p),
             LockAcquiring or LockReleasing or LockOrderCarriedOver => null, // lock classes and their order are LockOrder's (lockdep's) business
             DataRace => null, // a memory-model fact, not a protocol outcome: NoDataRace's (KCSAN's) business
+            MightSleepUnderRcu => null, // a calling-context rule of RCU, not a lock outcome: NoSleepUnderRcu's (might_sleep()'s) business
             FreedObjectAccessed a => $"{a.Thread} {a.Access}s {a.Object}->{a.Field} after {a.FreedBy} freed it",
             AnonVmaPrepared p => this.OnAnonVmaPrepared(p),
             AnonPageMapped m => AnonPageUnreachable(m),

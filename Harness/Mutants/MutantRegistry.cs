@@ -19,6 +19,7 @@ public static class MutantRegistry
         new RetryWithoutMasSet(),
         new StackExpandNoLock(),
         new UpReadWithoutRcu(),
+        new StartReadSleeps(),
         new MmapRegionLockOrder(),
         new ForkNoParentLock(),
         new AnonVmaCheckBeforeLock(),

@@ -120,6 +120,19 @@ public sealed class KernelWorld
         }
     }
 
+    /// <summary>
+    /// might_sleep(), include/linux/kernel.h: <paramref name="call"/> may block. Inside an RCU
+    /// read-side critical section that is a bug the kernel reports under CONFIG_DEBUG_ATOMIC_SLEEP;
+    /// here it is an event for the monitors (reported only then, so it changes nothing else).
+    /// </summary>
+    public void MightSleep(string call)
+    {
+        if (CurrentTask.Value is { RcuNesting: > 0 } task)
+        {
+            this.Emit(new MightSleepUnderRcu(task.Name, call, task.FunctionName));
+        }
+    }
+
     /// <summary>BUG() / VM_BUG_ON(): a kernel assertion failed.</summary>
     public void Bug(string message)
     {

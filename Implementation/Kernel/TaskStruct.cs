@@ -64,6 +64,7 @@ public sealed class TaskStruct(KernelWorld world, string name, string? mm)
     /// </summary>
     public void Schedule()
     {
+        this.World.MightSleep("schedule()");
         // Spurious wake-ups are rare and never endless: at most one between two real ones, so
         // every wait still ends in a bounded number of steps.
         if (!this.spuriouslyWoken && this.World.Chance($"{this.Name} woken spuriously", SpuriousWakeupChance))

@@ -12,8 +12,11 @@ public partial interface Linux
     /// vm_area_alloc(), kernel/fork.c, v6.4: kmem_cache_alloc(vm_area_cachep), vma_init(), and
     /// vma_lock_alloc(). The VMA is private to its creator until it is inserted in the tree.
     /// </summary>
-    VmAreaStruct VmAreaAlloc(MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, AddressSpace? file = null) =>
-        this.VmaCreated(new VmAreaStruct(this.World, mm, name, start, end, flags, anonVma, file: file, vmLock: this.VmaLockAlloc(name)));
+    VmAreaStruct VmAreaAlloc(MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, AddressSpace? file = null)
+    {
+        this.World.MightSleep("kmem_cache_alloc(vm_area_cachep, GFP_KERNEL)");
+        return this.VmaCreated(new VmAreaStruct(this.World, mm, name, start, end, flags, anonVma, file: file, vmLock: this.VmaLockAlloc(name)));
+    }
 
     /// <summary>
     /// vma_lock_alloc(), kernel/fork.c, v6.4: the VMA's separately allocated struct vma_lock

@@ -23,7 +23,12 @@ public partial interface Linux
         var mm = vma.VmMm;
         var anonVma = this.FindMergeableAnonVma(vma);
         var reused = anonVma is not null;
-        anonVma ??= new AnonVma(this.World, this.World.NewName("anon_vma")); // anon_vma_alloc()
+        if (anonVma is null)
+        {
+            this.World.MightSleep("anon_vma_alloc(): kmem_cache_alloc(anon_vma_cachep, GFP_KERNEL)");
+            anonVma = new AnonVma(this.World, this.World.NewName("anon_vma"));
+        }
+
         using (this.World.Enter("anon_vma_lock_write", anonVma.Name))
         {
             anonVma.Rwsem.DownWrite();

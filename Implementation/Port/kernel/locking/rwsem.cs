@@ -129,6 +129,7 @@ public class RwSemaphore : KernelObject
     /// <summary>down_read() / __down_read(): rwsem_read_trylock, else rwsem_down_read_slowpath.</summary>
     public void DownRead()
     {
+        this.World.MightSleep($"down_read({this.Name})");
         using var fn = this.World.Enter("down_read", this.Name);
         this.Lockdep(LockMode.Read, trylock: false);
         var count = this.Count.AddReturn(ReaderBias, MemoryOrder.Acquire);
@@ -157,6 +158,7 @@ public class RwSemaphore : KernelObject
     /// <summary>down_write() / __down_write(): rwsem_write_trylock, else rwsem_down_write_slowpath.</summary>
     public void DownWrite()
     {
+        this.World.MightSleep($"down_write({this.Name})");
         using var fn = this.World.Enter("down_write", this.Name);
         this.Lockdep(LockMode.Write, trylock: false);
         if (!this.WriteTrylock())
