@@ -194,9 +194,12 @@ public sealed class ExhaustiveTests : IDisposable
     [InlineData("--preemptions", "21", "--preemptions must be 0..20, not 21")]
     [InlineData("--choices", "99", "--choices must be 0..20, not 99")]
     [InlineData("--strategy", "exhaustiv", "unknown strategy 'exhaustiv'")]
-    public void Bad_bounds_are_one_line_and_exit_2(string option, string value, string message)
+    [InlineData("--strategy", "pct", "--preemptions applies to --strategy exhaustive, which this explore does not run", "--preemptions", "1")]
+    [InlineData("--strategy", "portfolio", "--no-reduction applies to --strategy exhaustive, which this explore does not run", "--no-reduction")]
+    [InlineData("--strategy", "exhaustive", "--strategy exhaustive needs the controlled scheduler (--mode systematic)", "--mode", "stress")]
+    public void Bad_bounds_are_one_line_and_exit_2(string option, string value, string message, params string[] more)
     {
-        var (code, output, error) = TestSupport.Vmalock("explore", "--scenario", "fault-vs-mprotect", option, value, "--traces-dir", this.dir);
+        var (code, output, error) = TestSupport.Vmalock(["explore", "--scenario", "fault-vs-mprotect", option, value, .. more, "--traces-dir", this.dir]);
         code.Should().Be(ExitCodes.BadInput);
         output.Should().BeEmpty();
         error.Trim().Split('\n').Should().ContainSingle().Which.Should().Contain(message);

@@ -166,7 +166,7 @@ public static class CommandLine
                 Preemptions = p.GetResult(preemptions) is { Implicit: false } ? p.GetValue(preemptions) : null,
                 ReadersGiven = p.GetResult(readers) is { Implicit: false },
                 StrategiesDefaulted = p.GetValue(strategy) is not { Length: > 0 },
-                Choices = p.GetValue(choices),
+                Choices = p.GetResult(choices) is { Implicit: false } ? p.GetValue(choices) : null,
                 NoReduction = p.GetValue(noReduction),
             },
             output)));

@@ -213,6 +213,19 @@ public static class ExploreCommand
         {
             throw RunChecks.BadInput($"--choices must be 0..{RunChecks.MaxBound}, not {options.Choices}");
         }
+
+        // The exhaustive strategy's options on a run that has none, or on real threads, would be silently ignored.
+        var exhaustiveAsked = options.Strategies.Contains(Strategies.Exhaustive);
+        if (!exhaustiveAsked && new[] { (options.Preemptions is not null, "--preemptions"), (options.Choices is not null, "--choices"), (options.NoReduction, "--no-reduction") }
+                .FirstOrDefault(o => o.Item1) is { Item2: { } unused })
+        {
+            throw RunChecks.BadInput($"{unused} applies to --strategy exhaustive, which this explore does not run");
+        }
+
+        if (exhaustiveAsked && !options.StrategiesDefaulted && options.Mode == ExploreOptions.Stress)
+        {
+            throw RunChecks.BadInput("--strategy exhaustive needs the controlled scheduler (--mode systematic): stress mode runs real threads");
+        }
         var stress = options.Mode == ExploreOptions.Stress;
         var asked = options.Memory is { Count: > 0 } ? MemoryModels(options.Memory, []) : null;
         if (stress && asked?.FirstOrDefault(m => m != RunRequest.ScMemory) is { } weak)
@@ -307,7 +320,7 @@ public static class ExploreCommand
                        Stress = stress,
                        Memory = r.Pair.Memory,
                        Preemptions = options.Preemptions ?? (options.MainJob ? ExploreOptions.MainJobPreemptions : RunRequest.DefaultPreemptions),
-                       UnusualChoices = options.Choices,
+                       UnusualChoices = options.Choices ?? RunRequest.DefaultUnusualChoices,
                        Reduce = !options.NoReduction,
                        Patch = patch,
                    }).ToList();

@@ -32,8 +32,8 @@ public sealed record ExploreOptions(
     /// <summary>Whether --readers was given (else an exhaustive run takes <see cref="ExhaustiveReaders"/>).</summary>
     public bool ReadersGiven { get; init; }
 
-    /// <summary>--choices B: the exhaustive strategy's bound on unusual choice outcomes.</summary>
-    public int Choices { get; init; } = Exploration.RunRequest.DefaultUnusualChoices;
+    /// <summary>--choices B: the exhaustive strategy's bound on unusual choice outcomes (null: not given).</summary>
+    public int? Choices { get; init; }
 
     /// <summary>--no-reduction: the exhaustive strategy explores equivalent schedules too.</summary>
     public bool NoReduction { get; init; }
