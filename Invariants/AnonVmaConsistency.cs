@@ -3,7 +3,7 @@ using VmaLockVerify.Spec;
 namespace VmaLockVerify.Invariants;
 
 /// <summary>
-/// PROTOCOL.md 8, B1 as fb49c455323f's message tells it: every VMA that maps an anonymous page is
+/// docs/protocol.md 8, B1 as fb49c455323f's message tells it: every VMA that maps an anonymous page is
 /// linked to the page's anon_vma, so the reverse map finds every mapping. fork() copies the
 /// parent's PTEs into a child VMA linked to the parent's anon_vmas as they were when
 /// anon_vma_fork() ran; a fault that gives the parent VMA its first anon_vma in between (possible

@@ -3,7 +3,7 @@ using VmaLockVerify.Spec;
 namespace VmaLockVerify.Invariants;
 
 /// <summary>
-/// Lockdep's rule for the sleeping locks of the port (PROTOCOL.md 7): lock classes are taken in
+/// Lockdep's rule for the sleeping locks of the port (docs/protocol.md 7): lock classes are taken in
 /// one global order. The graph of "class A was held while class B was taken" edges
 /// (<see cref="LockClassOrder"/>) starts from the kernel's documented order, mmap_lock → vm_lock →
 /// i_mmap_rwsem (which lockdep learns in the kernel from paths the port does not model, such as a

@@ -3,7 +3,7 @@ using VmaLockVerify.Spec;
 namespace VmaLockVerify.Invariants;
 
 /// <summary>
-/// PROTOCOL.md 8, B1 (fb49c455323f): a process's memory keeps every completed store. fork()
+/// docs/protocol.md 8, B1 (fb49c455323f): a process's memory keeps every completed store. fork()
 /// write-protects the parent's pages for copy-on-write and flushes the parent's TLB only at the
 /// end of dup_mmap(); a parent thread that copies a page on a write fault in between (possible
 /// only if the fault did not wait for fork) installs a copy that misses what another thread

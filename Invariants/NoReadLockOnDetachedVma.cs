@@ -3,7 +3,7 @@ using VmaLockVerify.Spec;
 namespace VmaLockVerify.Invariants;
 
 /// <summary>
-/// PROTOCOL.md 9.5 and B10: lock_vma_under_rcu() never hands a page fault a VMA that has been
+/// docs/protocol.md 9.5 and B10: lock_vma_under_rcu() never hands a page fault a VMA that has been
 /// detached (isolated from the tree by munmap or a merge).
 /// </summary>
 public sealed class NoReadLockOnDetachedVma : InvariantMonitor, IInvariant

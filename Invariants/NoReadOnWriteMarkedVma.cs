@@ -3,7 +3,7 @@ using VmaLockVerify.Spec;
 namespace VmaLockVerify.Invariants;
 
 /// <summary>
-/// The headline property (PROTOCOL.md 9.1): vma_start_read() never succeeds on a VMA that is
+/// The headline property (docs/protocol.md 9.1): vma_start_read() never succeeds on a VMA that is
 /// write-locked in the current sequence of its mm.
 /// </summary>
 public sealed class NoReadOnWriteMarkedVma : InvariantMonitor, IInvariant

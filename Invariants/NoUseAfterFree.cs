@@ -3,7 +3,7 @@ using VmaLockVerify.Spec;
 namespace VmaLockVerify.Invariants;
 
 /// <summary>
-/// PROTOCOL.md 9 (memory safety; B3, B9, B11): no thread reads, writes or frees a VMA, its
+/// docs/protocol.md 9 (memory safety; B3, B9, B11): no thread reads, writes or frees a VMA, its
 /// vma_lock, an anon_vma or an mm_struct after it was freed. The port poisons freed objects the
 /// way KASAN does; every access through the memory layer checks the poison, and this invariant
 /// names the access, the object and who freed it.

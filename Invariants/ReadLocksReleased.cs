@@ -3,7 +3,7 @@ using VmaLockVerify.Spec;
 namespace VmaLockVerify.Invariants;
 
 /// <summary>
-/// PROTOCOL.md 9.8, liveness: every VMA read lock taken is released, and every page fault
+/// docs/protocol.md 9.8, liveness: every VMA read lock taken is released, and every page fault
 /// completes (through the mmap_lock fallback if the VMA lock fails). Hot while a fault is in
 /// progress or a read lock is held; a fault that returns still holding a read lock is reported at once.
 /// </summary>

@@ -3,7 +3,7 @@ using VmaLockVerify.Spec;
 namespace VmaLockVerify.Invariants;
 
 /// <summary>
-/// PROTOCOL.md 9.6 for the reference count (B11, 9bbffee67ffd): vma_refcount_put() may wake the
+/// docs/protocol.md 9.6 for the reference count (B11, 9bbffee67ffd): vma_refcount_put() may wake the
 /// writer of the VMA's mm after the decrement, so the thread must hold that mm: be one of its
 /// users (its own process's mm) or have pinned it with mmgrab(). A recycled VMA may belong to
 /// another process by the time a reader drops its reference.

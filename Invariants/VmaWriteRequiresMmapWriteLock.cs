@@ -3,7 +3,7 @@ using VmaLockVerify.Spec;
 namespace VmaLockVerify.Invariants;
 
 /// <summary>
-/// PROTOCOL.md 9.3: vm_lock_seq changes (write-marking) and the mm_lock_seq bump happen only in
+/// docs/protocol.md 9.3: vm_lock_seq changes (write-marking) and the mm_lock_seq bump happen only in
 /// the thread that holds mmap_lock for write.
 /// </summary>
 public sealed class VmaWriteRequiresMmapWriteLock : InvariantMonitor, IInvariant

@@ -3,7 +3,7 @@ using VmaLockVerify.Spec;
 namespace VmaLockVerify.Invariants;
 
 /// <summary>
-/// PROTOCOL.md 9.1: a writer never write-locks a VMA while another thread holds its read lock
+/// docs/protocol.md 9.1: a writer never write-locks a VMA while another thread holds its read lock
 /// (vma_start_write must wait for readers to drain before it marks the VMA or returns), and never
 /// changes a field page faults read while another thread holds that VMA's read lock or holds
 /// mmap_lock for read.

@@ -17,7 +17,7 @@ public sealed record LockOrderEdge(string From, string To, string Why, long Iter
 public sealed record LockOrderSnapshot(long Iteration, IReadOnlyList<LockOrderEdge> Learnt);
 
 /// <summary>
-/// Lockdep's graph of lock classes (PROTOCOL.md 7, 9.7): "class B was taken while class A was
+/// Lockdep's graph of lock classes (docs/protocol.md 7, 9.7): "class B was taken while class A was
 /// held" edges, starting from the kernel's documented order and growing with every blocking
 /// acquisition. One graph lives through a whole exploration, as lockdep's lives through a boot:
 /// an order seen in one iteration constrains every later one.

@@ -235,7 +235,7 @@ public sealed class ProtocolSpec
 
     /// <summary>
     /// The reverse map must find every mapping of an anonymous page: the VMA mapping it is linked
-    /// to the page's anon_vma (PROTOCOL.md 8, B1's route in fb49c455323f's message). Null when it is.
+    /// to the page's anon_vma (docs/protocol.md 8, B1's route in fb49c455323f's message). Null when it is.
     /// </summary>
     public static string? AnonPageUnreachable(AnonPageMapped e) =>
         e.Linked.Contains(e.PageAnonVma, StringComparer.Ordinal)

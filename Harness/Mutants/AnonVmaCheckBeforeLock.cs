@@ -8,7 +8,7 @@ namespace VmaLockVerify.Harness.Mutants;
 
 /// <summary>
 /// lock_vma_under_rcu() checks vma->anon_vma before vma_start_read(), as v6.4 shipped
-/// (PROTOCOL.md 8, B3; found by Jann Horn). mremap(MREMAP_DONTUNMAP) can unlink the anon_vma
+/// (docs/protocol.md 8, B3; found by Jann Horn). mremap(MREMAP_DONTUNMAP) can unlink the anon_vma
 /// between the check and the lock; the fault then runs anon_vma_prepare() holding only the VMA
 /// lock, and find_mergeable_anon_vma() reads a neighbour that munmap() frees meanwhile.
 /// </summary>

@@ -9,7 +9,7 @@ namespace VmaLockVerify.Harness.Mutants;
 
 /// <summary>
 /// lock_vma_under_rcu() calls vma_end_read() after vma_start_read() failed, although
-/// vma_start_read() already dropped its reference (PROTOCOL.md B12, the 6.15 series syzbot
+/// vma_start_read() already dropped its reference (docs/protocol.md B12, the 6.15 series syzbot
 /// crash): the count underflows, or an attached VMA looks detached to its writer.
 /// </summary>
 public sealed class DoublePutOnFailure : Mutant

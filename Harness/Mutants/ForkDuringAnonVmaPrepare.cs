@@ -8,7 +8,7 @@ namespace VmaLockVerify.Harness.Mutants;
 /// <summary>
 /// v6.4.0 as released, with both <see cref="ForkNoParentLock"/> (fb49c455323f) and
 /// <see cref="AnonVmaCheckBeforeLock"/> (657b5146955e) reverted: the route fb49c455323f's message
-/// describes (PROTOCOL.md 8, B1). mremap(MREMAP_DONTUNMAP) leaves the parent's VMA without an
+/// describes (docs/protocol.md 8, B1). mremap(MREMAP_DONTUNMAP) leaves the parent's VMA without an
 /// anon_vma; fork's anon_vma_fork() sees none and links the child's VMA to nothing; a fault that
 /// checked anon_vma before locking then runs anon_vma_prepare() and maps a page under the VMA
 /// lock fork did not take; copy_page_range(), which looks at anon_vma again, copies that page

@@ -7,7 +7,7 @@ using VmaLockVerify.Invariants;
 namespace VmaLockVerify.Harness.Mutants;
 
 /// <summary>
-/// dup_mmap() without the vma_start_write() of fb49c455323f, as v6.4 shipped (PROTOCOL.md 8, B1;
+/// dup_mmap() without the vma_start_write() of fb49c455323f, as v6.4 shipped (docs/protocol.md 8, B1;
 /// the memory corruption that had CONFIG_PER_VMA_LOCK marked BROKEN for v6.4.1/v6.4.2). Page
 /// faults of the parent's other threads no longer wait for fork: a copy-on-write fault copies a
 /// page that dup_mmap has write-protected but whose stale writable translations it has not yet

@@ -9,7 +9,7 @@ using VmaLockVerify.Spec;
 namespace VmaLockVerify.Harness.Mutants;
 
 /// <summary>
-/// Reverts 9bbffee67ffd (PROTOCOL.md B11): vma_start_read() does not check vm_mm; as in v6.15,
+/// Reverts 9bbffee67ffd (docs/protocol.md B11): vma_start_read() does not check vm_mm; as in v6.15,
 /// lock_vma_under_rcu() finds the mismatch after the fact and drops the reference with
 /// vma_end_read(), whose vma_refcount_put() may wake the writer of another mm that has meanwhile
 /// exited and been freed.

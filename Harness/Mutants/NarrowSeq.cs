@@ -9,7 +9,7 @@ namespace VmaLockVerify.Harness.Mutants;
 /// <summary>
 /// mm_lock_seq (and so every vm_lock_seq, which copies it) wraps at 2 bits. After four sequence
 /// bumps a VMA's stale vm_lock_seq equals mm_lock_seq again, so vma_start_write() believes the VMA
-/// is already write-locked and returns without draining its readers (PROTOCOL.md, counter wrap).
+/// is already write-locked and returns without draining its readers (docs/protocol.md, counter wrap).
 /// </summary>
 public sealed class NarrowSeq : Mutant
 {
@@ -20,7 +20,7 @@ public sealed class NarrowSeq : Mutant
 
     public override string Description => $"mm_lock_seq wraps at {Bits} bits: a stale vm_lock_seq matches again after {1 << Bits} write sequences";
 
-    public override string Origin => "the counter-wrap analysis of PROTOCOL.md 8: wraps must only cause false \"locked\" results, which needs a wide counter";
+    public override string Origin => "the counter-wrap analysis of docs/protocol.md 8: wraps must only cause false \"locked\" results, which needs a wide counter";
 
     public override string Scenario => "long-fault-vs-writers";
 

@@ -7,7 +7,7 @@ using VmaLockVerify.Invariants;
 namespace VmaLockVerify.Harness.Mutants;
 
 /// <summary>
-/// mmap_region() without the vma_start_write() of 33313a747e81 (PROTOCOL.md 8, B7): the new VMA
+/// mmap_region() without the vma_start_write() of 33313a747e81 (docs/protocol.md 8, B7): the new VMA
 /// is visible in the tree before it is write-locked, and mmap_region() goes on setting it up
 /// (vma_set_page_prot()) while a page fault may already hold it. In 6.4 and 6.5 a fault holds a
 /// new anonymous VMA only between vma_start_read() and the anon_vma check that makes

@@ -6,7 +6,7 @@ using VmaLockVerify.Invariants;
 
 namespace VmaLockVerify.Harness.Mutants;
 
-/// <summary>lock_vma_under_rcu() omits the detached re-check (PROTOCOL.md B10).</summary>
+/// <summary>lock_vma_under_rcu() omits the detached re-check (docs/protocol.md B10).</summary>
 public sealed class SkipDetachedCheck : Mutant
 {
     public override string Name => "skip-detached-check";

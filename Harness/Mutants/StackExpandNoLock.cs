@@ -9,7 +9,7 @@ namespace VmaLockVerify.Harness.Mutants;
 /// <summary>
 /// expand_downwards() without the vma_start_write() of c137381f71ae: the stack's vm_start and
 /// vm_pgoff move while page faults hold the VMA's read lock and compute page offsets from them
-/// (PROTOCOL.md 8, B6).
+/// (docs/protocol.md 8, B6).
 /// </summary>
 public sealed class StackExpandNoLock : Mutant
 {

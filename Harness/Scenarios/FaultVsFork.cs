@@ -4,7 +4,7 @@ namespace VmaLockVerify.Harness.Scenarios;
 
 /// <summary>
 /// Threads of a process keep storing to a page they have written before while another thread of
-/// the process forks it (PROTOCOL.md 8, B1). dup_mmap() write-protects the page in both processes
+/// the process forks it (docs/protocol.md 8, B1). dup_mmap() write-protects the page in both processes
 /// for copy-on-write and flushes the parent's TLB only when it is done, so a thread still holding
 /// a writable translation may store to the page the child now shares; a thread that takes a
 /// copy-on-write fault meanwhile must not be able to copy the page before that flush.

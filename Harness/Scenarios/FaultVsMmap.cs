@@ -3,7 +3,7 @@ using VmaLockVerify.Implementation.Mm;
 namespace VmaLockVerify.Harness.Scenarios;
 
 /// <summary>
-/// Faults just above vma2 while mmap() creates an anonymous VMA there (PROTOCOL.md 8, B7): a
+/// Faults just above vma2 while mmap() creates an anonymous VMA there (docs/protocol.md 8, B7): a
 /// fault may find the new VMA as soon as it is in the tree, so mmap_region() must have
 /// write-locked it before, as it keeps setting it up afterwards.
 /// </summary>

@@ -5,7 +5,7 @@ namespace VmaLockVerify.Harness.Scenarios;
 /// <summary>
 /// Faults on vma1 while a writer moves vma1's pages away with mremap(MREMAP_DONTUNMAP), which
 /// leaves vma1 in place without pages or an anon_vma, and then does one more thing: unmaps vma2,
-/// vma1's neighbour (<see cref="ThenMunmap"/>, PROTOCOL.md 8, B3), or forks the process
+/// vma1's neighbour (<see cref="ThenMunmap"/>, docs/protocol.md 8, B3), or forks the process
 /// (<see cref="ThenFork"/>, B1 by way of anon_vma). A fault that finds vma1 without an anon_vma
 /// must not give it one without mmap_lock.
 /// </summary>

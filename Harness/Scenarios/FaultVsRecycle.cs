@@ -7,7 +7,7 @@ namespace VmaLockVerify.Harness.Scenarios;
 /// the owner of "mm2" maps a region (from v6.15 the freed vma1 object is reused for it at once)
 /// and exits: exit_mmap write-locks the VMA (waiting for any reader holding a reference), frees
 /// it, and the last mmdrop frees mm2. A fault still holding the old pointer must notice the VMA
-/// is no longer its own, and must not touch mm2 after it is freed (PROTOCOL.md B11).
+/// is no longer its own, and must not touch mm2 after it is freed (docs/protocol.md B11).
 /// </summary>
 public sealed class FaultVsRecycle : Scenario
 {
