@@ -144,9 +144,9 @@ public sealed class ExhaustiveTests : IDisposable
         output.Should().Contain("strategy exhaustive: every schedule with <= 1 preemption, <= 1 unusual choice (sleep-set pruning), 1 fault thread(s), no iteration cap")
             .And.Contain("strategy portfolio: 100 iterations, seed 1, 1 fault thread(s), sampled")
             .And.Contain("complete (K=1)")
-            .And.MatchRegex(@"fault-vs-mprotect 6\.5 correct \(exhaustive\), 1 fault thread\(s\): complete: all \d+ schedules with <= 1 preemption, <= 1 unusual choice \(\d+ pruned as equivalent\); 13 abstract states",
-                "without --memory the exhaustive run explores the interleavings, under sc")
-            .And.MatchRegex(@"fault-vs-mprotect 6\.5 correct under lkmm: portfolio, 100 iterations: \d+ of 13 abstract states of the complete exhaustive run \(K=1, B=1, 1 fault thread\(s\), sc\)");
+            .And.MatchRegex(@"fault-vs-mprotect 6\.5 correct under lkmm \(exhaustive\), 1 fault thread\(s\): complete: all \d+ schedules with <= 1 preemption, <= 1 unusual choice \(\d+ pruned as equivalent\); 13 abstract states",
+                "the exhaustive run is under the sampling run's model")
+            .And.MatchRegex(@"fault-vs-mprotect 6\.5 correct under lkmm: portfolio, 100 iterations: \d+ of 13 abstract states of the complete exhaustive run \(K=1, B=1, 1 fault thread\(s\), lkmm\)");
 
         // The reports carry the bound, the counts, complete or not, and the coverage.
         var runs = ExploreSummaryRuns(json);
@@ -159,7 +159,7 @@ public sealed class ExhaustiveTests : IDisposable
         sample.Coverage!.Of.Should().Be(13);
         sample.Coverage.Reached.Should().BeInRange(1, 13);
         var explored = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(sarif))!["runs"]![0]!["properties"]!["explored"]!;
-        explored["fault-vs-mprotect 6.5 correct (exhaustive)"]!["complete"]!.GetValue<string>().Should().Be("true");
+        explored["fault-vs-mprotect 6.5 correct under lkmm (exhaustive)"]!["complete"]!.GetValue<string>().Should().Be("true");
         explored["fault-vs-mprotect 6.5 correct under lkmm"]!["coverageOf"]!.GetValue<string>().Should().Be("13");
     }
 

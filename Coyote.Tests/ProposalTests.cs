@@ -109,9 +109,9 @@ public sealed class ProposalTests
             var (code, output, _) = TestSupport.Vmalock("explore", "--patch", "vma-end-write", "--generation", "6.15", "--iterations", "20", "--traces-dir", dir, "--json", results);
 
             code.Should().Be(ExitCodes.BugFound);
-            output.Should().MatchRegex(@"end-write-each-vma\s+6\.15\s+lkmm\s+vma-end-write\s+portfolio\s.*clean");
-            output.Should().MatchRegex(@"end-write-then-change\s+6\.15\s+lkmm\s+vma-end-write\s+portfolio\s.*SpecConformance");
-            output.Should().MatchRegex(@"end-write-each-vma\s+6\.15\s+sc\s+vma-end-write\s+exhaustive\s.*complete \(K=1\)", "a proposal gets the main job's exhaustive run too");
+            output.Should().MatchRegex(@"end-write-each-vma\s+6\.15\s+vma-end-write\s+portfolio\s.*clean");
+            output.Should().MatchRegex(@"end-write-then-change\s+6\.15\s+vma-end-write\s+portfolio\s.*SpecConformance");
+            output.Should().MatchRegex(@"end-write-each-vma\s+6\.15\s+vma-end-write\s+exhaustive\s.*complete \(K=1\)", "a proposal gets the main job's exhaustive run too");
             var trace = TraceFile.Load(Path.Combine(dir, "end-write-then-change.6.15.vma-end-write.seed1.lkmm.trace.json"));
             trace.Patch.Should().Be("vma-end-write");
             trace.Mutant.Should().BeNull();
@@ -121,7 +121,7 @@ public sealed class ProposalTests
             // The results file names the proposal where a run names its mutant, and merge takes it.
             var merged = TestSupport.Vmalock("merge", results);
             merged.ExitCode.Should().Be(ExitCodes.BugFound);
-            merged.Output.Should().MatchRegex(@"end-write-then-change\s+6\.15\s+lkmm\s+vma-end-write\s+portfolio\s.*SpecConformance");
+            merged.Output.Should().MatchRegex(@"end-write-then-change\s+6\.15\s+vma-end-write\s+portfolio\s.*SpecConformance");
         }
         finally
         {
@@ -135,8 +135,8 @@ public sealed class ProposalTests
         var (code, output, _) = TestSupport.Vmalock("explore", "--patch", "vma-downgrade-write", "--scenario", "downgrade-write-then-read", "--generation", "6.14", "--iterations", "20", "--traces-dir", Path.GetTempPath());
 
         code.Should().Be(ExitCodes.Clean);
-        output.Should().MatchRegex(@"downgrade-write-then-read\s+6\.14\s+lkmm\s+vma-downgrade-write\s+portfolio\s.*clean");
-        output.Should().MatchRegex(@"downgrade-write-then-read\s+6\.14\s+sc\s+vma-downgrade-write\s+exhaustive\s.*complete \(K=1\)");
+        output.Should().MatchRegex(@"downgrade-write-then-read\s+6\.14\s+vma-downgrade-write\s+portfolio\s.*clean");
+        output.Should().MatchRegex(@"downgrade-write-then-read\s+6\.14\s+vma-downgrade-write\s+exhaustive\s.*complete \(K=1\)");
     }
 
     [Theory]

@@ -286,25 +286,19 @@ public static class ExploreCommand
                     where p.Known is null
                     let notJudged = p.Named || mutant is not null || options.Invariants.Count > 0 ? [] : KnownBugs.NotJudged(p.Scenario.Name, p.Generation, p.Memory)
                     select (Pair: p, NotJudged: notJudged)).ToList();
-        var skipped = pairs.Where(p => p.Known is not null).GroupBy(p => p.Known!).Select(g => g.Key.Skipped(g.Count()))
-            .Concat(runs.SelectMany(r => r.NotJudged).GroupBy(b => b).OrderBy(g => KnownBugs.All.ToList().IndexOf(g.Key)).Select(g => g.Key.Skipped(g.Count()))).ToList();
+        // Each pair is a run per strategy (stress mode: one).
+        var perPair = stress ? 1 : options.Strategies.Distinct().Count();
+        var skipped = pairs.Where(p => p.Known is not null).GroupBy(p => p.Known!).Select(g => g.Key.Skipped(g.Count() * perPair))
+            .Concat(runs.SelectMany(r => r.NotJudged).GroupBy(b => b).OrderBy(g => KnownBugs.All.ToList().IndexOf(g.Key)).Select(g => g.Key.Skipped(g.Count() * perPair))).ToList();
         // Stress mode has no strategy: one run per pair. An exhaustive run has no iteration cap
         // unless it is the only strategy and --iterations is given, one fault thread unless
-        // --readers is given, and K = 2 (1 in the main job) unless --preemptions is given.
-        // Without --memory (and without a mutant, which has its model), exhaustive runs are under
-        // sc, a run per scenario and generation: the interleavings within the bound, every one;
-        // the weak-memory behaviours are the sampling runs' (an lkmm exhaustive run costs several
-        // times as much: docs/bench.md).
+        // --readers is given, and K = 2 (1 in the main job) unless --preemptions is given; it runs
+        // under the same memory models as the sampling runs.
         var strategies = stress ? [options.Strategies[0]] : options.Strategies.Distinct().ToList();
         var onlyExhaustive = strategies.All(s => s == Strategies.Exhaustive);
-        var exhaustiveRuns = asked is null && mutant is null
-            ? runs.GroupBy(r => (r.Pair.Scenario, r.Pair.Generation))
-                .Select(g => (Pair: g.First().Pair with { Memory = RunRequest.ScMemory }, NotJudged: options.Invariants.Count > 0 ? [] : KnownBugs.NotJudged(g.Key.Scenario.Name, g.Key.Generation, RunRequest.ScMemory)))
-                .ToList()
-            : runs;
         var plan = (from strategy in strategies
                    let exhaustive = strategy == Strategies.Exhaustive && !stress
-                   from r in exhaustive ? exhaustiveRuns : runs
+                   from r in runs
                    select new RunRequest(
                        r.Pair.Scenario,
                        r.Pair.Generation,
