@@ -67,9 +67,9 @@ public static class InvariantRegistry
 public sealed class MonitorSink : IProtocolObserver
 {
     private readonly InvariantSet set;
-    private readonly Action? onViolation;
+    private readonly Action<string, string>? onViolation;
 
-    private MonitorSink(InvariantSet set, Action? onViolation)
+    private MonitorSink(InvariantSet set, Action<string, string>? onViolation)
     {
         this.set = set;
         this.onViolation = onViolation;
@@ -80,9 +80,10 @@ public sealed class MonitorSink : IProtocolObserver
 
     /// <summary>
     /// Registers the monitors with the current Coyote iteration and returns the sink that feeds
-    /// them; <paramref name="onViolation"/> runs just before a violation is reported.
+    /// them; <paramref name="onViolation"/> runs just before a violation is reported, with the
+    /// invariant that raised it and its message.
     /// </summary>
-    public static MonitorSink Attach(IReadOnlyList<InvariantInfo> invariants, Action? onViolation = null, LockClassOrder? lockOrder = null)
+    public static MonitorSink Attach(IReadOnlyList<InvariantInfo> invariants, Action<string, string>? onViolation = null, LockClassOrder? lockOrder = null)
     {
         Specification.RegisterMonitor<AllInvariants>();
         foreach (var invariant in invariants.Where(i => i.Liveness))

@@ -99,7 +99,7 @@ public sealed class AllInvariants : CoyoteMonitor
         var judged = (Judged)e;
         if (judged.Set.Judge(judged.Payload) is { } violation)
         {
-            judged.ReportViolation();
+            judged.ReportViolation(violation.Invariant, violation.Message);
             this.Assert(false, "{0}", $"[{violation.Invariant}] {violation.Message}");
         }
     }
@@ -114,16 +114,17 @@ public sealed class AllInvariants : CoyoteMonitor
 /// <summary>
 /// The event <see cref="AllInvariants"/> handles: a <see cref="ProtocolEvent"/> for the
 /// iteration's invariants. <paramref name="onViolation"/> runs just before a violation is
-/// reported, so the kernel stops recording: Coyote ends the run there, and what the threads do
-/// while it is torn down did not happen in the kernel.
+/// reported, with the invariant that raised it and its message: the run learns the bug's kind from
+/// what raised it, and the kernel stops recording (Coyote ends the run there, and what the threads
+/// do while it is torn down did not happen in the kernel).
 /// </summary>
-public sealed class Judged(InvariantSet set, ProtocolEvent payload, Action? onViolation) : CoyoteMonitor.Event
+public sealed class Judged(InvariantSet set, ProtocolEvent payload, Action<string, string>? onViolation) : CoyoteMonitor.Event
 {
     public InvariantSet Set { get; } = set;
 
     public ProtocolEvent Payload { get; } = payload;
 
-    public void ReportViolation() => onViolation?.Invoke();
+    public void ReportViolation(string invariant, string message) => onViolation?.Invoke(invariant, message);
 
     public override string ToString() => this.Payload.Describe();
 }

@@ -21,9 +21,10 @@ public static class Explorer
         var lockOrder = new LockClassOrder(request.LockOrderStart);
         var search = request.IsExhaustive && reproducibleTrace is null ? new ExhaustiveSearch(request.Preemptions, request.UnusualChoices, request.Reduce, request.KeepEventStreams, request.TreeShard) : null;
         var states = new HashSet<long>();
+        var raised = new RaisedFinding();
         var result = RunBody(
             request,
-            () => Iteration(request, recorder, lockOrder, search, states),
+            () => Iteration(request, recorder, lockOrder, search, states, raised),
             onIteration,
             reproducibleTrace,
             tune,
@@ -40,6 +41,14 @@ public static class Explorer
             var atBound = Math.Max(0, result.IterationsAtStepBound - (int)search.CutIterations);
             var outcome = search.Outcome;
             result = result with { IterationsAtStepBound = atBound, Exhaustive = outcome with { Complete = outcome.Complete && atBound == 0 }, EventStreams = search.EventStreams };
+        }
+
+        // The kind of a bug the port's monitors or its kernel checks raised is theirs; Classify
+        // names only what Coyote itself reports (a deadlock, uncontrolled code, an exception, a
+        // liveness monitor's timeout), and gives the message as Coyote reported it.
+        if (result.Bug is { } bug && raised.Kind is { } kind)
+        {
+            result = result with { Bug = bug with { Invariant = kind } };
         }
 
         result = result with { AbstractStates = states };
@@ -151,12 +160,13 @@ public static class Explorer
     /// One iteration: boot a kernel, attach the monitors (handing them the lock-order graph the
     /// run's earlier iterations built), run the scenario to completion.
     /// </summary>
-    private static Task Iteration(RunRequest request, TraceRecorder? recorder, LockClassOrder lockOrder, ExhaustiveSearch? search, HashSet<long> states)
+    private static Task Iteration(RunRequest request, TraceRecorder? recorder, LockClassOrder lockOrder, ExhaustiveSearch? search, HashSet<long> states, RaisedFinding raised)
     {
         recorder?.Reset();
         lockOrder.BeginIteration();
+        raised.Kind = null;
         var guide = search?.NewGuide();
-        var control = new CoyoteControl(guide);
+        var control = new CoyoteControl(guide, _ => raised.Kind ??= Finding.KernelBug);
         IMemoryModel? memory = request.Memory == RunRequest.LkmmMemory ? new LkmmMemoryModel(control, recorder: recorder) : null;
         if (guide is not null && memory is not null)
         {
@@ -164,7 +174,14 @@ public static class Explorer
         }
 
         var world = new KernelWorld(control, recorder, memory) { Footprint = guide };
-        var sink = MonitorSink.Attach(request.Invariants, recorder is null ? null : recorder.Stop, lockOrder);
+        var sink = MonitorSink.Attach(
+            request.Invariants,
+            (invariant, _) =>
+            {
+                raised.Kind ??= invariant;
+                recorder?.Stop();
+            },
+            lockOrder);
         world.AddObserver(sink);
         world.AddObserver(new ProtocolCoverage(states, sink.Spec));
         if (request.KeepEventStreams && guide is not null)
@@ -180,6 +197,12 @@ public static class Explorer
     {
         var linux = request.Mutant?.Create(world, request.Generation) ?? request.Patch?.Create(world, request.Generation) ?? request.Generation.Create(world);
         return request.Scenario.RunAsync(new BootedKernel(world, linux), request.Readers);
+    }
+
+    /// <summary>What raised the bug of the iteration running, when the port raised it: an invariant's name, or <see cref="Finding.KernelBug"/>.</summary>
+    private sealed class RaisedFinding
+    {
+        public string? Kind { get; set; }
     }
 
     /// <summary>Names what a Coyote bug report is about.</summary>

@@ -28,7 +28,7 @@ public interface IExecutionControl
 /// <see cref="IChoiceGuide"/> (a bounded-exhaustive search), each choice first says how many of
 /// its values differ and which one is the usual outcome.
 /// </summary>
-public sealed class CoyoteControl(IChoiceGuide? guide = null) : IExecutionControl
+public sealed class CoyoteControl(IChoiceGuide? guide = null, Action<string>? onFail = null) : IExecutionControl
 {
     private readonly Generator generator = Generator.Create();
 
@@ -51,7 +51,12 @@ public sealed class CoyoteControl(IChoiceGuide? guide = null) : IExecutionContro
         return this.generator.NextInteger(oneIn) == 0;
     }
 
-    public void Fail(string message) => Specification.Assert(false, "{0}", message);
+    /// <summary>Stops the run; <c>onFail</c> learns first that the port's own check raised it.</summary>
+    public void Fail(string message)
+    {
+        onFail?.Invoke(message);
+        Specification.Assert(false, "{0}", message);
+    }
 }
 
 /// <summary>What a search that enumerates choices is told before each one.</summary>
