@@ -23,7 +23,7 @@ public static class ExploreCommand
         {
             output.WriteLine($"vmalock explore{shard}: {(options.Shard is null ? "no runs left" : "no runs fall in this shard")}");
             WriteMemory(output, plan.Memory, plan.Skipped);
-            WriteReports(options, plan, [], [], new Dictionary<RunResult, string>(), _ => throw new InvalidOperationException("no trace to replay"));
+            WriteReports(options, plan, [], [], new Dictionary<RunResult, string>(), new Dictionary<RunResult, StateCoverage>(), _ => throw new InvalidOperationException("no trace to replay"));
             return ExitCodes.Clean;
         }
 
@@ -74,7 +74,7 @@ public static class ExploreCommand
         // The verdict is printed before the report files are written: a write that still fails
         // (the paths were checked before the run) costs that file, not the results.
         var verdict = Report(summaries, output, showInterleaving: true, ReplayOnce);
-        WriteReports(options, plan, summaries, results, traces, ReplayOnce);
+        WriteReports(options, plan, summaries, results, traces, coverage, ReplayOnce);
         return verdict;
     }
 
@@ -87,7 +87,7 @@ public static class ExploreCommand
         requests.GroupBy(r => r.StrategyShown).Select(g => g.First()).Select(r => r.Stress
             ? $"stress mode (real threads, random delays, no controlled scheduler; no replayable traces): {r.Iterations} iterations, seed {r.Seed}, {r.Readers} fault thread(s)"
             : r.IsExhaustive
-                ? $"strategy {r.Strategy}: every schedule with {new ExhaustiveOutcome(r.Preemptions, r.UnusualChoices, 0, 0, false, 0).Bounds}{(r.Reduce ? " (sleep-set pruning)" : " (no pruning)")}, {r.Readers} fault thread(s), {(r.Iterations == 0 ? "no iteration cap" : $"at most {r.Iterations} schedules")}"
+                ? $"strategy {r.Strategy}: every schedule with {ExhaustiveOutcome.BoundsOf(r.Preemptions, r.UnusualChoices)}{(r.Reduce ? " (sleep-set pruning)" : " (no pruning)")}, {r.Readers} fault thread(s), {(r.Iterations == 0 ? "no iteration cap" : $"at most {r.Iterations} schedules")}"
                 : $"strategy {r.Strategy}: {r.Iterations} iterations, seed {r.Seed}, {r.Readers} fault thread(s), sampled");
 
     /// <summary>The header's memory lines: "memory models: sc, lkmm", then each known bug left out.</summary>
@@ -107,6 +107,7 @@ public static class ExploreCommand
         IReadOnlyList<RunSummary> summaries,
         IReadOnlyList<RunResult> results,
         IReadOnlyDictionary<RunResult, string> traces,
+        IReadOnlyDictionary<RunResult, StateCoverage> coverage,
         Func<string, ReplayOutcome> replay)
     {
         if (options.JsonPath is { } json)
@@ -116,12 +117,12 @@ public static class ExploreCommand
 
         if (options.JunitPath is { } junit)
         {
-            OutputPaths.Write("--junit", junit, () => JunitReport.Write(junit, results, traces, plan.Memory));
+            OutputPaths.Write("--junit", junit, () => JunitReport.Write(junit, results, traces, plan.Memory, coverage));
         }
 
         if (options.SarifPath is { } sarif)
         {
-            OutputPaths.Write("--sarif", sarif, () => SarifReport.Write(sarif, results, traces, replay, plan.Memory, plan.Skipped));
+            OutputPaths.Write("--sarif", sarif, () => SarifReport.Write(sarif, results, traces, replay, plan.Memory, plan.Skipped, coverage));
         }
     }
 

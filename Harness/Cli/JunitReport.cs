@@ -14,9 +14,10 @@ namespace VmaLockVerify.Harness.Cli;
 /// </summary>
 public static class JunitReport
 {
-    public static void Write(string path, IReadOnlyList<RunResult> results, IReadOnlyDictionary<RunResult, string> traces, IReadOnlyList<string> models)
+    /// <summary>Writes the report; <paramref name="coverage"/>: each sampling run's coverage (<see cref="RunSummary.CoverageOf"/>), as explore computed it.</summary>
+    public static void Write(
+        string path, IReadOnlyList<RunResult> results, IReadOnlyDictionary<RunResult, string> traces, IReadOnlyList<string> models, IReadOnlyDictionary<RunResult, StateCoverage> coverage)
     {
-        var coverage = RunSummary.CoverageOf(results);
         var suites = models.Select(model => Suite(model, [.. results.Where(r => r.Request.Memory == model)], traces, coverage)).ToList();
         var document = new XDocument(new XElement(
             "testsuites",

@@ -32,7 +32,8 @@ public static class SarifReport
 
     /// <summary>
     /// Writes the log; every buggy run's trace is replayed once to recover its steps (with
-    /// <paramref name="replay"/>, which a caller that replays them too can share).
+    /// <paramref name="replay"/>, which a caller that replays them too can share); each sampling
+    /// run's <paramref name="coverage"/> is explore's, or computed here when not given.
     /// </summary>
     public static void Write(
         string path,
@@ -40,13 +41,14 @@ public static class SarifReport
         IReadOnlyDictionary<RunResult, string> traces,
         Func<string, ReplayOutcome>? replay = null,
         IReadOnlyList<string>? models = null,
-        IReadOnlyList<string>? skipped = null)
+        IReadOnlyList<string>? skipped = null,
+        IReadOnlyDictionary<RunResult, StateCoverage>? coverage = null)
     {
         replay ??= Replayer.Replay;
         var rules = InvariantRegistry.All.Select(i => (i.Name, Meaning: i.Property)).Concat(Finding.NotInvariants).ToList();
         var ruleIds = rules.Select(r => r.Name).ToList();
         var root = SourceTree.FindRoot();
-        var coverage = RunSummary.CoverageOf(results);
+        coverage ??= RunSummary.CoverageOf(results);
         var run = new
         {
             tool = new

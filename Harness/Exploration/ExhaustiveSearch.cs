@@ -14,7 +14,11 @@ public sealed record ExhaustiveOutcome(int Bound, int ChoiceBound, long Schedule
 {
     /// <summary>"&lt;= 2 preemptions, &lt;= 1 unusual choice".</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public string Bounds => $"<= {this.Bound} preemption{(this.Bound == 1 ? string.Empty : "s")}, <= {this.ChoiceBound} unusual choice{(this.ChoiceBound == 1 ? string.Empty : "s")}";
+    public string Bounds => BoundsOf(this.Bound, this.ChoiceBound);
+
+    /// <summary>The bounds K and B in words: "&lt;= 2 preemptions, &lt;= 1 unusual choice".</summary>
+    public static string BoundsOf(int bound, int choiceBound) =>
+        $"<= {bound} preemption{(bound == 1 ? string.Empty : "s")}, <= {choiceBound} unusual choice{(choiceBound == 1 ? string.Empty : "s")}";
 
     /// <summary>What the run proves, in one line.</summary>
     public string Describe() => this.Complete
@@ -109,9 +113,6 @@ public sealed class ExhaustiveSearch : IScheduleDriver
     public ExhaustiveOutcome Outcome =>
         new(this.bound, this.choiceBound, this.schedules, this.pruned, this.complete, this.complete ? 0 : this.CountBranchesLeft(),
             this.slice is { } s ? $"{s.Index + 1}/{s.Count}" : null);
-
-    /// <summary>With a slice: the iterations that ran into another slice's part of the tree (cut there, or shorter than the frontier).</summary>
-    public long OtherSlices => this.otherSlices;
 
     /// <summary>The iterations the search itself cut short (pruned, or in another slice's part of the tree): Coyote counts them as ended at the step bound.</summary>
     public long CutIterations => this.pruned + this.otherCut;
