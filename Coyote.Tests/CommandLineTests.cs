@@ -12,6 +12,7 @@ public sealed class CommandLineTests
     [InlineData("unknown generation '2.6'", "explore", "--generation", "2.6")]
     [InlineData("unknown mutant 'no-such-mutant'", "explore", "--mutant", "no-such-mutant")]
     [InlineData("does not exist in generation 6.4", "explore", "--mutant", "refcount-from-zero", "--generation", "6.4")]
+    [InlineData("scenario 'maps-reader-vs-writers' does not exist in generation 6.4", "explore", "--scenario", "maps-reader-vs-writers", "--generation", "6.4")]
     [InlineData("unknown strategy 'dfs-forever'", "explore", "--strategy", "dfs-forever")]
     [InlineData("unknown invariant 'NoSuchInvariant'", "explore", "--invariant", "NoSuchInvariant")]
     [InlineData("--readers must be 1..4, not 0", "explore", "--readers", "0")]

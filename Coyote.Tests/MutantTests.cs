@@ -27,6 +27,8 @@ public sealed class MutantTests
         { "killable-keeps-offset", 100 },
         { "killable-ignores-eintr", 50 },
         { "retry-without-mas-set", 200 },
+        { "query-kmalloc-under-rcu", 10 },
+        { "maps-no-position-check", 1000 },
         { "stack-expand-no-lock", 50 },
         { "up-read-without-rcu", 1000 },
         { "start-read-sleeps", 10 },

@@ -94,7 +94,7 @@ public sealed class SpecTests
     {
         this.Allowed(new MmapLockAcquired("w", "mm", LockMode.Write));
         this.Rejected(new VmaFieldWritten("w", "mm", "vma1", "vm_flags", "VM_READ"), "without write-locking");
-        this.Allowed(new VmaCreated("w", "mm", "vma3"));
+        this.Allowed(new VmaCreated("w", "mm", "vma3", 0x14000, 0x16000));
         this.Allowed(new VmaFieldWritten("w", "mm", "vma3", "vm_start", "0x12000"));
         this.Allowed(new VmaTreeChanged("w", "mm", "vma3", Inserted: true));
         this.Rejected(new VmaTreeChanged("w", "mm", "vma3", Inserted: false), "without write-locking it first");
@@ -114,6 +114,32 @@ public sealed class SpecTests
         this.Allowed(new MmSequenceBumped("w", "mm", 1));
         this.Allowed(new VmaStartReadReturned("r2", "mm", "vma2", Locked: true));
         this.Rejected(new FaultLockedVma("r2", "mm", "vma2", 0x12000), "after vma2 was detached");
+    }
+
+    [Fact]
+    public void A_reported_range_is_one_the_vma_had_taken_under_a_lock_and_a_maps_read_moves_forward()
+    {
+        this.Allowed(new VmaInstalledAtBoot("mm", "vma1", 0x10000, 0x12000));
+        this.Allowed(new MmapLockAcquired("w", "mm", LockMode.Write));
+        this.Allowed(new VmaWriteMarked("w", "mm", "vma1", 1));
+        this.Allowed(new VmaFieldWritten("w", "mm", "vma1", "vm_start", "0x11000"));
+        this.Allowed(new VmaFieldWritten("w", "mm", "vma1", "vm_end", "0x13000"));
+        this.Allowed(new MmSequenceBumped("w", "mm", 2));
+        this.Allowed(new MmapLockReleased("w", "mm", LockMode.Write));
+
+        // vma1 had [0x10000-0x12000), [0x11000-0x12000) and [0x11000-0x13000): never vm_start of
+        // the first with vm_end of the last.
+        var torn = new VmaRangeReported("r", "mm", "vma1", 0x10000, 0x13000, "show_map_vma", "r's maps");
+        this.spec.TornRange(torn).Should().Contain("a range vma1 never had");
+        this.spec.TornRange(torn with { Start = 0x11000 }).Should().BeNull("the range now");
+        this.spec.TornRange(torn with { End = 0x12000 }).Should().BeNull("the range at boot: stale, not torn");
+
+        this.Rejected(torn with { Start = 0x11000 }, "holding neither its read lock nor mm->mmap_lock");
+        this.Allowed(new VmaStartReadReturned("r", "mm", "vma1", Locked: true));
+        var again = torn with { Start = 0x11000 };
+        this.spec.ReportWentBack(again).Should().Contain("the iteration went back", "a line ending at 0x13000 was shown already");
+        this.spec.ReportWentBack(again with { File = null }).Should().BeNull("PROCMAP_QUERY answers stand alone");
+        this.Allowed(again with { File = null, Function = "do_procmap_query" });
     }
 
     private void Allowed(ProtocolEvent e) => this.spec.Apply(e).Should().BeNull("{0} is allowed", e.Describe());

@@ -46,6 +46,7 @@ public static class InvariantRegistry
         InvariantInfo.Of<LockOrder>(),
         InvariantInfo.Of<NoLostWrite>(),
         InvariantInfo.Of<AnonVmaConsistency>(),
+        InvariantInfo.Of<NoTornVmaRange>(),
 
         // The two memory-model judgements (a stale VMA field under a read lock, a data race):
         // SpecConformance leaves both to them.

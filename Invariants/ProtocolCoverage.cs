@@ -8,7 +8,7 @@ namespace VmaLockVerify.Invariants;
 /// after each event), into <paramref name="states"/>, which a run's iterations share. It reads the
 /// Spec the invariants already move (<paramref name="shared"/>, past the event by the time it is
 /// told of it), or moves one of its own when they keep theirs apart. The page-fault threads
-/// (fault0, fault1, ...) and the user threads (user0, ...) of a scenario are interchangeable, so
+/// (fault0, fault1, ...), the user threads (user0, ...) and the /proc/PID/maps readers (maps0, ...) of a scenario are interchangeable, so
 /// their names are made symmetric: a state where fault1 holds the read lock is the state where
 /// fault0 holds it.
 /// </summary>
@@ -22,6 +22,11 @@ public sealed partial class ProtocolCoverage(ISet<long> states, ProtocolSpec? sh
 
     public void Observe(ProtocolEvent e)
     {
+        if (e is VmaInstalledAtBoot)
+        {
+            return; // a fact of the setup, not a step of the protocol
+        }
+
         if (this.own)
         {
             this.spec.Apply(e);
@@ -30,6 +35,6 @@ public sealed partial class ProtocolCoverage(ISet<long> states, ProtocolSpec? sh
         states.Add(this.spec.AbstractState(Symmetric));
     }
 
-    [GeneratedRegex(@"^(fault|user)\d+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(fault|user|maps)\d+$", RegexOptions.CultureInvariant)]
     private static partial Regex Interchangeable();
 }

@@ -148,10 +148,33 @@ public sealed record VmaFreed(string Thread, string Mm, string Vma) : ProtocolEv
     public override string Describe() => $"{Thread} freed {Vma} (vm_area_free RCU callback)";
 }
 
-/// <summary>A new VMA was allocated (vm_area_alloc / vm_area_dup); it is private to its creator until inserted.</summary>
-public sealed record VmaCreated(string Thread, string Mm, string Vma) : ProtocolEvent(Thread)
+/// <summary>
+/// A new VMA was allocated (vm_area_alloc / vm_area_dup); it is private to its creator until
+/// inserted. <paramref name="Start"/> and <paramref name="End"/>: the range it was made with.
+/// </summary>
+public sealed record VmaCreated(string Thread, string Mm, string Vma, ulong Start, ulong End) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} allocated {Vma}";
+}
+
+/// <summary>
+/// A VMA the address space had before any thread ran (exec and earlier mmaps), with its range:
+/// told to the monitors at setup, never part of a trace or of a protocol state.
+/// </summary>
+public sealed record VmaInstalledAtBoot(string Mm, string Vma, ulong Start, ulong End) : ProtocolEvent("(boot)")
+{
+    public override string Describe() => $"{Mm} has {Vma} [0x{Start:x}-0x{End:x}) at boot";
+}
+
+/// <summary>
+/// A reader of the address space's layout reported a VMA's range to user space:
+/// show_map_vma() printing a line of /proc/PID/maps (<paramref name="File"/>: the open file,
+/// whose lines follow one another), or do_procmap_query() answering a PROCMAP_QUERY ioctl
+/// (<paramref name="File"/> null: each answer stands alone).
+/// </summary>
+public sealed record VmaRangeReported(string Thread, string Mm, string Vma, ulong Start, ulong End, string Function, string? File) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} {Function} reports {Vma} [0x{Start:x}-0x{End:x}){(File is null ? string.Empty : $" in {File}")}";
 }
 
 /// <summary>mmgrab(): the thread took a reference on an mm_struct (mm_count), keeping its memory alive.</summary>

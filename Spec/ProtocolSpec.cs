@@ -83,6 +83,61 @@ public sealed class ProtocolSpec
                $"({how}) before {e.Thread}'s vma_start_read({e.Vma}) succeeded, had overwritten it with {store.Value}";
     }
 
+    /// <summary>Per VMA, the ranges it has had since it was made; per open /proc/PID/maps file, the end of the last line it showed.</summary>
+    private readonly Dictionary<string, VmaRanges> ranges = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Thread, string File), ulong> shownUpTo = [];
+
+    /// <summary>A VMA's current vm_start and vm_end (as stored), and every (vm_start, vm_end) pair it has had since it was made.</summary>
+    private sealed class VmaRanges(string start, string end)
+    {
+        public string Start { get; set; } = start;
+
+        public string End { get; set; } = end;
+
+        public HashSet<(string Start, string End)> Had { get; } = [(start, end)];
+
+        public void Store(string field, string value)
+        {
+            if (field == "vm_start")
+            {
+                this.Start = value;
+            }
+            else if (field == "vm_end")
+            {
+                this.End = value;
+            }
+            else
+            {
+                return;
+            }
+
+            this.Had.Add((this.Start, this.End));
+        }
+    }
+
+    private static string Hex(ulong value) => $"0x{value:x}";
+
+    /// <summary>
+    /// Whether a reported range is one the VMA had at some instant: a reader that read vm_start
+    /// of one version and vm_end of another reports a torn range. Null when it is not torn (or
+    /// the VMA was never seen made).
+    /// </summary>
+    public string? TornRange(VmaRangeReported e) =>
+        !this.ranges.TryGetValue(e.Vma, out var r) || r.Had.Contains((Hex(e.Start), Hex(e.End)))
+            ? null
+            : $"{e.Thread}'s {e.Function} reported {e.Vma} as [{Hex(e.Start)}-{Hex(e.End)}), a range {e.Vma} never had " +
+              $"(it has had {string.Join(", ", r.Had.Select(h => $"[{h.Start}-{h.End})"))}): vm_start and vm_end come from different moments";
+
+    /// <summary>
+    /// Whether a /proc/PID/maps line ends at or below the line before it in the same read of the
+    /// file: the iteration went back (proc_get_vma() moves its position to each shown VMA's
+    /// vm_end, and lock_next_vma() must never return a VMA behind it). Null when it moved on.
+    /// </summary>
+    public string? ReportWentBack(VmaRangeReported e) =>
+        e.File is not null && this.shownUpTo.TryGetValue((e.Thread, e.File), out var last) && e.End <= last
+            ? $"{e.Thread}'s {e.Function} showed {e.Vma} [{Hex(e.Start)}-{Hex(e.End)}) in {e.File} after a line ending at {Hex(last)}: the iteration went back"
+            : null;
+
     /// <summary>mmgrab() references held, per thread: (thread, mm) pairs, counted.</summary>
     private readonly Dictionary<(string Thread, string Mm), int> grabs = [];
     private readonly Dictionary<(string Mm, ulong Address), Dictionary<ulong, UserStored>> userMemory = [];
@@ -204,6 +259,8 @@ public sealed class ProtocolSpec
             FaultCompleted c => this.OnFaultCompleted(c),
             VmaFreed f => this.OnFreed(f),
             VmaCreated c => this.OnCreated(c),
+            VmaInstalledAtBoot b => this.OnInstalledAtBoot(b),
+            VmaRangeReported r => this.OnRangeReported(r),
             MmGrabbed g => this.OnGrabbed(g),
             MmDropped d => this.OnDropped(d),
             VmaReferenceDropping p => this.OnReferenceDropping(p),
@@ -448,11 +505,36 @@ public sealed class ProtocolSpec
     private string? OnCreated(VmaCreated e)
     {
         this.vmas[e.Vma] = new VmaState();
+        this.ranges[e.Vma] = new VmaRanges(Hex(e.Start), Hex(e.End));
         return null;
+    }
+
+    private string? OnInstalledAtBoot(VmaInstalledAtBoot e)
+    {
+        this.ranges[e.Vma] = new VmaRanges(Hex(e.Start), Hex(e.End));
+        return null;
+    }
+
+    /// <summary>
+    /// A reader reports a VMA's range only while the range cannot change under it: holding the
+    /// VMA's read lock (the per-VMA-lock readers of /proc/PID/maps and PROCMAP_QUERY, 6.17+) or
+    /// the mm's mmap_lock (their fallback, and every reader before them).
+    /// </summary>
+    private string? OnRangeReported(VmaRangeReported e)
+    {
+        if (e.File is not null)
+        {
+            this.shownUpTo[(e.Thread, e.File)] = e.End;
+        }
+
+        var mm = this.Mm(e.Mm);
+        var locked = (this.vmas.TryGetValue(e.Vma, out var vma) && vma.Readers.Contains(e.Thread)) || mm.Readers.Contains(e.Thread) || mm.Writer == e.Thread;
+        return locked ? null : $"{e.Thread}'s {e.Function} read {e.Vma}'s range holding neither its read lock nor {e.Mm}->mmap_lock";
     }
 
     private string? OnFieldWritten(VmaFieldWritten e)
     {
+        this.ranges.GetValueOrDefault(e.Vma)?.Store(e.Field, e.Value);
         var vma = this.Vma(e.Vma);
         if (!vma.EverPublished)
         {

@@ -275,8 +275,14 @@ public static class ExploreCommand
         // --generation the generation. Without --memory a generation left with no model runs under
         // sc, and a mutant under the model it is written for (Mutant.Memory: what its budget and
         // saved trace were found under).
+        if (options.Generation is not null && scenarios.FirstOrDefault(s => !s.RunsOn(generations[0])) is { } absent && options.Scenarios.Count > 0)
+        {
+            throw RunChecks.BadInput(RunChecks.ScenarioIn(absent, generations[0])!);
+        }
+
         var pairs = (from scenario in scenarios
                      from generation in generations
+                     where scenario.RunsOn(generation)
                      from memory in asked ?? (stress ? [RunRequest.ScMemory] : mutant is not null ? [mutant.Memory] : RunRequest.DefaultMemory.Union(RunRequest.DefaultMemoryOf(generation)))
                      let named = asked is not null && options.Generation is not null
                      select (Scenario: scenario, Generation: generation, Memory: memory, Named: named, Known: named ? null : KnownBugs.Of(generation, memory))).ToList();

@@ -65,6 +65,12 @@ public static class RunChecks
             : Unknown("scenario", name, ScenarioRegistry.All.Select(s => s.Name).Concat(patch?.Scenarios.Select(s => s.Name) ?? [])));
     }
 
+    /// <summary>A scenario whose threads call functions a generation does not have.</summary>
+    public static string? ScenarioIn(Scenario scenario, GenerationInfo generation) =>
+        scenario.RunsOn(generation)
+            ? null
+            : $"scenario '{scenario.Name}' does not exist in generation {generation.Name} (its readers are v7.0's: {string.Join(", ", Generations.All.Where(scenario.RunsOn).Select(g => g.Name))})";
+
     /// <summary>A proposal that is not written for a generation.</summary>
     public static string? PatchIn(Proposal patch, GenerationInfo generation) =>
         patch.AppliesTo(generation) ? null : $"proposal '{patch.Name}' is not written for generation {generation.Name} (it is for {string.Join(", ", patch.Kernels.Select(k => k.Generation))})";

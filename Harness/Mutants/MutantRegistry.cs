@@ -17,6 +17,8 @@ public static class MutantRegistry
         new KillableKeepsOffset(),
         new KillableIgnoresEintr(),
         new RetryWithoutMasSet(),
+        new QueryKmallocUnderRcu(),
+        new MapsNoPositionCheck(),
         new StackExpandNoLock(),
         new UpReadWithoutRcu(),
         new StartReadSleeps(),

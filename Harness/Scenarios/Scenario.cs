@@ -1,3 +1,4 @@
+using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Implementation.Mm;
 
 namespace VmaLockVerify.Harness.Scenarios;
@@ -26,6 +27,12 @@ public abstract class Scenario
 
     /// <summary>One line: what the writer does while the faults run.</summary>
     public abstract string Description { get; }
+
+    /// <summary>
+    /// Whether the scenario exists in <paramref name="generation"/>: every one, unless its threads
+    /// call functions only later kernels have (the /proc/PID/maps readers of v7.0).
+    /// </summary>
+    public virtual bool RunsOn(GenerationInfo generation) => true;
 
     /// <summary>Sets up the address space, starts the threads, and waits for all of them.</summary>
     public abstract Task RunAsync(BootedKernel kernel, int readers);

@@ -20,6 +20,8 @@ public static class ScenarioRegistry
         FaultVsMremap.ThenMunmap,
         new FaultVsMmap(),
         FaultVsMremap.ThenFork,
+        new MapsReaderVsWriters(),
+        new ProcmapQueryVsMunmap(),
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

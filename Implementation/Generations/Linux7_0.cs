@@ -1,3 +1,4 @@
+using VmaLockVerify.Implementation.Fs;
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Memory;
 using VmaLockVerify.Implementation.Mm;
@@ -68,7 +69,7 @@ public sealed class VmaExcludeReadersState(VmAreaStruct vma, TaskState state, bo
 /// here is the leaf entry of one range) and node freeing in trees made after boot (fork's child).
 /// </para>
 /// </summary>
-public interface Linux7_0 : Linux6_15
+public partial interface Linux7_0 : Linux6_15
 {
     /// <summary>The exclusion bit is VM_REFCNT_EXCLUDE_READERS_FLAG from v7.0 (25faccd69977).</summary>
     string Linux6_15.ExcludeReadersFlagName => VmAreaStruct.VmRefcntExcludeReadersFlagName;
@@ -135,6 +136,145 @@ public interface Linux7_0 : Linux6_15
             this.World.Emit(new FaultLockedVma(this.Thread, mm.Name, vma.Name, address));
             return fn.Returns(vma);
         }
+    }
+
+    /// <summary>
+    /// lock_next_vma_under_mmap_lock(), mm/mmap_lock.c (v7.0): lock_next_vma()'s fallback. Under
+    /// mmap_read_lock the VMA at the last position is looked up again and read-locked (which can
+    /// only fail on vm_refcnt overflow: -EAGAIN then).
+    /// </summary>
+    VmaPtr LockNextVmaUnderMmapLock(MmStruct mm, VmaIterator vmi, ulong fromAddr)
+    {
+        using var fn = this.World.Enter("lock_next_vma_under_mmap_lock", $"{mm.Name}, &vmi, {VmAreaStruct.Hex(fromAddr)}");
+        var ret = this.MmapReadLockKillable(mm);
+        if (ret != 0)
+        {
+            return fn.Returns(VmaPtr.ErrPtr(ret));
+        }
+
+        // Lookup the vma at the last position again under mmap_read_lock.
+        this.VmaIterSet(vmi, fromAddr);
+        VmaPtr vma = this.VmaNext(vmi);
+        if (vma.Vma is { } found)
+        {
+            // Very unlikely vma->vm_refcnt overflow case.
+            if (!this.VmaStartReadLocked(found))
+            {
+                vma = VmaPtr.ErrPtr(-Errno.EAGAIN);
+            }
+        }
+
+        this.MmapReadUnlock(mm);
+        return fn.Returns(vma);
+    }
+
+    /// <summary>
+    /// lock_next_vma(), mm/mmap_lock.c (v7.0): called under RCU; the next VMA at or after
+    /// <paramref name="fromAddr"/>, read-locked, NULL at the end, or an ERR_PTR. A VMA detached
+    /// under us is looked up again at once (vma_start_read() dropped RCU, so RCU is taken again and
+    /// the iterator reset); one that cannot be locked, or is behind the last position, or is ahead
+    /// of it while the address space may have changed since the lookup (it may have shrunk, with
+    /// another VMA installed in front of it), sends the lookup to mmap_lock. Returns with RCU held.
+    /// </summary>
+    VmaPtr LockNextVma(MmStruct mm, VmaIterator vmi, ulong fromAddr)
+    {
+        using var fn = this.World.Enter("lock_next_vma", $"{mm.Name}, &vmi, {VmAreaStruct.Hex(fromAddr)}");
+        this.World.VmBugOn(!this.World.Rcu.ReadLockHeld, "RCU_LOCKDEP_WARN(!rcu_read_lock_held(), \"no rcu read lock held\") in lock_next_vma");
+        while (true) // retry:
+        {
+            // Start mmap_lock speculation in case we need to verify the vma later.
+            var mmapUnlocked = this.MmapLockSpeculateTryBegin(mm, out var mmWrSeq);
+            var vma = this.VmaNext(vmi);
+            if (vma is null)
+            {
+                return fn.Returns(VmaPtr.Null);
+            }
+
+            var locked = this.VmaStartRead(mm, vma);
+            if (locked != ReadLockOutcome.Locked)
+            {
+                // Retry immediately if the vma gets detached from under us. An infinite loop
+                // should not happen: the vma we find would have to be knocked out from under us
+                // every time.
+                if (locked == ReadLockOutcome.Again)
+                {
+                    // Reset to search from the last address.
+                    this.World.Rcu.ReadLock();
+                    this.VmaIterSet(vmi, fromAddr);
+                    continue;
+                }
+
+                return fn.Returns(this.LockNextVmaFallback(mm, vmi, fromAddr));
+            }
+
+            // Verify the vma is not behind the last search position.
+            if (fromAddr >= vma.VmEnd.Plain())
+            {
+                return fn.Returns(this.LockNextVmaFallbackUnlock(mm, vmi, fromAddr, vma));
+            }
+
+            // The vma can be ahead of the last search position, but then it must not have shrunk
+            // after we found it with another vma installed ahead of it: that would show a gap
+            // that should not be there.
+            if (fromAddr < vma.VmStart.Plain())
+            {
+                // Verify only if the address space might have changed since the vma lookup.
+                if (!mmapUnlocked || this.MmapLockSpeculateRetry(mm, mmWrSeq))
+                {
+                    this.VmaIterSet(vmi, fromAddr);
+                    if (vma != this.VmaNext(vmi))
+                    {
+                        return fn.Returns(this.LockNextVmaFallbackUnlock(mm, vmi, fromAddr, vma));
+                    }
+                }
+            }
+
+            return fn.Returns<VmaPtr>(vma);
+        }
+    }
+
+    /// <summary>lock_next_vma()'s <c>fallback_unlock:</c> label: leave RCU, drop the VMA's read lock, then <c>fallback:</c>.</summary>
+    protected sealed VmaPtr LockNextVmaFallbackUnlock(MmStruct mm, VmaIterator vmi, ulong fromAddr, VmAreaStruct vma)
+    {
+        this.World.Rcu.ReadUnlock();
+        this.VmaEndRead(vma);
+        return this.LockNextVmaFallback(mm, vmi, fromAddr);
+    }
+
+    /// <summary>
+    /// lock_next_vma()'s <c>fallback:</c> label (RCU not held: vma_start_read() dropped it, or
+    /// fallback_unlock: did): look the VMA up under mmap_lock, re-enter RCU, and reinitialize the
+    /// iterator after re-entering the RCU read section.
+    /// </summary>
+    protected sealed VmaPtr LockNextVmaFallback(MmStruct mm, VmaIterator vmi, ulong fromAddr)
+    {
+        var vma = this.LockNextVmaUnderMmapLock(mm, vmi, fromAddr);
+        this.World.Rcu.ReadLock();
+        this.VmaIterSet(vmi, vma.IsErrOrNull ? fromAddr : vma.Vma!.VmEnd.Plain());
+        return vma;
+    }
+
+    // ---- include/linux/mmap_lock.h -------------------------------------------------------
+
+    /// <summary>
+    /// mmap_lock_speculate_try_begin(), include/linux/mmap_lock.h (v7.0): raw_seqcount_try_begin()
+    /// on mm_lock_seq. mmap_lock is a sleeping lock, so speculating while it is write-locked is not
+    /// worth it: false then (the sequence is odd). The sequence read goes to <paramref name="seq"/>.
+    /// </summary>
+    bool MmapLockSpeculateTryBegin(MmStruct mm, out int seq)
+    {
+        using var fn = this.World.Enter("mmap_lock_speculate_try_begin", mm.Name);
+        seq = mm.MmLockSeq.ReadOnce(); // raw_read_seqcount(): READ_ONCE(), then smp_rmb()
+        this.World.Memory.Fence(MemoryBarrier.Rmb);
+        return fn.Returns((seq & 1) == 0);
+    }
+
+    /// <summary>mmap_lock_speculate_retry(), include/linux/mmap_lock.h (v7.0): read_seqcount_retry() on mm_lock_seq: whether a writer came since <paramref name="seq"/>.</summary>
+    bool MmapLockSpeculateRetry(MmStruct mm, int seq)
+    {
+        using var fn = this.World.Enter("mmap_lock_speculate_retry", mm.Name);
+        this.World.Memory.Fence(MemoryBarrier.Rmb);
+        return fn.Returns(mm.MmLockSeq.ReadOnce() != seq);
     }
 
     // ---- include/linux/mmap_lock.h -------------------------------------------------------

@@ -121,6 +121,18 @@ public sealed class KernelWorld
     }
 
     /// <summary>
+    /// Tells the observers a fact of the setup, before any thread runs (what the address space
+    /// already holds): not a step, so it is neither recorded nor counted in a step's footprint.
+    /// </summary>
+    public void NotifyAtBoot(ProtocolEvent e)
+    {
+        foreach (var observer in this.observers)
+        {
+            observer.Observe(e);
+        }
+    }
+
+    /// <summary>
     /// might_sleep(), include/linux/kernel.h: <paramref name="call"/> may block. Inside an RCU
     /// read-side critical section that is a bug the kernel reports under CONFIG_DEBUG_ATOMIC_SLEEP;
     /// here it is an event for the monitors (reported only then, so it changes nothing else).

@@ -15,6 +15,9 @@ public sealed class Rcu(KernelWorld world)
 
     private sealed record Pending(HashSet<TaskStruct> WaitFor, string What, Action Callback, object? GracePeriod);
 
+    /// <summary>rcu_read_lock_held(): whether the current task is inside a read-side critical section.</summary>
+    public bool ReadLockHeld => world.Current.RcuNesting > 0;
+
     /// <summary>rcu_read_lock().</summary>
     public void ReadLock()
     {

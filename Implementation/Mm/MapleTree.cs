@@ -41,9 +41,33 @@ public sealed class MaState(MapleTree tree, ulong index)
     public void Set(ulong index)
     {
         using var fn = this.Tree.World.Enter("mas_set", $"&mas, {VmAreaStruct.Hex(index)}");
+        this.Reset(index);
+    }
+
+    /// <summary>The state back to MAS_START at <paramref name="index"/>, for the callers that name it otherwise (vma_iter_set()).</summary>
+    public void Reset(ulong index)
+    {
         this.Index = index;
         this.Node = null;
     }
+
+    /// <summary>mas_find()'s step past the entry it returned: the state caches its node, and the next find starts at its end.</summary>
+    internal void Found(MapleEntry entry)
+    {
+        this.Node = entry;
+        this.Index = entry.End;
+    }
+}
+
+/// <summary>
+/// struct vma_iterator, include/linux/mm_types.h: an ma_state over an mm's tree. Kept across calls
+/// by the /proc/PID/maps readers (proc_maps_private->iter), it is only valid while the RCU
+/// read-side section (or the mmap_lock) in which its node was found lasts; vma_iter_set() sends it
+/// back to MAS_START.
+/// </summary>
+public sealed class VmaIterator(MmStruct mm, ulong address)
+{
+    public MaState Mas { get; } = new(mm.MmMt, address);
 }
 
 /// <summary>
@@ -118,6 +142,33 @@ public sealed class MapleTree : KernelObject
         return fn.Returns<VmAreaStruct?>(null);
     }
 
+    /// <summary>
+    /// mas_find(&amp;mas, ULONG_MAX) (lib/maple_tree.c), as vma_next() calls it: the first VMA ending
+    /// above mas->index, from MAS_START by walking the tree; from an active state by going on from
+    /// the node the state caches (a use-after-free if a grace period has freed that node since).
+    /// </summary>
+    public VmAreaStruct? MasFind(MaState mas)
+    {
+        using var fn = this.World.Enter("mas_find", $"&mas, {VmAreaStruct.Hex(mas.Index)}{(mas.Node is null ? "" : $", active at {mas.Node.Name}")}");
+        mas.Node?.CheckAlive(AccessKind.Load, "mas_find", "slot");
+        MapleEntry? best = null;
+        foreach (var slot in this.slots)
+        {
+            if (slot.RcuDereference() is { } entry && entry.End > mas.Index && (best is null || entry.Start < best.Start))
+            {
+                best = entry;
+            }
+        }
+
+        if (best is null)
+        {
+            return fn.Returns<VmAreaStruct?>(null);
+        }
+
+        mas.Found(best);
+        return fn.Returns(best.Vma);
+    }
+
     /// <summary>find_vma(): the first VMA ending above <paramref name="address"/> (caller holds mmap_lock).</summary>
     public VmAreaStruct? FindVma(ulong address)
     {
@@ -180,6 +231,7 @@ public sealed class MapleTree : KernelObject
     {
         var slot = this.slots.First(s => s.Peek() is null);
         this.World.Memory.Store(slot, this.NewNode(vma.VmStart.Peek(), vma.VmEnd.Peek(), vma), MemoryOrder.Plain);
+        this.World.NotifyAtBoot(new VmaInstalledAtBoot(this.mm.Name, vma.Name, vma.VmStart.Peek(), vma.VmEnd.Peek()));
     }
 
     private MapleEntry NewNode(ulong start, ulong end, VmAreaStruct vma) =>

@@ -50,9 +50,27 @@ public abstract class Booted(KernelWorld world) : Linux
 /// <summary>The errno values the port returns (include/uapi/asm-generic/errno-base.h).</summary>
 public static class Errno
 {
+    public const int ENOENT = 2;
+
+    public const int ESRCH = 3;
+
     public const int EINTR = 4;
+
+    public const int EAGAIN = 11;
 
     public const int EFAULT = 14;
 
     public const int ENOMEM = 12;
+
+    /// <summary>A negative errno as the kernel spells it: -4 is "-EINTR".</summary>
+    public static string Name(int err) => -err switch
+    {
+        ENOENT => "-ENOENT",
+        ESRCH => "-ESRCH",
+        EINTR => "-EINTR",
+        EAGAIN => "-EAGAIN",
+        ENOMEM => "-ENOMEM",
+        EFAULT => "-EFAULT",
+        _ => err.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 }

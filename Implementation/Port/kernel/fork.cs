@@ -89,7 +89,7 @@ public partial interface Linux
     {
         if (this.World.InTask)
         {
-            this.World.Emit(new VmaCreated(this.Thread, vma.VmMm.Name, vma.Name));
+            this.World.Emit(new VmaCreated(this.Thread, vma.VmMm.Name, vma.Name, vma.VmStart.Peek(), vma.VmEnd.Peek()));
         }
 
         return vma;

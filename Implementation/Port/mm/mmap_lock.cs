@@ -21,6 +21,19 @@ public partial interface Linux
         this.World.Emit(new MmapLockAcquired(this.Thread, mm.Name, LockMode.Read));
     }
 
+    /// <summary>
+    /// mmap_read_lock_killable(), include/linux/mmap_lock.h, v6.4: down_read_killable(), 0 or
+    /// -EINTR. No fatal signal is ever sent to the port's readers, so the wait always ends with
+    /// the lock (0).
+    /// </summary>
+    int MmapReadLockKillable(MmStruct mm)
+    {
+        using var fn = this.World.Enter("mmap_read_lock_killable", mm.Name);
+        mm.MmapLock.DownRead();
+        this.World.Emit(new MmapLockAcquired(this.Thread, mm.Name, LockMode.Read));
+        return fn.Returns(0);
+    }
+
     /// <summary>mmap_read_trylock(), include/linux/mmap_lock.h, v6.4.</summary>
     bool MmapReadTrylock(MmStruct mm)
     {
