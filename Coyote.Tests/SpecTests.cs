@@ -106,7 +106,7 @@ public sealed class SpecTests
         this.Allowed(new FaultStarted("r", "mm", 0x10000));
         this.Allowed(new VmaStartReadReturned("r", "mm", "vma1", Locked: true));
         this.Allowed(new FaultLockedVma("r", "mm", "vma1", 0x10000));
-        this.Rejected(new FaultCompleted("r", "mm", 0x10000, "handled"), "still holding the read lock of vma1");
+        this.Rejected(new FaultCompleted("r", "mm", 0x10000, FaultOutcome.Handled("page present")), "still holding the read lock of vma1");
 
         this.Allowed(new MmapLockAcquired("w", "mm", LockMode.Write));
         this.Allowed(new VmaWriteMarked("w", "mm", "vma2", 0));

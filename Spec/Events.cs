@@ -137,7 +137,7 @@ public sealed record FaultFellBack(string Thread, string Mm, ulong Address, stri
 }
 
 /// <summary>The page fault finished (handled, or SIGSEGV for an unmapped address).</summary>
-public sealed record FaultCompleted(string Thread, string Mm, ulong Address, string Outcome) : ProtocolEvent(Thread)
+public sealed record FaultCompleted(string Thread, string Mm, ulong Address, FaultOutcome Outcome) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} page fault at 0x{Address:x} done: {Outcome}";
 }

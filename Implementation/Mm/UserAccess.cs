@@ -80,7 +80,7 @@ public sealed class UserAccess(KernelWorld world, Port.Linux linux)
         }
 
         var outcome = linux.DoUserAddrFault(mm, address, write);
-        if (outcome.StartsWith("SIGSEGV", StringComparison.Ordinal))
+        if (outcome.Sigsegv)
         {
             throw new InvalidOperationException($"{world.Current.Name}'s user access at {VmAreaStruct.Hex(address)} got {outcome}: the scenario touches memory it did not map");
         }

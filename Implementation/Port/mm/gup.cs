@@ -15,6 +15,6 @@ public partial interface Linux
         var vma = mm.MmMt.FindVma(address);
         return fn.Returns(vma is null || vma.VmStart.ReadOnce() > address
             ? "-EFAULT"
-            : this.HandleMmFault(vma, address, write: true, underVmaLock: false));
+            : this.HandleMmFault(vma, address, write: true, underVmaLock: false).ToString());
     }
 }

@@ -12,9 +12,6 @@ namespace VmaLockVerify.Implementation.Port;
 /// </summary>
 public partial interface Linux
 {
-    /// <summary>VM_FAULT_RETRY: the handler cannot finish under the VMA lock.</summary>
-    public const string Retry = "VM_FAULT_RETRY";
-
     /// <summary>
     /// lock_vma_under_rcu(), mm/memory.c, v6.5 (v6.4 with 657b5146955e): find the VMA covering
     /// the address under RCU and read-lock it, or return NULL (the fault then takes mmap_lock).
@@ -142,21 +139,21 @@ public partial interface Linux
     /// handle_mm_fault() → handle_pte_fault(), mm/memory.c, v6.4: an absent PTE gets a fresh page
     /// (do_anonymous_page); a write to a present read-only one breaks copy-on-write (do_wp_page).
     /// </summary>
-    string HandleMmFault(VmAreaStruct vma, ulong address, bool write, bool underVmaLock)
+    FaultOutcome HandleMmFault(VmAreaStruct vma, ulong address, bool write, bool underVmaLock)
     {
         using var fn = this.World.Enter("handle_mm_fault", $"{vma.Name}, {VmAreaStruct.Hex(address)}{(underVmaLock ? ", FAULT_FLAG_VMA_LOCK" : "")}");
         var pte = vma.VmMm.PageTable.Pte(address);
         var orig = pte.ReadOnce();
         if (orig is not null)
         {
-            return fn.Returns(write && !orig.Writable ? this.DoWpPage(vma, address, pte, orig, underVmaLock) : "handled (page present)");
+            return fn.Returns(write && !orig.Writable ? this.DoWpPage(vma, address, pte, orig, underVmaLock) : FaultOutcome.Handled("page present"));
         }
 
         return fn.Returns(this.DoAnonymousPage(vma, address, pte, write, underVmaLock));
     }
 
     /// <summary>do_anonymous_page(), mm/memory.c, v6.4: map a fresh page at the address unless one is already there.</summary>
-    string DoAnonymousPage(VmAreaStruct vma, ulong address, SharedVar<Pte?> pte, bool write, bool underVmaLock)
+    FaultOutcome DoAnonymousPage(VmAreaStruct vma, ulong address, SharedVar<Pte?> pte, bool write, bool underVmaLock)
     {
         var anonVma = this.AnonVmaPrepare(vma, underVmaLock);
         if (anonVma is null)
@@ -177,13 +174,13 @@ public partial interface Linux
             // pte_offset_map_lock(): re-check under the page table lock.
             if (pte.ReadOnce() is not null)
             {
-                return "handled (raced with another fault)";
+                return FaultOutcome.Handled("raced with another fault");
             }
 
             this.MapAnonPage(vma, address, pte, new Pte(folio, writable));
         }
 
-        return $"handled (mapped {(writable ? "writable " : "")}page, index {VmAreaStruct.Hex(index)})";
+        return FaultOutcome.Handled($"mapped {(writable ? "writable " : "")}page, index {VmAreaStruct.Hex(index)}");
     }
 
     /// <summary>
@@ -207,7 +204,7 @@ public partial interface Linux
     /// How a fault that needs an anon_vma and got none ends: VM_FAULT_RETRY under the VMA lock
     /// (vmf_anon_prepare(), or a file VMA), else as anon_vma_prepare()'s failure.
     /// </summary>
-    protected static string NoAnonVma(bool underVmaLock) => underVmaLock ? Retry : "VM_FAULT_OOM (no anon_vma)";
+    protected static FaultOutcome NoAnonVma(bool underVmaLock) => underVmaLock ? VmFault.Retry : new FaultOutcome(VmFault.Oom, "no anon_vma");
 
     /// <summary>
     /// do_wp_page(), mm/memory.c, v6.4: a write to a present read-only PTE of a private mapping. A
@@ -216,7 +213,7 @@ public partial interface Linux
     /// lock, then the old PTE is cleared and the TLB flushed (ptep_clear_flush) before the copy is
     /// mapped writable, and only if the PTE did not change meanwhile (pte_same).
     /// </summary>
-    string DoWpPage(VmAreaStruct vma, ulong address, SharedVar<Pte?> pte, Pte orig, bool underVmaLock)
+    FaultOutcome DoWpPage(VmAreaStruct vma, ulong address, SharedVar<Pte?> pte, Pte orig, bool underVmaLock)
     {
         using var fn = this.World.Enter("do_wp_page", $"{vma.Name}, {VmAreaStruct.Hex(address)}");
         var mm = vma.VmMm;
@@ -225,13 +222,13 @@ public partial interface Linux
             using var held = this.World.SpinHeld(mm.PageTable.Ptl);
             if (pte.ReadOnce() != orig)
             {
-                return fn.Returns("handled (PTE changed)");
+                return fn.Returns(FaultOutcome.Handled("PTE changed"));
             }
 
             if (orig.Folio.MapCount == 1)
             {
                 pte.WriteOnce(orig with { Writable = true }); // wp_page_reuse()
-                return fn.Returns("handled (reused exclusive page)");
+                return fn.Returns(FaultOutcome.Handled("reused exclusive page"));
             }
         }
 
@@ -250,7 +247,7 @@ public partial interface Linux
             using var held = this.World.SpinHeld(mm.PageTable.Ptl);
             if (pte.ReadOnce() != orig)
             {
-                return fn.Returns("handled (PTE changed)");
+                return fn.Returns(FaultOutcome.Handled("PTE changed"));
             }
 
             // ptep_clear_flush(): no CPU may keep writing to the old page through the old PTE.
@@ -260,7 +257,7 @@ public partial interface Linux
             orig.Folio.MapCount--; // folio_remove_rmap_pte() of the old page
         }
 
-        return fn.Returns("handled (copied page on write)");
+        return fn.Returns(FaultOutcome.Handled("copied page on write"));
     }
 
     /// <summary>

@@ -33,7 +33,7 @@ public partial interface Linux
         using var fn = this.World.Enter("mfill_atomic", $"{vma.Name}, {VmAreaStruct.Hex(address)}");
         var outcome = address < vma.VmStart.ReadOnce() || address >= vma.VmEnd.ReadOnce()
             ? "-ENOENT"
-            : this.HandleMmFault(vma, address, write: true, underVmaLock: true);
+            : this.HandleMmFault(vma, address, write: true, underVmaLock: true).ToString();
         this.VmaEndRead(vma);
         return fn.Returns(outcome);
     }

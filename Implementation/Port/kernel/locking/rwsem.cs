@@ -54,14 +54,14 @@ public class RwSemaphore : KernelObject
         : base(world, name)
     {
         this.Count = new AtomicVar<long>(world, this, "count", 0, DescribeCount);
-        this.Owner = new SharedVar<string?>(world, this, "owner", null, o => o ?? "NULL");
+        this.Owner = new SharedVar<RwsemOwner>(world, this, "owner", RwsemOwner.None);
     }
 
     /// <summary>sem->count.</summary>
     public AtomicVar<long> Count { get; }
 
-    /// <summary>sem->owner: the writer, or "readers" while reader-owned (RWSEM_READER_OWNED).</summary>
-    public SharedVar<string?> Owner { get; }
+    /// <summary>sem->owner: the writer's task, RWSEM_READER_OWNED while readers own the lock, or NULL.</summary>
+    public SharedVar<RwsemOwner> Owner { get; }
 
     private enum WaiterType
     {
@@ -176,7 +176,7 @@ public class RwSemaphore : KernelObject
             return false;
         }
 
-        this.Owner.WriteOnce(this.World.Current.Name);
+        this.SetOwner();
         return true;
     }
 
@@ -185,8 +185,8 @@ public class RwSemaphore : KernelObject
     {
         using var fn = this.World.Enter("up_write", this.Name);
         this.World.Notify(new LockReleasing(this.World.Current.Name, this.Name, this.Class));
-        this.World.VmBugOn(this.Owner.Peek() != this.World.Current.Name, $"DEBUG_RWSEMS_WARN_ON(sem->owner != current) on {this.Name}");
-        this.Owner.WriteOnce(null);
+        this.World.VmBugOn(this.Owner.Peek().Task != this.World.Current, $"DEBUG_RWSEMS_WARN_ON(sem->owner != current) on {this.Name}");
+        this.ClearOwner();
         var tmp = this.Count.FetchAdd(-WriterLocked, MemoryOrder.Release);
         if ((tmp & FlagWaiters) != 0)
         {
@@ -225,7 +225,7 @@ public class RwSemaphore : KernelObject
         var rcnt = count >> ReaderShift;
 
         // Don't steal the lock from a sleeping writer if it is very likely reader-owned.
-        var readerOwned = this.Owner.ReadOnce() == ReaderOwnedMark;
+        var readerOwned = this.Owner.ReadOnce().IsReaderOwned;
         if (!(readerOwned && rcnt > 1 && (count & WriterLocked) == 0) && (count & (WriterLocked | FlagHandoff)) == 0)
         {
             // Reader optimistic lock stealing: our READER_BIAS is already in the count.
@@ -362,7 +362,7 @@ public class RwSemaphore : KernelObject
         }
 
         this.waitList.Remove(waiter);
-        this.Owner.WriteOnce(this.World.Current.Name);
+        this.SetOwner();
         return true;
     }
 
@@ -478,7 +478,7 @@ public class RwSemaphore : KernelObject
                 return;
             }
 
-            this.Owner.WriteOnce(ReaderOwnedMark);
+            this.SetReaderOwned();
         }
 
         // Grant the read lock to every reader in the queue (MAX_READERS_WAKEUP is far away here).
@@ -523,8 +523,14 @@ public class RwSemaphore : KernelObject
         }
     }
 
-    /// <summary>rwsem_set_reader_owned().</summary>
-    protected void SetReaderOwned() => this.Owner.WriteOnce(ReaderOwnedMark);
+    /// <summary>rwsem_set_owner(): sem->owner is current, the writer.</summary>
+    private void SetOwner() => this.Owner.WriteOnce(RwsemOwner.Writer(this.World.Current));
+
+    /// <summary>rwsem_clear_owner(): sem->owner is NULL.</summary>
+    private void ClearOwner() => this.Owner.WriteOnce(RwsemOwner.None);
+
+    /// <summary>rwsem_set_reader_owned(): sem->owner is RWSEM_READER_OWNED.</summary>
+    protected void SetReaderOwned() => this.Owner.WriteOnce(RwsemOwner.ReaderOwned);
 
     /// <summary>wake_up_q().</summary>
     private static void WakeUpQ(List<TaskStruct> wake)
@@ -534,9 +540,6 @@ public class RwSemaphore : KernelObject
             task.WakeUp();
         }
     }
-
-    /// <summary>What sem->owner holds while readers own the lock (RWSEM_READER_OWNED).</summary>
-    internal const string ReaderOwnedMark = "RWSEM_READER_OWNED";
 
     /// <summary>struct rwsem_waiter, on the waiting task's stack.</summary>
     private sealed class Waiter : KernelObject
@@ -559,4 +562,37 @@ public class RwSemaphore : KernelObject
         /// <summary>waiter->handoff_set (wait_lock protected).</summary>
         public bool HandoffSet { get; set; }
     }
+}
+
+/// <summary>
+/// What sem->owner holds, kernel/locking/rwsem.c, v6.4: the task that owns the lock for write,
+/// RWSEM_READER_OWNED while readers own it, or NULL. The kernel keeps the last reader's task
+/// beside the RWSEM_READER_OWNED bit, for optimistic spinning and debugging; the port, which does
+/// not spin, keeps the bit alone. Printed as the kernel developer reads it: the writer's name,
+/// <c>RWSEM_READER_OWNED</c> or <c>NULL</c>.
+/// </summary>
+public readonly record struct RwsemOwner
+{
+    private RwsemOwner(TaskStruct? task, bool readerOwned)
+    {
+        this.Task = task;
+        this.IsReaderOwned = readerOwned;
+    }
+
+    /// <summary>NULL: no owner.</summary>
+    public static RwsemOwner None => default;
+
+    /// <summary>RWSEM_READER_OWNED: readers own the lock.</summary>
+    public static RwsemOwner ReaderOwned { get; } = new(null, readerOwned: true);
+
+    /// <summary>The writer that owns the lock; null when readers or nobody own it.</summary>
+    public TaskStruct? Task { get; }
+
+    /// <summary>Whether the RWSEM_READER_OWNED bit is set (is_rwsem_reader_owned()).</summary>
+    public bool IsReaderOwned { get; }
+
+    /// <summary>The task as the lock's writer.</summary>
+    public static RwsemOwner Writer(TaskStruct task) => new(task, readerOwned: false);
+
+    public override string ToString() => this.IsReaderOwned ? "RWSEM_READER_OWNED" : this.Task?.Name ?? "NULL";
 }

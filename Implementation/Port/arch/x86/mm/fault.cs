@@ -10,10 +10,10 @@ namespace VmaLockVerify.Implementation.Port;
 public partial interface Linux
 {
     /// <summary>do_user_addr_fault(), arch/x86/mm/fault.c, v6.4. Returns how the fault ended.</summary>
-    string DoUserAddrFault(MmStruct mm, ulong address, bool write)
+    FaultOutcome DoUserAddrFault(MmStruct mm, ulong address, bool write)
     {
         this.World.Emit(new FaultStarted(this.Thread, mm.Name, address));
-        string outcome;
+        FaultOutcome outcome;
         using (var fn = this.World.Enter("do_user_addr_fault", $"{VmAreaStruct.Hex(address)}, {(write ? "write" : "read")}"))
         {
             outcome = this.DoUserAddrFaultUnderVmaLock(mm, address, write) ?? this.DoUserAddrFaultUnderMmapLock(mm, address, write);
@@ -28,7 +28,7 @@ public partial interface Linux
     /// handle_mm_fault() under the VMA lock; null when the fault must be redone under mmap_lock
     /// (<c>goto lock_mmap</c>).
     /// </summary>
-    private string? DoUserAddrFaultUnderVmaLock(MmStruct mm, ulong address, bool write)
+    private FaultOutcome? DoUserAddrFaultUnderVmaLock(MmStruct mm, ulong address, bool write)
     {
         var vma = this.LockVmaUnderRcu(mm, address);
         if (vma is null)
@@ -46,27 +46,27 @@ public partial interface Linux
 
         var fault = this.HandleMmFault(vma, address, write, underVmaLock: true);
         this.VmaEndRead(vma);
-        if (fault != Retry)
+        if ((fault.Fault & VmFault.Retry) == 0)
         {
             this.World.CountVmEvent("VMA_LOCK_SUCCESS");
             return fault;
         }
 
         this.World.CountVmEvent("VMA_LOCK_RETRY");
-        this.World.Emit(new FaultFellBack(this.Thread, mm.Name, address, Retry));
+        this.World.Emit(new FaultFellBack(this.Thread, mm.Name, address, VmFault.Retry.KernelName()));
         return null;
     }
 
     /// <summary>The <c>lock_mmap:</c> part of do_user_addr_fault(), v6.5: lock_mm_and_find_vma() and handle_mm_fault() under mmap_read_lock.</summary>
-    private string DoUserAddrFaultUnderMmapLock(MmStruct mm, ulong address, bool write)
+    private FaultOutcome DoUserAddrFaultUnderMmapLock(MmStruct mm, ulong address, bool write)
     {
         var vma = this.LockMmAndFindVma(mm, address);
         if (vma is null)
         {
-            return "SIGSEGV (bad_area)"; // lock_mm_and_find_vma() has dropped mmap_lock
+            return FaultOutcome.Segv("bad_area"); // lock_mm_and_find_vma() has dropped mmap_lock
         }
 
-        var outcome = AccessError(vma, write) ? "SIGSEGV (access_error)" : this.HandleMmFault(vma, address, write, underVmaLock: false);
+        var outcome = AccessError(vma, write) ? FaultOutcome.Segv("access_error") : this.HandleMmFault(vma, address, write, underVmaLock: false);
         this.MmapReadUnlock(mm);
         return outcome;
     }
