@@ -37,6 +37,7 @@ public sealed class InvariantTests
         { nameof(SpecConformance), "refcount-from-zero", "after vma1 was detached", "pct", 1000 },
         { nameof(LockOrder), "mmap-region-lock-order", "while holding file1->i_mmap_rwsem (i_mmap_rwsem): i_mmap_rwsem -> vm_lock inverts", "pct", 1000 },
         { nameof(NoTornVmaRange), "maps-no-position-check", "the iteration went back", "portfolio", 1000 },
+        { nameof(NoRetryWithoutProgress), "again-when-excluded", "retries its lookup although vma1 is attached", "pct", 100 },
         { nameof(NoSleepUnderRcu), "start-read-sleeps", "calls down_read(vma1->vm_lock) in vma_start_read inside an RCU read-side critical section", "pct", 10 },
         { nameof(NoUseAfterFree), "up-read-without-rcu", "fault1 writes vma1->vm_lock->wait_lock (raw_spin_lock_irqsave) in rwsem_wake", "portfolio", 1000 },
         { nameof(NoLostWrite), "fork-no-parent-lock", "a page mm no longer maps there: the store is lost", "portfolio", 500 },

@@ -29,6 +29,7 @@ public sealed class MutantTests
         { "retry-without-mas-set", 200 },
         { "query-kmalloc-under-rcu", 10 },
         { "maps-no-position-check", 1000 },
+        { "again-when-excluded", 10 },
         { "stack-expand-no-lock", 50 },
         { "up-read-without-rcu", 1000 },
         { "start-read-sleeps", 10 },

@@ -142,6 +142,24 @@ public sealed class SpecTests
         this.Allowed(again with { File = null, Function = "do_procmap_query" });
     }
 
+    [Fact]
+    public void A_lookup_retries_only_on_a_vma_a_writer_detached_removed_freed_or_recycled()
+    {
+        var retry = new VmaLookupRetried("r", "mm", "vma1", "lock_vma_under_rcu");
+        this.spec.RetryWithoutProgress(retry).Should().Contain("vma1 is attached and in mm's tree");
+
+        this.Allowed(new MmapLockAcquired("w", "mm", LockMode.Write));
+        this.Allowed(new VmaWriteMarked("w", "mm", "vma1", 1));
+        this.spec.RetryWithoutProgress(retry).Should().Contain("no writer's progress", "write-locked is not detached: the writer may keep it");
+        this.Allowed(new VmaDetachedChanged("w", "mm", "vma1", Detached: true));
+        this.spec.RetryWithoutProgress(retry).Should().BeNull("vma1 was detached");
+
+        this.Allowed(new VmaCreated("w", "mm", "vma3", 0x10000, 0x12000, Recycled: true));
+        this.Allowed(new VmaTreeChanged("w", "mm", "vma3", Inserted: true));
+        this.spec.RetryWithoutProgress(retry with { Vma = "vma3" }).Should().BeNull("the lookup may have found vma3's memory as the VMA it was before");
+        this.Allowed(retry);
+    }
+
     private void Allowed(ProtocolEvent e) => this.spec.Apply(e).Should().BeNull("{0} is allowed", e.Describe());
 
     private void Rejected(ProtocolEvent e, string because) => this.spec.Apply(e).Should().Contain(because);

@@ -47,6 +47,7 @@ public static class InvariantRegistry
         InvariantInfo.Of<NoLostWrite>(),
         InvariantInfo.Of<AnonVmaConsistency>(),
         InvariantInfo.Of<NoTornVmaRange>(),
+        InvariantInfo.Of<NoRetryWithoutProgress>(),
 
         // The two memory-model judgements (a stale VMA field under a read lock, a data race):
         // SpecConformance leaves both to them.

@@ -150,11 +150,22 @@ public sealed record VmaFreed(string Thread, string Mm, string Vma) : ProtocolEv
 
 /// <summary>
 /// A new VMA was allocated (vm_area_alloc / vm_area_dup); it is private to its creator until
-/// inserted. <paramref name="Start"/> and <paramref name="End"/>: the range it was made with.
+/// inserted. <paramref name="Start"/> and <paramref name="End"/>: the range it was made with;
+/// <paramref name="Recycled"/>: the memory is a freed VMA taken back from the cache (v6.15's
+/// SLAB_TYPESAFE_BY_RCU), which readers that found the old one may still be looking at.
 /// </summary>
-public sealed record VmaCreated(string Thread, string Mm, string Vma, ulong Start, ulong End) : ProtocolEvent(Thread)
+public sealed record VmaCreated(string Thread, string Mm, string Vma, ulong Start, ulong End, bool Recycled = false) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} allocated {Vma}";
+}
+
+/// <summary>
+/// A lookup under RCU starts over (the -EAGAIN retry of lock_vma_under_rcu() and lock_next_vma(),
+/// VMA_LOCK_MISS) because the VMA it found, <paramref name="Vma"/>, is no longer attached.
+/// </summary>
+public sealed record VmaLookupRetried(string Thread, string Mm, string Vma, string Function) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} {Function} retries: {Vma} is no longer attached";
 }
 
 /// <summary>

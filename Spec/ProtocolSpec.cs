@@ -45,6 +45,9 @@ public sealed class ProtocolSpec
 
         public bool Freed { get; internal set; }
 
+        /// <summary>Whether this VMA's memory was a freed VMA before (SLAB_TYPESAFE_BY_RCU): a reader may have found it as the old one.</summary>
+        public bool Recycled { get; internal set; }
+
         /// <summary>Threads holding the VMA read lock (vma_start_read succeeded, vma_end_read not yet called).</summary>
         public HashSet<string> Readers { get; } = new(StringComparer.Ordinal);
 
@@ -137,6 +140,22 @@ public sealed class ProtocolSpec
         e.File is not null && this.shownUpTo.TryGetValue((e.Thread, e.File), out var last) && e.End <= last
             ? $"{e.Thread}'s {e.Function} showed {e.Vma} [{Hex(e.Start)}-{Hex(e.End)}) in {e.File} after a line ending at {Hex(last)}: the iteration went back"
             : null;
+
+    /// <summary>
+    /// Whether a lookup's retry is paid for by a writer's progress: the VMA it found has been
+    /// detached, taken out of the tree or freed since, or its memory is a recycled VMA (the lookup
+    /// may have found the old one, detached before it was made anew: names follow the memory, so
+    /// such a retry is given the benefit of the doubt). A retry on a VMA that is still attached
+    /// can repeat for as long as a writer holds the VMA (the loop spins under RCU, and nothing
+    /// bounds it). Null when the retry is paid for.
+    /// </summary>
+    public string? RetryWithoutProgress(VmaLookupRetried e)
+    {
+        var vma = this.Vma(e.Vma);
+        return vma.Detached || !vma.InTree || vma.Freed || vma.Recycled
+            ? null
+            : $"{e.Thread}'s {e.Function} retries its lookup although {e.Vma} is attached and in {e.Mm}'s tree: no writer's progress pays for the retry, which repeats for as long as a writer holds {e.Vma}";
+    }
 
     /// <summary>mmgrab() references held, per thread: (thread, mm) pairs, counted.</summary>
     private readonly Dictionary<(string Thread, string Mm), int> grabs = [];
@@ -260,6 +279,7 @@ public sealed class ProtocolSpec
             VmaFreed f => this.OnFreed(f),
             VmaCreated c => this.OnCreated(c),
             VmaInstalledAtBoot b => this.OnInstalledAtBoot(b),
+            VmaLookupRetried => null, // a bound on a loop, not a lock outcome: NoRetryWithoutProgress's business
             VmaRangeReported r => this.OnRangeReported(r),
             MmGrabbed g => this.OnGrabbed(g),
             MmDropped d => this.OnDropped(d),
@@ -504,7 +524,7 @@ public sealed class ProtocolSpec
 
     private string? OnCreated(VmaCreated e)
     {
-        this.vmas[e.Vma] = new VmaState();
+        this.vmas[e.Vma] = new VmaState { Recycled = e.Recycled };
         this.ranges[e.Vma] = new VmaRanges(Hex(e.Start), Hex(e.End));
         return null;
     }

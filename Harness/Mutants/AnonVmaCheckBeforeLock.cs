@@ -78,6 +78,7 @@ public sealed class AnonVmaCheckBeforeLock : Mutant
                 {
                     this.VmaEndRead(vma);
                     this.World.CountVmEvent("VMA_LOCK_MISS");
+                    this.VmaLookupRetried(mm, vma);
 
                     // The area was replaced with another one.
                     continue;

@@ -52,6 +52,7 @@ public sealed class DoublePutOnFailure : Mutant
                 {
                     // Check if the VMA got isolated after we found it: the area was replaced with another one.
                     this.World.CountVmEvent("VMA_LOCK_MISS");
+                    this.VmaLookupRetried(mm, vma);
                     continue;
                 }
 

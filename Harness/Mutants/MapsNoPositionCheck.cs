@@ -53,6 +53,7 @@ public sealed class MapsNoPositionCheck : Mutant
                 {
                     if (locked == ReadLockOutcome.Again)
                     {
+                        this.VmaLookupRetried(mm, vma);
                         this.World.Rcu.ReadLock();
                         this.VmaIterSet(vmi, fromAddr);
                         continue;

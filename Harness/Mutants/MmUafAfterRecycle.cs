@@ -83,6 +83,7 @@ public sealed class MmUafAfterRecycle : Mutant
                 {
                     // Check if the VMA got isolated after we found it: the area was replaced with another one.
                     this.World.CountVmEvent("VMA_LOCK_MISS");
+                    this.VmaLookupRetried(mm, vma);
                     continue;
                 }
 

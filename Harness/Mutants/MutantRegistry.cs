@@ -19,6 +19,7 @@ public static class MutantRegistry
         new RetryWithoutMasSet(),
         new QueryKmallocUnderRcu(),
         new MapsNoPositionCheck(),
+        new AgainWhenExcluded(),
         new StackExpandNoLock(),
         new UpReadWithoutRcu(),
         new StartReadSleeps(),

@@ -75,6 +75,7 @@ public sealed class RangeFailNoEndRead : Mutant
                 {
                     this.VmaEndRead(vma);
                     this.World.CountVmEvent("VMA_LOCK_MISS");
+                    this.VmaLookupRetried(mm, vma);
 
                     // The area was replaced with another one.
                     continue;
@@ -111,6 +112,7 @@ public sealed class RangeFailNoEndRead : Mutant
                 {
                     this.VmaEndRead(vma);
                     this.World.CountVmEvent("VMA_LOCK_MISS");
+                    this.VmaLookupRetried(mm, vma);
 
                     // The area was replaced with another one.
                     continue;

@@ -52,6 +52,7 @@ public sealed class RetryWithoutMasSet : Mutant
                 {
                     // The area was replaced with another one: walk again (from the cached node).
                     this.World.CountVmEvent("VMA_LOCK_MISS");
+                    this.VmaLookupRetried(mm, vma);
                     continue;
                 }
 

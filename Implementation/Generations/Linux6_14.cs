@@ -91,6 +91,7 @@ public interface Linux6_14 : Linux6_5
             {
                 this.VmaEndRead(vma);
                 this.World.CountVmEvent("VMA_LOCK_MISS");
+                this.VmaLookupRetried(mm, vma);
 
                 // The area was replaced with another one.
                 continue;

@@ -362,6 +362,7 @@ public interface Linux6_15 : Linux6_14
             {
                 // Check if the VMA got isolated after we found it: the area was replaced with another one.
                 this.World.CountVmEvent("VMA_LOCK_MISS");
+                this.VmaLookupRetried(mm, vma);
                 continue;
             }
 

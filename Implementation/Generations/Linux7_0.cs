@@ -114,6 +114,7 @@ public partial interface Linux7_0 : Linux6_15
                 // The VMA was detached after we found it: another one took its place. Walk again
                 // from the top, in a new RCU section.
                 this.World.CountVmEvent("VMA_LOCK_MISS");
+                this.VmaLookupRetried(mm, vma);
                 mas.Set(address);
                 continue;
             }
@@ -199,6 +200,7 @@ public partial interface Linux7_0 : Linux6_15
                 if (locked == ReadLockOutcome.Again)
                 {
                     // Reset to search from the last address.
+                    this.VmaLookupRetried(mm, vma);
                     this.World.Rcu.ReadLock();
                     this.VmaIterSet(vmi, fromAddr);
                     continue;

@@ -132,7 +132,7 @@ public sealed class VmAreaStruct : KernelObject
     {
         this.VmFile = file;
         this.Reincarnate(name);
-        this.World.Emit(new VmaCreated(this.World.Current.Name, mm.Name, name, start, end));
+        this.World.Emit(new VmaCreated(this.World.Current.Name, mm.Name, name, start, end, Recycled: true));
         this.VmMmVar.SetPlain(mm);
         this.VmStart.SetPlain(start);
         this.VmEnd.SetPlain(end);

@@ -63,6 +63,7 @@ public partial interface Linux
             {
                 this.VmaEndRead(vma);
                 this.World.CountVmEvent("VMA_LOCK_MISS");
+                this.VmaLookupRetried(mm, vma);
 
                 // The area was replaced with another one.
                 continue;

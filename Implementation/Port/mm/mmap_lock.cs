@@ -241,6 +241,13 @@ public partial interface Linux
         return locked;
     }
 
+    /// <summary>
+    /// A lookup starts over (the -EAGAIN retry of lock_vma_under_rcu() and lock_next_vma()) because
+    /// the VMA it found is no longer attached. Reported to the monitors.
+    /// </summary>
+    protected sealed void VmaLookupRetried(MmStruct mm, VmAreaStruct vma) =>
+        this.World.Emit(new VmaLookupRetried(this.Thread, mm.Name, vma.Name, this.World.Current.FunctionName));
+
     /// <summary>vm_lock_seq has just been set to <paramref name="mmLockSeq"/>: from now on new readers fail. Reported to the monitors.</summary>
     protected sealed void VmaWriteMarked(VmAreaStruct vma, int mmLockSeq) =>
         this.World.Emit(new VmaWriteMarked(this.Thread, vma.VmMm.Name, vma.Name, mmLockSeq));
