@@ -50,7 +50,7 @@ public static class KnownBugs
         new("6.4", RunRequest.LkmmMemory, "fixed in 6.5 by b1f02b95758d",
             "vma_end_write_all()'s WRITE_ONCE of mm_lock_seq orders nothing, so a fault can see the write sequence ended and still read the VMA as it was before it"),
         new("6.5", RunRequest.LkmmMemory, "the kernel's own, in 6.4 and 6.5; 6.7 moved the check to vmf_anon_prepare()", PlainAnonVma,
-            "NoDataRace", ["fault-vs-mremap-munmap", "fault-vs-mmap", "fault-vs-mremap-fork"]),
+            "NoDataRace", ["fault-vs-mremap-munmap", "fault-vs-mmap", "fault-vs-mremap-fork", "fault-retry-vs-munmap"]),
         new("6.14", RunRequest.LkmmMemory, "the kernel's own, allowed by LKMM, not known on hardware", SeqcountBegin,
             "NoStaleVmaFieldUnderReadLock", ["long-fault-vs-writers", "fault-vs-two-writers"]),
         new("6.15", RunRequest.LkmmMemory, "the kernel's own, allowed by LKMM, not known on hardware", SeqcountBegin,

@@ -20,6 +20,7 @@ public static class ScenarioRegistry
         FaultVsMremap.ThenMunmap,
         new FaultVsMmap(),
         FaultVsMremap.ThenFork,
+        new FaultRetryVsMunmap(),
         new MapsReaderVsWriters(),
         new ProcmapQueryVsMunmap(),
     ];
