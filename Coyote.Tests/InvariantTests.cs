@@ -1,4 +1,5 @@
 using FluentAssertions;
+using VmaLockVerify.Harness.Traces;
 using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
 using VmaLockVerify.Implementation.Kernel;

@@ -100,7 +100,7 @@ public sealed class LkmmExploreTests
     [Fact]
     public void Under_sc_no_load_returns_an_older_store_and_under_lkmm_the_replay_names_the_store_it_missed()
     {
-        var sc = new Implementation.Kernel.TraceRecorder();
+        var sc = new Harness.Traces.TraceRecorder();
         var clean = Explorer.Run(TestSupport.Request("fault-vs-mprotect", "6.5", "seq-without-release-acquire", iterations: 20) with { Memory = RunRequest.ScMemory }, sc);
         clean.Bug.Should().BeNull();
         sc.Steps.Should().NotContain(s => s.Unseen != null || s.Event is Spec.VmaFieldReadOlderStore);
@@ -114,7 +114,7 @@ public sealed class LkmmExploreTests
         var missed = stale.Unseen!.Last();
         missed.Step.Should().NotBeNull("a replay numbers the store the load did not see");
         var store = steps[missed.Step!.Value];
-        store.Should().Match<Implementation.Kernel.TraceStep>(s => s.Thread == missed.Thread && s.Location == "vma1->vm_flags" && s.Value == missed.Value && s.Text.StartsWith("WRITE_ONCE", StringComparison.Ordinal));
+        store.Should().Match<Harness.Traces.TraceStep>(s => s.Thread == missed.Thread && s.Location == "vma1->vm_flags" && s.Value == missed.Value && s.Text.StartsWith("WRITE_ONCE", StringComparison.Ordinal));
         stale.Value.Should().NotBe(missed.Value);
         var line = $"(an older store; not seen: {missed.Thread}'s {missed.Value} at step {missed.Step})";
         Harness.Traces.TraceRenderer.Marked(stale).Should().Contain(line, "the table, the HTML page and SARIF's code flow print a step as Marked does");

@@ -3,6 +3,7 @@ using Microsoft.Coyote;
 using Microsoft.Coyote.Logging;
 using Microsoft.Coyote.SystematicTesting;
 using VmaLockVerify.Harness.Scenarios;
+using VmaLockVerify.Harness.Traces;
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Memory;
 using VmaLockVerify.Implementation.Mm;

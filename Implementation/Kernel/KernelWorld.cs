@@ -16,7 +16,7 @@ public sealed class KernelWorld
     private ulong lastPfn;
     private int lastLocation = StepLocations.FirstShared;
 
-    public KernelWorld(IExecutionControl control, TraceRecorder? recorder = null, IMemoryModel? memory = null)
+    public KernelWorld(IExecutionControl control, ITraceSink? recorder = null, IMemoryModel? memory = null)
     {
         this.Control = control;
         this.Recorder = recorder;
@@ -34,7 +34,7 @@ public sealed class KernelWorld
 
     public IMemoryModel Memory { get; }
 
-    public TraceRecorder? Recorder { get; }
+    public ITraceSink? Recorder { get; }
 
     /// <summary>Whether a trace is being recorded (a replay): only then is any text of a step built.</summary>
     public bool Recording => this.Recorder is not null;

@@ -58,13 +58,13 @@ public sealed class LkmmMemoryModel : IMemoryModel
     /// <paramref name="recorder"/>: the trace being recorded (replay), whose next step index each
     /// store's message remembers, so a load that missed it can name its step; null while exploring.
     /// </summary>
-    public LkmmMemoryModel(IExecutionControl control, LkmmOptions? options = null, TraceRecorder? recorder = null)
+    public LkmmMemoryModel(IExecutionControl control, LkmmOptions? options = null, ITraceSink? recorder = null)
     {
         this.machine = new LkmmMachine(options ?? PortOptions, new ControlChoice(control));
         this.races = new LkmmRaceDetector<Site>(this.machine);
         if (recorder is not null)
         {
-            this.machine.Stamp = () => recorder.Steps.Count; // the store is recorded right after the model performs it
+            this.machine.Stamp = () => recorder.Count; // the store is recorded right after the model performs it
         }
     }
 
@@ -195,7 +195,7 @@ public sealed class LkmmMemoryModel : IMemoryModel
     {
         var task = KernelWorld.CurrentTaskOrNull;
         var access = new LkmmAccess(loads, stores, order == MemoryOrder.Plain && task is not { KcsanAtomicNesting: > 0 });
-        var site = new Site(task?.Name ?? "main", task?.FunctionName ?? "(setup)", location.Owner.Name, location.Field, access, order, location.World.Recorder?.Steps.Count);
+        var site = new Site(task?.Name ?? "main", task?.FunctionName ?? "(setup)", location.Owner.Name, location.Field, access, order, location.World.Recorder?.Count);
         if (this.races.Access(cpu, location, access, site) is { } race && this.raced.Add(location))
         {
             location.World.Emit(new DataRace(site.Thread, site.Describe(), race.Site.Describe()));

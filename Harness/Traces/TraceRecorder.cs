@@ -1,34 +1,10 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Memory;
 using VmaLockVerify.Spec;
 
-namespace VmaLockVerify.Implementation.Kernel;
-
-/// <summary>What one recorded step is.</summary>
-public enum TraceStepKind
-{
-    /// <summary>The thread entered a kernel function.</summary>
-    Enter,
-
-    /// <summary>The kernel function returned (with its value, if it has one).</summary>
-    Return,
-
-    /// <summary>A load, store or atomic on a shared location.</summary>
-    Access,
-
-    /// <summary>A protocol event the monitors saw.</summary>
-    Event,
-
-    /// <summary>The thread went to sleep in schedule().</summary>
-    Block,
-
-    /// <summary>The thread was woken.</summary>
-    Wake,
-
-    /// <summary>A controlled choice (a timeout taken, a path chosen).</summary>
-    Choice,
-}
+namespace VmaLockVerify.Harness.Traces;
 
 /// <summary>A line of the port's source, relative to the repository root (e.g. <c>Implementation/Locking/RwSemaphore.cs</c>).</summary>
 public sealed record SourceLine(string File, int Line)
@@ -63,7 +39,7 @@ public sealed record TraceStep(int Index, string Thread, int Depth, TraceStepKin
 /// Collects the steps of one iteration in execution order, for printing a replayed schedule in
 /// kernel terms. Attached only when replaying: exploration runs without it.
 /// </summary>
-public sealed partial class TraceRecorder
+public sealed partial class TraceRecorder : ITraceSink
 {
     /// <summary>Types whose frames are the recording machinery, not the ported kernel code.</summary>
     private static readonly HashSet<Type> Machinery =
@@ -74,6 +50,8 @@ public sealed partial class TraceRecorder
     private bool stopped;
 
     public IReadOnlyList<TraceStep> Steps => this.steps;
+
+    public int Count => this.steps.Count;
 
     /// <summary>Starts a new iteration: forgets the steps of the previous one.</summary>
     public void Reset()
