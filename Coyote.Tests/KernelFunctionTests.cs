@@ -52,13 +52,14 @@ public sealed class KernelFunctionTests
         var v70 = KernelFunctions.Bodies(Generations.Find("7.0")!.Kernel);
         var changed = v70.Values.Where(f => v615.TryGetValue(KernelFunctions.Id(f.Function), out var old) && !KernelFunctions.Same(old.Body, f.Body)).Select(f => KernelFunctions.KernelName(f.Function));
         changed.Should().BeEquivalentTo(
-            ["install_at_setup", "lock_vma_under_rcu", "vma_refcount_put", "__is_vma_write_locked", "vma_start_write", "vma_start_write_killable", "vma_assert_write_locked", "vma_mark_detached"]);
+            ["install_at_setup", "lock_vma_under_rcu", "vma_refcount_put", "__is_vma_write_locked", "vma_start_write", "vma_start_write_killable", "vma_assert_write_locked", "vma_mark_detached", "dup_mmap", "copy_page_range"]);
 
         var added = v70.Values.Where(f => !v615.ContainsKey(KernelFunctions.Id(f.Function)) && !f.Function.Name.Contains('.', StringComparison.Ordinal)).Select(f => KernelFunctions.KernelName(f.Function));
         added.Should().BeEquivalentTo(
             ["__vma_refcount_put_return", "__vma_raw_mm_seqnum", "__vma_start_write", "__vma_start_exclude_readers", "__vma_end_exclude_readers", "__vma_exclude_readers_for_detach", "vma_assert_locked", "vma_assert_stabilised",
              "lock_next_vma", "lock_next_vma_under_mmap_lock", "mmap_lock_speculate_try_begin", "mmap_lock_speculate_retry",
              "proc_maps_open", "unlock_ctx_vma", "lock_vma_range", "unlock_vma_range", "get_next_vma", "fallback_to_mmap_lock", "proc_get_vma", "m_start", "m_next", "m_stop", "show_map_vma", "seq_read_iter",
-             "procfs_procmap_ioctl", "query_vma_setup", "query_vma_teardown", "query_vma_find_by_addr", "query_matching_vma", "do_procmap_query"]);
+             "procfs_procmap_ioctl", "query_vma_setup", "query_vma_teardown", "query_vma_find_by_addr", "query_matching_vma", "do_procmap_query",
+             "tear_down_vmas"]);
     }
 }

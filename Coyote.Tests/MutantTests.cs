@@ -26,6 +26,7 @@ public sealed class MutantTests
         { "refcount-from-zero", 200 },
         { "killable-keeps-offset", 100 },
         { "killable-ignores-eintr", 50 },
+        { "fork-ignores-eintr", 100 },
         { "retry-without-mas-set", 200 },
         { "query-kmalloc-under-rcu", 10 },
         { "maps-no-position-check", 1000 },

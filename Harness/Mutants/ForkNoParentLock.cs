@@ -40,41 +40,20 @@ public sealed class ForkNoParentLock : Mutant
     public interface Patch : Linux
     {
         /// <summary>dup_mmap(), kernel/fork.c, v6.4.0, before fb49c455323f: the parent's VMAs stay open to page faults during the copy.</summary>
-        MmStruct Linux.DupMmap(MmStruct oldmm, string child)
+        int Linux.DupMmap(MmStruct mm, MmStruct oldmm)
         {
-            using var fn = this.World.Enter("dup_mmap", $"{oldmm.Name} -> {child}");
-            var mm = new MmStruct(this.World, child);
+            using var fn = this.World.Enter("dup_mmap", $"{oldmm.Name} -> {mm.Name}");
             this.MmapWriteLock(oldmm);
             this.MmapWriteLock(mm); // mmap_write_lock_nested(mm, SINGLE_DEPTH_NESTING)
             for (var mpnt = oldmm.MmMt.FindVma(0); mpnt is not null; mpnt = oldmm.MmMt.FindVma(mpnt.VmEnd.ReadOnce()))
             {
-                var flags = (VmFlags)mpnt.VmFlags.ReadOnce();
-                if ((flags & VmFlags.DontCopy) != 0)
-                {
-                    continue;
-                }
-
-                // vm_area_dup() + anon_vma_fork(): unless the parent's VMA has no anon_vma (then the
-                // child's has none either), the child's VMA is linked to every anon_vma the parent's is
-                // (anon_vma_clone) and gets one of its own, a child of the parent's.
-                var start = mpnt.VmStart.ReadOnce();
-                var end = mpnt.VmEnd.ReadOnce();
-                var parentAnonVma = mpnt.AnonVma.ReadOnce();
-                var anonVma = parentAnonVma is null ? null : new AnonVma(this.World, this.World.NewName("anon_vma"));
-                var tmp = this.VmAreaAlloc(mm, this.World.NewName("vma"), start, end, flags, anonVma);
-                if (anonVma is not null)
-                {
-                    tmp.AnonVmaChain = [.. mpnt.AnonVmaChain, anonVma];
-                }
-
-                this.VmaIterStoreNew(tmp, start, end);
-                this.CopyPageRange(tmp, mpnt);
+                this.DupMmapCopyVma(mm, mpnt);
             }
 
             this.MmapWriteUnlock(mm);
             oldmm.FlushTlb("flush_tlb_mm");
             this.MmapWriteUnlock(oldmm);
-            return fn.Returns(mm);
+            return fn.Returns(0);
         }
     }
 

@@ -16,6 +16,7 @@ public static class MutantRegistry
         new RefcountFromZero(),
         new KillableKeepsOffset(),
         new KillableIgnoresEintr(),
+        new ForkIgnoresEintr(),
         new RetryWithoutMasSet(),
         new QueryKmallocUnderRcu(),
         new MapsNoPositionCheck(),

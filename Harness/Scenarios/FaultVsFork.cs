@@ -39,7 +39,7 @@ public sealed class FaultVsFork : Scenario
 
             cpu.Load(mm, Vma1Start);
         }));
-        var fork = Writer(kernel, "forker", mm, () => kernel.Linux.DupMmap(mm, "child"));
+        var fork = Writer(kernel, "forker", mm, () => kernel.Linux.DupMmap(new MmStruct(kernel.World, "child"), mm));
         return Task.WhenAll(users.Append(fork));
     }
 }

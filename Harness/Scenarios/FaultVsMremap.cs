@@ -35,7 +35,7 @@ public sealed class FaultVsMremap : Scenario
     public static FaultVsMremap ThenFork { get; } = new(
         "fork",
         "faults in vma1 while mremap(MREMAP_DONTUNMAP) leaves vma1 without pages or an anon_vma, then fork() (dup_mmap) copies the process",
-        (kernel, mm) => kernel.Linux.DupMmap(mm, "child"));
+        (kernel, mm) => kernel.Linux.DupMmap(new MmStruct(kernel.World, "child"), mm));
 
     public override string Name => $"fault-vs-mremap-{this.then}";
 

@@ -38,50 +38,59 @@ public partial interface Linux
     }
 
     /// <summary>
-    /// dup_mmap(), kernel/fork.c, v6.5 (v6.4.3 stable), as fork() calls it for a child named
-    /// <paramref name="child"/>: with the parent's mmap_lock held for write, every parent VMA is
-    /// write-locked (fb49c455323f), duplicated into the child with its anon_vma (anon_vma_fork),
-    /// and its page table copied, write-protecting private writable pages in both processes for
-    /// copy-on-write (copy_page_range); the parent's TLB is flushed only once, at the end. The
+    /// dup_mmap(), kernel/fork.c, v6.5 (v6.4.3 stable), as dup_mm() calls it for fork(): the child's
+    /// <paramref name="mm"/> is new and unreachable. With the parent's mmap_lock held for write,
+    /// every parent VMA is write-locked (fb49c455323f), then copied into the child
+    /// (<see cref="DupMmapCopyVma"/>); the parent's TLB is flushed only once, at the end. The
     /// child's mmap_lock is taken nested inside the parent's (no other thread can reach the child
-    /// yet). Returns the child's mm.
+    /// yet). Returns 0.
     /// </summary>
-    MmStruct DupMmap(MmStruct oldmm, string child)
+    int DupMmap(MmStruct mm, MmStruct oldmm)
     {
-        using var fn = this.World.Enter("dup_mmap", $"{oldmm.Name} -> {child}");
-        var mm = new MmStruct(this.World, child);
+        using var fn = this.World.Enter("dup_mmap", $"{oldmm.Name} -> {mm.Name}");
         this.MmapWriteLock(oldmm);
         this.MmapWriteLock(mm); // mmap_write_lock_nested(mm, SINGLE_DEPTH_NESTING)
         for (var mpnt = oldmm.MmMt.FindVma(0); mpnt is not null; mpnt = oldmm.MmMt.FindVma(mpnt.VmEnd.ReadOnce()))
         {
             this.VmaStartWrite(mpnt); // no page fault may change mpnt or its page table while they are copied
-            var flags = (VmFlags)mpnt.VmFlags.ReadOnce();
-            if ((flags & VmFlags.DontCopy) != 0)
-            {
-                continue;
-            }
-
-            // vm_area_dup() + anon_vma_fork(): unless the parent's VMA has no anon_vma (then the
-            // child's has none either), the child's VMA is linked to every anon_vma the parent's is
-            // (anon_vma_clone) and gets one of its own, a child of the parent's.
-            var start = mpnt.VmStart.ReadOnce();
-            var end = mpnt.VmEnd.ReadOnce();
-            var parentAnonVma = mpnt.AnonVma.ReadOnce();
-            var anonVma = parentAnonVma is null ? null : new AnonVma(this.World, this.World.NewName("anon_vma"));
-            var tmp = this.VmAreaAlloc(mm, this.World.NewName("vma"), start, end, flags, anonVma);
-            if (anonVma is not null)
-            {
-                tmp.AnonVmaChain = [.. mpnt.AnonVmaChain, anonVma];
-            }
-
-            this.VmaIterStoreNew(tmp, start, end);
-            this.CopyPageRange(tmp, mpnt);
+            this.DupMmapCopyVma(mm, mpnt);
         }
 
         this.MmapWriteUnlock(mm);
         oldmm.FlushTlb("flush_tlb_mm");
         this.MmapWriteUnlock(oldmm);
-        return fn.Returns(mm);
+        return fn.Returns(0);
+    }
+
+    /// <summary>
+    /// The body of dup_mmap()'s loop once the parent's VMA is dealt with (kernel/fork.c, v6.4; mm/mmap.c
+    /// from v6.16): a VM_DONTCOPY VMA is skipped; otherwise vm_area_dup() + anon_vma_fork(): unless
+    /// the parent's VMA has no anon_vma (then the child's has none either), the child's VMA is
+    /// linked to every anon_vma the parent's is (anon_vma_clone) and gets one of its own, a child
+    /// of the parent's; it is stored in the child's tree, and the page table is copied,
+    /// write-protecting private writable pages in both processes for copy-on-write
+    /// (copy_page_range).
+    /// </summary>
+    protected sealed void DupMmapCopyVma(MmStruct mm, VmAreaStruct mpnt)
+    {
+        var flags = (VmFlags)mpnt.VmFlags.ReadOnce();
+        if ((flags & VmFlags.DontCopy) != 0)
+        {
+            return;
+        }
+
+        var start = mpnt.VmStart.ReadOnce();
+        var end = mpnt.VmEnd.ReadOnce();
+        var parentAnonVma = mpnt.AnonVma.ReadOnce();
+        var anonVma = parentAnonVma is null ? null : new AnonVma(this.World, this.World.NewName("anon_vma"));
+        var tmp = this.VmAreaAlloc(mm, this.World.NewName("vma"), start, end, flags, anonVma);
+        if (anonVma is not null)
+        {
+            tmp.AnonVmaChain = [.. mpnt.AnonVmaChain, anonVma];
+        }
+
+        this.VmaIterStoreNew(tmp, start, end);
+        this.CopyPageRange(tmp, mpnt);
     }
 
     /// <summary>A new VMA made by vm_area_alloc() (or taken back from the cache): reported to the monitors when a task made it; passed through.</summary>

@@ -262,11 +262,10 @@ public partial interface Linux
     }
 
     /// <summary>
-    /// copy_page_range() → copy_pte_range() → copy_present_pte(), mm/memory.c, v6.4: every present
-    /// PTE of the parent's VMA is copied into the child under the page table lock; in a private
-    /// writable (COW) mapping both copies are write-protected (ptep_set_wrprotect, without a TLB
-    /// flush: dup_mmap flushes once at the end), and the page is now mapped twice. A VMA without
-    /// an anon_vma (looked at again here) has no anonymous pages to copy: the child faults them in.
+    /// copy_page_range(), mm/memory.c, v6.4: a VMA without an anon_vma (looked at again here) has
+    /// no anonymous pages to copy (vma_needs_copy()): the child faults them in; otherwise the page
+    /// table is copied (<see cref="CopyPteRange"/>), write-protecting a private writable (COW)
+    /// mapping's pages.
     /// </summary>
     void CopyPageRange(VmAreaStruct dst, VmAreaStruct src)
     {
@@ -276,8 +275,21 @@ public partial interface Linux
             return;
         }
 
-        var flags = (VmFlags)src.VmFlags.ReadOnce();
-        var cow = (flags & (VmFlags.Shared | VmFlags.MayWrite)) == VmFlags.MayWrite; // is_cow_mapping()
+        this.CopyPteRange(dst, src, IsCowMapping(src));
+    }
+
+    /// <summary>is_cow_mapping(), include/linux/mm.h: private and may be written.</summary>
+    protected static bool IsCowMapping(VmAreaStruct vma) =>
+        ((VmFlags)vma.VmFlags.ReadOnce() & (VmFlags.Shared | VmFlags.MayWrite)) == VmFlags.MayWrite;
+
+    /// <summary>
+    /// copy_pte_range() → copy_present_pte(), mm/memory.c, v6.4: every present PTE of the parent's
+    /// VMA is copied into the child under the page table lock; in a COW mapping both copies are
+    /// write-protected (ptep_set_wrprotect, without a TLB flush: dup_mmap flushes once at the end),
+    /// and the page is now mapped twice.
+    /// </summary>
+    protected sealed void CopyPteRange(VmAreaStruct dst, VmAreaStruct src, bool cow)
+    {
         var parent = src.VmMm.PageTable;
         lock (parent.Ptl)
         {
