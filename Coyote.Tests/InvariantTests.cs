@@ -120,19 +120,22 @@ public sealed class InvariantTests
         result.Bug.Message.Should().Contain(messagePart);
     }
 
+    /// <summary>A lock class the port does not have, for the lock-order tests.</summary>
+    private static readonly LockClass AnonLock = new("anon_lock");
+
     [Fact]
     public void Lock_order_learns_from_the_run_and_ignores_trylocks()
     {
         var monitor = new LockOrder();
-        monitor.Judge(new LockAcquiring("a", "x->anon_lock", "anon_lock", LockMode.Write, Trylock: false)).Should().BeNull();
-        monitor.Judge(new LockAcquiring("a", "vma1->vm_lock", "vm_lock", LockMode.Write, Trylock: false)).Should().BeNull("the first time anon_lock -> vm_lock is seen, it is learned");
-        monitor.Judge(new LockReleasing("a", "vma1->vm_lock", "vm_lock")).Should().BeNull();
-        monitor.Judge(new LockReleasing("a", "x->anon_lock", "anon_lock")).Should().BeNull();
+        monitor.Judge(new LockAcquiring("a", "x->anon_lock", AnonLock, LockMode.Write, Trylock: false)).Should().BeNull();
+        monitor.Judge(new LockAcquiring("a", "vma1->vm_lock", LockClass.VmLock, LockMode.Write, Trylock: false)).Should().BeNull("the first time anon_lock -> vm_lock is seen, it is learned");
+        monitor.Judge(new LockReleasing("a", "vma1->vm_lock", LockClass.VmLock)).Should().BeNull();
+        monitor.Judge(new LockReleasing("a", "x->anon_lock", AnonLock)).Should().BeNull();
 
-        monitor.Judge(new LockAcquiring("b", "vma2->vm_lock", "vm_lock", LockMode.Read, Trylock: false)).Should().BeNull();
-        monitor.Judge(new LockAcquiring("b", "y->anon_lock", "anon_lock", LockMode.Write, Trylock: true)).Should().BeNull("a trylock cannot wait, so it adds no edge");
-        monitor.Judge(new LockReleasing("b", "y->anon_lock", "anon_lock")).Should().BeNull();
-        monitor.Judge(new LockAcquiring("b", "z->anon_lock", "anon_lock", LockMode.Write, Trylock: false))
+        monitor.Judge(new LockAcquiring("b", "vma2->vm_lock", LockClass.VmLock, LockMode.Read, Trylock: false)).Should().BeNull();
+        monitor.Judge(new LockAcquiring("b", "y->anon_lock", AnonLock, LockMode.Write, Trylock: true)).Should().BeNull("a trylock cannot wait, so it adds no edge");
+        monitor.Judge(new LockReleasing("b", "y->anon_lock", AnonLock)).Should().BeNull();
+        monitor.Judge(new LockAcquiring("b", "z->anon_lock", AnonLock, LockMode.Write, Trylock: false))
             .Should().Be("b takes z->anon_lock (anon_lock) while holding vma2->vm_lock (vm_lock): vm_lock -> anon_lock inverts anon_lock -> vm_lock (a holding x->anon_lock while taking vma1->vm_lock)");
     }
 
@@ -143,15 +146,15 @@ public sealed class InvariantTests
         order.BeginIteration();
         var first = new LockOrder();
         first.Judge(new LockOrderCarriedOver(order)).Should().BeNull();
-        first.Judge(new LockAcquiring("a", "x->anon_lock", "anon_lock", LockMode.Write, Trylock: false)).Should().BeNull();
-        first.Judge(new LockAcquiring("a", "vma1->vm_lock", "vm_lock", LockMode.Write, Trylock: false)).Should().BeNull();
+        first.Judge(new LockAcquiring("a", "x->anon_lock", AnonLock, LockMode.Write, Trylock: false)).Should().BeNull();
+        first.Judge(new LockAcquiring("a", "vma1->vm_lock", LockClass.VmLock, LockMode.Write, Trylock: false)).Should().BeNull();
 
         order.BeginIteration();
         order.Start.Learnt.Should().Equal(new LockOrderEdge("anon_lock", "vm_lock", "a holding x->anon_lock while taking vma1->vm_lock", 1));
         var second = new LockOrder();
         second.Judge(new LockOrderCarriedOver(order)).Should().BeNull();
-        second.Judge(new LockAcquiring("b", "vma2->vm_lock", "vm_lock", LockMode.Read, Trylock: false)).Should().BeNull();
-        second.Judge(new LockAcquiring("b", "y->anon_lock", "anon_lock", LockMode.Write, Trylock: false))
+        second.Judge(new LockAcquiring("b", "vma2->vm_lock", LockClass.VmLock, LockMode.Read, Trylock: false)).Should().BeNull();
+        second.Judge(new LockAcquiring("b", "y->anon_lock", AnonLock, LockMode.Write, Trylock: false))
             .Should().Be("b takes y->anon_lock (anon_lock) while holding vma2->vm_lock (vm_lock): vm_lock -> anon_lock inverts anon_lock -> vm_lock (a holding x->anon_lock while taking vma1->vm_lock, iteration 1)",
                 "the order iteration 1 saw still holds in iteration 2, as lockdep's graph holds for a whole boot");
     }

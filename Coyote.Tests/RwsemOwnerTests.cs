@@ -21,7 +21,7 @@ public sealed class RwsemOwnerTests
     [Fact]
     public void A_writer_owns_the_semaphore_until_up_write_and_readers_leave_the_reader_owned_mark()
     {
-        var sem = new RwSemaphore(this.world, "mm->mmap_lock");
+        var sem = new RwSemaphore(this.world, "mm->mmap_lock", Spec.LockClass.MmapLock);
         sem.Owner.Peek().Should().Be(RwsemOwner.None);
 
         this.world.RunAs("writer", null, () =>
@@ -51,7 +51,7 @@ public sealed class RwsemOwnerTests
     [Fact]
     public void Up_write_by_a_task_that_does_not_own_the_semaphore_is_a_kernel_bug()
     {
-        var sem = new RwSemaphore(this.world, "mm->mmap_lock");
+        var sem = new RwSemaphore(this.world, "mm->mmap_lock", Spec.LockClass.MmapLock);
         this.world.RunAs("writer", null, sem.DownWrite);
 
         var upWrite = () => this.world.RunAs("intruder", null, sem.UpWrite);

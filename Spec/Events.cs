@@ -226,13 +226,13 @@ public sealed record FreedObjectAccessed(string Thread, string Object, string Fi
 /// (mmap_lock, vm_lock, i_mmap_rwsem). Reported before a blocking acquisition can wait, as lockdep
 /// validates it.
 /// </summary>
-public sealed record LockAcquiring(string Thread, string Lock, string Class, LockMode Mode, bool Trylock) : ProtocolEvent(Thread)
+public sealed record LockAcquiring(string Thread, string Lock, LockClass Class, LockMode Mode, bool Trylock) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} {(Trylock ? "took" : "takes")} {Lock} ({Class}, {Mode.ToString().ToLowerInvariant()})";
 }
 
 /// <summary>lock_release(): <paramref name="Thread"/> releases <paramref name="Lock"/>.</summary>
-public sealed record LockReleasing(string Thread, string Lock, string Class) : ProtocolEvent(Thread)
+public sealed record LockReleasing(string Thread, string Lock, LockClass Class) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} releases {Lock} ({Class})";
 }

@@ -25,7 +25,7 @@ public sealed record LockOrderSnapshot(long Iteration, IReadOnlyList<LockOrderEd
 public sealed class LockClassOrder
 {
     /// <summary>The documented order: each class may be taken while holding the ones before it.</summary>
-    public static readonly IReadOnlyList<string> DocumentedOrder = ["mmap_lock", "vm_lock", "i_mmap_rwsem"];
+    public static readonly IReadOnlyList<LockClass> DocumentedOrder = [LockClass.MmapLock, LockClass.VmLock, LockClass.IMmapRwsem];
 
     private readonly Dictionary<(string From, string To), string> edges = [];
     private readonly List<LockOrderEdge> learned = [];
@@ -42,7 +42,7 @@ public sealed class LockClassOrder
         {
             for (var j = i + 1; j < DocumentedOrder.Count; j++)
             {
-                this.edges[(DocumentedOrder[i], DocumentedOrder[j])] = "the kernel's documented lock order";
+                this.edges[(DocumentedOrder[i].Name, DocumentedOrder[j].Name)] = "the kernel's documented lock order";
             }
         }
 
@@ -68,7 +68,7 @@ public sealed class LockClassOrder
     }
 
     /// <summary>Records that <paramref name="to"/> was taken while <paramref name="from"/> was held, unless already known.</summary>
-    public void Learn(string from, string to, string why) => this.Add(new LockOrderEdge(from, to, why, this.Iteration));
+    public void Learn(LockClass from, LockClass to, string why) => this.Add(new LockOrderEdge(from.Name, to.Name, why, this.Iteration));
 
     private void Add(LockOrderEdge edge)
     {
@@ -78,9 +78,10 @@ public sealed class LockClassOrder
         }
     }
 
-    /// <summary>A path <paramref name="from"/> →* <paramref name="to"/> in the graph, described, or null.</summary>
-    public string? PathExists(string from, string to)
+    /// <summary>A path <paramref name="fromClass"/> →* <paramref name="toClass"/> in the graph, described, or null.</summary>
+    public string? PathExists(LockClass fromClass, LockClass toClass)
     {
+        var (from, to) = (fromClass.Name, toClass.Name);
         var queue = new Queue<(string Class, string Path)>([(from, from)]);
         var seen = new HashSet<string> { from };
         while (queue.Count > 0)

@@ -54,10 +54,10 @@ public sealed class TrylockNoAcquire : Mutant
     public interface Patch : Linux
     {
         /// <summary>vma_lock_alloc(), kernel/fork.c, v6.4, with the mutated rw_semaphore of <see cref="RelaxedTrylock"/>.</summary>
-        RwSemaphore Linux.VmaLockAlloc(string vmaName) => new RelaxedTrylock(this.World, $"{vmaName}->vm_lock");
+        RwSemaphore Linux.VmaLockAlloc(string vmaName) => new RelaxedTrylock(this.World, $"{vmaName}->vm_lock", Spec.LockClass.VmLock);
     }
 
-    public sealed class RelaxedTrylock(KernelWorld world, string name) : RwSemaphore(world, name)
+    public sealed class RelaxedTrylock(KernelWorld world, string name, Spec.LockClass lockClass) : RwSemaphore(world, name, lockClass)
     {
         /// <summary>down_read_trylock() / __down_read_trylock(), kernel/locking/rwsem.c, v6.4, mutated: atomic_long_try_cmpxchg_relaxed.</summary>
         public override bool DownReadTrylock()

@@ -1,4 +1,5 @@
 using VmaLockVerify.Implementation.Kernel;
+using VmaLockVerify.Spec;
 
 namespace VmaLockVerify.Implementation.Mm;
 
@@ -13,7 +14,7 @@ public sealed class AnonVma : KernelObject
     public AnonVma(KernelWorld world, string name)
         : base(world, name)
     {
-        this.Rwsem = new Locking.RwSemaphore(world, $"{name}->rwsem");
+        this.Rwsem = new Locking.RwSemaphore(world, $"{name}->rwsem", LockClass.AnonVmaRwsem);
     }
 
     /// <summary>anon_vma->rwsem (of the root anon_vma; every anon_vma of the port is a root).</summary>
@@ -29,7 +30,7 @@ public sealed class AddressSpace : KernelObject
     public AddressSpace(KernelWorld world, string name)
         : base(world, name)
     {
-        this.IMmapRwsem = new Locking.RwSemaphore(world, $"{name}->i_mmap_rwsem");
+        this.IMmapRwsem = new Locking.RwSemaphore(world, $"{name}->i_mmap_rwsem", LockClass.IMmapRwsem);
     }
 
     /// <summary>mapping->i_mmap_rwsem.</summary>

@@ -18,7 +18,7 @@ public sealed class MmStruct : KernelObject
         : base(world, name)
     {
         this.PageTable = new PageTable(world, $"{name}->pgd", TaskBase, 16);
-        this.MmapLock = new RwSemaphore(world, $"{name}->mmap_lock");
+        this.MmapLock = new RwSemaphore(world, $"{name}->mmap_lock", LockClass.MmapLock);
         this.MmLockSeq = new SharedVar<int>(world, this, "mm_lock_seq", 0);
         this.MmMt = new MapleTree(world, this);
         this.VmaWriterWait = new SharedVar<TaskStruct?>(world, this, "vma_writer_wait.task", null, t => t?.Name ?? "NULL");

@@ -26,7 +26,7 @@ public sealed class VmAreaStruct : KernelObject
         this.VmPageProt = this.Field("vm_page_prot", VmFlagsFormat.PageProt((ulong)flags), p => p);
         this.AnonVma = this.Field<AnonVma?>("anon_vma", anonVma, a => a?.Name ?? "NULL");
         this.AnonVmaChain = anonVma is null ? [] : [anonVma];
-        this.VmLock = vmLock ?? new RwSemaphore(world, $"{name}->vm_lock");
+        this.VmLock = vmLock ?? new RwSemaphore(world, $"{name}->vm_lock", LockClass.VmLock);
         this.VmLockSeq = new SharedVar<int>(world, this, "vm_lock_seq", -1, seqFormat);
         this.Detached = new SharedVar<bool>(world, this, "detached", false, d => d ? "true" : "false");
         this.VmRefcnt = new AtomicVar<int>(world, this, "vm_refcnt", 0, refcnt => DescribeRefcnt(refcnt, excludeReadersFlag));

@@ -22,7 +22,7 @@ public partial interface Linux
     /// vma_lock_alloc(), kernel/fork.c, v6.4: the VMA's separately allocated struct vma_lock
     /// (kmem_cache_alloc(vma_lock_cachep), then init_rwsem()).
     /// </summary>
-    RwSemaphore VmaLockAlloc(string vmaName) => new(this.World, $"{vmaName}->vm_lock");
+    RwSemaphore VmaLockAlloc(string vmaName) => new(this.World, $"{vmaName}->vm_lock", LockClass.VmLock);
 
     /// <summary>vm_area_free(), kernel/fork.c, v6.4: call_rcu(vm_area_free_rcu_cb); the callback frees the VMA and its vma_lock.</summary>
     void VmAreaFree(VmAreaStruct vma)

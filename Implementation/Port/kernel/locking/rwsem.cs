@@ -50,9 +50,10 @@ public class RwSemaphore : KernelObject
     private readonly object waitLock = new();
     private readonly LinkedList<Waiter> waitList = new();
 
-    public RwSemaphore(KernelWorld world, string name)
+    public RwSemaphore(KernelWorld world, string name, LockClass lockClass)
         : base(world, name)
     {
+        this.Class = lockClass;
         this.Count = new AtomicVar<long>(world, this, "count", 0, DescribeCount);
         this.Owner = new SharedVar<RwsemOwner>(world, this, "owner", RwsemOwner.None);
     }
@@ -207,8 +208,8 @@ public class RwSemaphore : KernelObject
         }
     }
 
-    /// <summary>The lock class lockdep files this semaphore under: its field name (mmap_lock, vm_lock, i_mmap_rwsem).</summary>
-    public string Class => this.Name[(this.Name.LastIndexOf("->", StringComparison.Ordinal) + 2)..];
+    /// <summary>The lock class lockdep files this semaphore under: the one its init site declares.</summary>
+    public LockClass Class { get; }
 
     /// <summary>lock_acquire(): lockdep is told before a blocking acquisition, after a successful trylock.</summary>
     protected void Lockdep(LockMode mode, bool trylock) =>
