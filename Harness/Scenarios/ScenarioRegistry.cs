@@ -22,6 +22,7 @@ public static class ScenarioRegistry
         FaultVsMremap.ThenFork,
         new MapsReaderVsWriters(),
         new ProcmapQueryVsMunmap(),
+        new MadviseGuardVsMerge(),
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);
