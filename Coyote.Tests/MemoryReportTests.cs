@@ -83,9 +83,9 @@ public sealed class MemoryReportTests : IDisposable
     {
         var plan = ExploreCommand.PlanOf(Options(memory: null));
 
-        plan.Runs.Should().HaveCount(83, "every scenario on every generation it exists in, once (the two /proc/PID/maps scenarios and fault-vs-killable-fork on 7.0 only)");
+        plan.Runs.Should().HaveCount(84, "every scenario on every generation it exists in, once (the two /proc/PID/maps scenarios, fault-vs-killable-fork and madvise-guard-vs-merge on 7.0 only)");
         plan.Runs.Where(r => r.Generation.Name == "6.4").Should().HaveCount(16).And.OnlyContain(r => r.Memory == RunRequest.ScMemory);
-        plan.Runs.Where(r => r.Generation.Name != "6.4").Should().HaveCount(67).And.OnlyContain(r => r.Memory == RunRequest.LkmmMemory);
+        plan.Runs.Where(r => r.Generation.Name != "6.4").Should().HaveCount(68).And.OnlyContain(r => r.Memory == RunRequest.LkmmMemory);
         plan.Memory.Should().Equal("sc", "lkmm");
         plan.Skipped.Where(l => l.StartsWith("skipped:", StringComparison.Ordinal)).Should().ContainSingle().Which.Should().StartWith("skipped: 6.4 under lkmm (16 run(s))");
 

@@ -101,6 +101,24 @@ public sealed class SpecTests
     }
 
     [Fact]
+    public void Vm_maybe_guard_alone_may_be_set_atomically_under_a_vma_or_mmap_read_lock()
+    {
+        // madvise_guard_install() → vma_set_atomic_flag(): set_bit() of VM_MAYBE_GUARD (0x800).
+        this.Allowed(new VmaStartReadReturned("g", "mm", "vma1", Locked: true));
+        this.Allowed(new VmaFlagSetAtomic("g", "mm", "vma1", 0x33, 0x833));
+        this.Allowed(new VmaFlagSetAtomic("g", "mm", "vma1", 0x833, 0x833));
+        this.Rejected(new VmaFlagSetAtomic("g", "mm", "vma1", 0x833, 0x20833), "only VM_MAYBE_GUARD");
+        this.Rejected(new VmaFlagSetAtomic("g", "mm", "vma1", 0x833, 0x831), "only VM_MAYBE_GUARD");
+        this.Rejected(new VmaFieldWritten("g", "mm", "vma1", "vm_flags", "VM_READ|VM_WRITE|VM_MAYREAD|VM_MAYWRITE|VM_MAYBE_GUARD"), "without write-locking");
+        this.Allowed(new VmaReadUnlocked("g", "mm", "vma1"));
+
+        // The fall-back: mmap_read_lock() holds the VMA stable too.
+        this.Rejected(new VmaFlagSetAtomic("g", "mm", "vma2", 0x33, 0x833), "holding neither its read lock nor mm->mmap_lock");
+        this.Allowed(new MmapLockAcquired("g", "mm", LockMode.Read));
+        this.Allowed(new VmaFlagSetAtomic("g", "mm", "vma2", 0x33, 0x833));
+    }
+
+    [Fact]
     public void A_fault_proceeds_only_on_an_attached_vma_it_holds_and_ends_holding_nothing()
     {
         this.Allowed(new FaultStarted("r", "mm", 0x10000));

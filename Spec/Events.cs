@@ -108,6 +108,16 @@ public sealed record VmaFieldWritten(string Thread, string Mm, string Vma, strin
     public override string Describe() => $"{Thread} wrote {Vma}->{Field} = {Value}";
 }
 
+/// <summary>
+/// vma_set_atomic_flag() (include/linux/mm.h, v7.0) set a bit of vma->vm_flags with set_bit(): one
+/// atomic read-modify-write from <paramref name="Old"/> to <paramref name="New"/>, which needs only a
+/// VMA or mmap read lock, and only for the bits of VM_ATOMIC_SET_ALLOWED (VM_MAYBE_GUARD).
+/// </summary>
+public sealed record VmaFlagSetAtomic(string Thread, string Mm, string Vma, ulong Old, ulong New) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} set_bit() on {Vma}->vm_flags: 0x{Old:x} -> 0x{New:x}";
+}
+
 /// <summary>A page fault began at an address (do_user_addr_fault).</summary>
 public sealed record FaultStarted(string Thread, string Mm, ulong Address) : ProtocolEvent(Thread)
 {

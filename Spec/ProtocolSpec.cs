@@ -272,6 +272,7 @@ public sealed class ProtocolSpec
             VmaDetachedChanged d => this.OnDetachedChanged(d),
             VmaTreeChanged t => this.OnTreeChanged(t),
             VmaFieldWritten f => this.OnFieldWritten(f),
+            VmaFlagSetAtomic a => this.OnFlagSetAtomic(a),
             FaultStarted f => this.OnFaultStarted(f),
             FaultLockedVma l => this.OnFaultLockedVma(l),
             FaultFellBack => null,
@@ -570,6 +571,37 @@ public sealed class ProtocolSpec
 
         var readers = vma.Readers.Where(r => r != e.Thread).ToList();
         return readers.Count == 0 ? null : $"{e.Thread} changed {e.Vma}->{e.Field} while {string.Join(", ", readers)} held its read lock";
+    }
+
+    /// <summary>
+    /// VM_ATOMIC_SET_ALLOWED, include/linux/mm.h (v6.19+): the vm_flags bits vma_set_atomic_flag()
+    /// may set under a VMA or mmap read lock. VM_MAYBE_GUARD (bit 11) alone.
+    /// </summary>
+    public const ulong VmAtomicSetAllowed = 0x800;
+
+    /// <summary>
+    /// The one vm_flags change that needs no VMA write lock: an atomic set of bits of
+    /// VM_ATOMIC_SET_ALLOWED (nothing cleared, nothing else set) by a thread that holds the VMA
+    /// stable, by its read lock or mm->mmap_lock (vma_assert_stabilised()). A published VMA's
+    /// other readers see the bit or not; the flag's readers that matter take the write lock.
+    /// </summary>
+    private string? OnFlagSetAtomic(VmaFlagSetAtomic e)
+    {
+        var vma = this.Vma(e.Vma);
+        if (!vma.EverPublished)
+        {
+            return null;
+        }
+
+        var set = e.New & ~e.Old;
+        if ((e.Old & ~e.New) != 0 || (set & ~VmAtomicSetAllowed) != 0)
+        {
+            return $"{e.Thread} changed {e.Vma}->vm_flags from 0x{e.Old:x} to 0x{e.New:x} by an atomic set: only VM_MAYBE_GUARD (0x{VmAtomicSetAllowed:x}) may be set so";
+        }
+
+        var mm = this.Mm(e.Mm);
+        var stable = vma.Readers.Contains(e.Thread) || mm.Readers.Contains(e.Thread) || mm.Writer == e.Thread;
+        return stable ? null : $"{e.Thread} set a bit of {e.Vma}->vm_flags holding neither its read lock nor {e.Mm}->mmap_lock";
     }
 
     private string? OnFaultStarted(FaultStarted e) =>

@@ -34,6 +34,7 @@ public static class MutantRegistry
         new RefcountGetNoAcquire(),
         new TrylockNoAcquire(),
         new RefcountPutNoRelease(),
+        new GuardFlagPlainRmw(),
     ];
 
     public static Mutant? Find(string name) => All.FirstOrDefault(m => m.Name == name);

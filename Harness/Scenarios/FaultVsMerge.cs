@@ -16,16 +16,7 @@ public sealed class FaultVsMerge : Scenario
     public override Task RunAsync(BootedKernel kernel, int readers)
     {
         var (mm, vma1, vma2) = TwoAdjacentVmas(kernel);
-        var writer = Writer(kernel, "writer", mm, () =>
-        {
-            kernel.Linux.MmapWriteLock(mm);
-            kernel.Linux.VmaMerge(vma1, vma2);
-            kernel.Linux.MmapWriteUnlock(mm);
-
-            kernel.Linux.MmapWriteLock(mm);
-            kernel.Linux.__SplitVma(vma1, Vma2Start);
-            kernel.Linux.MmapWriteUnlock(mm);
-        });
+        var writer = MergeThenSplit(kernel, mm, vma1, vma2);
         return Task.WhenAll(Faults(kernel, mm, readers, i => i % 2 == 0 ? Vma2Start + PageTable.PageSize : Vma1Start + PageTable.PageSize).Append(writer));
     }
 }

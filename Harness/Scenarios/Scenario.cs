@@ -53,6 +53,18 @@ public abstract class Scenario
         return (mm, vma1, vma2);
     }
 
+    /// <summary>The writer of fault-vs-merge: vma_merge(vma1, vma2) in one mmap-write section, then __split_vma(vma1) at vma2's old start in a second.</summary>
+    protected static Task MergeThenSplit(BootedKernel kernel, MmStruct mm, VmAreaStruct vma1, VmAreaStruct vma2) => Writer(kernel, "writer", mm, () =>
+    {
+        kernel.Linux.MmapWriteLock(mm);
+        kernel.Linux.VmaMerge(vma1, vma2);
+        kernel.Linux.MmapWriteUnlock(mm);
+
+        kernel.Linux.MmapWriteLock(mm);
+        kernel.Linux.__SplitVma(vma1, Vma2Start);
+        kernel.Linux.MmapWriteUnlock(mm);
+    });
+
     /// <summary>Starts <paramref name="readers"/> fault threads; fault i writes to <paramref name="addressOf"/>(i).</summary>
     protected static IEnumerable<Task> Faults(BootedKernel kernel, MmStruct mm, int readers, Func<int, ulong> addressOf) =>
         Enumerable.Range(0, readers).Select(i =>

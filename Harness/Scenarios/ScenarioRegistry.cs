@@ -24,6 +24,7 @@ public static class ScenarioRegistry
         new FaultRetryVsMunmap(),
         new MapsReaderVsWriters(),
         new ProcmapQueryVsMunmap(),
+        new MadviseGuardVsMerge(),
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

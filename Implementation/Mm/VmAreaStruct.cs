@@ -21,7 +21,17 @@ public sealed class VmAreaStruct : KernelObject
         this.VmFile = file;
         this.VmStart = this.Field("vm_start", start, Hex);
         this.VmEnd = this.Field("vm_end", end, Hex);
-        this.VmFlags = this.Field("vm_flags", (ulong)flags, VmFlagsFormat.Describe);
+        this.VmFlags = new AtomicVar<ulong>(world, this, "vm_flags", (ulong)flags, VmFlagsFormat.Describe)
+        {
+            AfterOlderStoreLoaded = this.OlderStoreLoaded<ulong>("vm_flags", VmFlagsFormat.Describe),
+            AfterStore = value =>
+            {
+                if (!this.settingAtomicFlag)
+                {
+                    this.Stored<ulong>("vm_flags", VmFlagsFormat.Describe)(value);
+                }
+            },
+        };
         this.VmPgoff = this.Field("vm_pgoff", AnonPgoff(start), Hex);
         this.VmPageProt = this.Field("vm_page_prot", VmFlagsFormat.PageProt((ulong)flags), p => p);
         this.AnonVma = this.Field<AnonVma?>("anon_vma", anonVma, a => a?.Name ?? "NULL");
@@ -33,6 +43,9 @@ public sealed class VmAreaStruct : KernelObject
     }
 
     private (AnonVma AnonVma, bool Reused)? installingAnonVma;
+
+    /// <summary>Set while <see cref="SetFlagAtomic"/>'s set_bit() stores: reported as one atomic set, not as a field store.</summary>
+    private bool settingAtomicFlag;
 
     /// <summary>VMA_LOCK_OFFSET (v6.15; VM_REFCNT_EXCLUDE_READERS_FLAG from v7.0, the same bit): set while a writer excludes readers.</summary>
     public const int VmaLockOffset = 0x40000000;
@@ -68,7 +81,7 @@ public sealed class VmAreaStruct : KernelObject
     public SharedVar<ulong> VmEnd { get; }
 
     /// <summary>vma->vm_flags.</summary>
-    public SharedVar<ulong> VmFlags { get; }
+    public AtomicVar<ulong> VmFlags { get; }
 
     /// <summary>vma->vm_page_prot: the protection new PTEs get (vm_get_page_prot(vm_flags), set by mmap_region).</summary>
     public SharedVar<string> VmPageProt { get; }
@@ -162,16 +175,42 @@ public sealed class VmAreaStruct : KernelObject
     }
 
     /// <summary>
+    /// set_bit(bit, vma->flags.__vma_flags), as vma_set_atomic_flag() (include/linux/mm.h, v7.0)
+    /// does it: one unordered atomic read-modify-write of vm_flags, reported with the value before
+    /// and after it (<see cref="VmaFlagSetAtomic"/>) at the instant it happens.
+    /// </summary>
+    public void SetFlagAtomic(VmFlags bit)
+    {
+        this.settingAtomicFlag = true;
+        ulong old;
+        try
+        {
+            old = this.VmFlags.Update(v => v | (ulong)bit, MemoryOrder.Relaxed, "set_bit");
+        }
+        finally
+        {
+            this.settingAtomicFlag = false;
+        }
+
+        this.World.Emit(new VmaFlagSetAtomic(this.World.Current.Name, this.VmMm.Name, this.Name, old, old | (ulong)bit));
+    }
+
+    /// <summary>
     /// A field page faults read: every store to it is reported to the monitors, and so is every
     /// load that returned an older store (under a weak memory model).
     /// </summary>
     private SharedVar<T> Field<T>(string field, T initial, Func<T, string> format) =>
         new(this.World, this, field, initial, format)
         {
-            AfterOlderStoreLoaded = (value, unseen) =>
-                this.World.Emit(new VmaFieldReadOlderStore(this.World.Current.Name, this.VmMm.Name, this.Name, field, format(value), unseen)),
-            AfterStore = value => this.World.Emit(field == "anon_vma" && this.installingAnonVma is { } install
-                ? new AnonVmaPrepared(this.World.Current.Name, this.VmMm.Name, this.Name, install.AnonVma.Name, install.Reused)
-                : new VmaFieldWritten(this.World.Current.Name, this.VmMm.Name, this.Name, field, format(value))),
+            AfterOlderStoreLoaded = this.OlderStoreLoaded(field, format),
+            AfterStore = this.Stored(field, format),
         };
+
+    private Action<T, IReadOnlyList<UnseenStore>> OlderStoreLoaded<T>(string field, Func<T, string> format) =>
+        (value, unseen) => this.World.Emit(new VmaFieldReadOlderStore(this.World.Current.Name, this.VmMm.Name, this.Name, field, format(value), unseen));
+
+    private Action<T> Stored<T>(string field, Func<T, string> format) =>
+        value => this.World.Emit(field == "anon_vma" && this.installingAnonVma is { } install
+            ? new AnonVmaPrepared(this.World.Current.Name, this.VmMm.Name, this.Name, install.AnonVma.Name, install.Reused)
+            : new VmaFieldWritten(this.World.Current.Name, this.VmMm.Name, this.Name, field, format(value)));
 }

@@ -18,6 +18,34 @@ public enum VmFlags : ulong
 
     /// <summary>VM_UFFD_MISSING: userfaultfd armed (lock_vma_under_rcu gives up on it).</summary>
     UffdMissing = 0x200,
+
+    /// <summary>VM_PFNMAP: page ranges without struct page (part of VM_SPECIAL).</summary>
+    PfnMap = 0x400,
+
+    /// <summary>
+    /// VM_MAYBE_GUARD (VMA_MAYBE_GUARD_BIT, bit 11, v6.19+): the VMA may hold guard regions
+    /// (MADV_GUARD_INSTALL). The one flag of VM_ATOMIC_SET_ALLOWED: vma_set_atomic_flag() sets it
+    /// with set_bit() under a VMA or mmap read lock. Sticky on merge (VM_STICKY).
+    /// </summary>
+    MaybeGuard = 0x800,
+
+    /// <summary>VM_LOCKED: mlock()ed.</summary>
+    Locked = 0x2000,
+
+    /// <summary>VM_IO: memory-mapped I/O (part of VM_SPECIAL).</summary>
+    Io = 0x4000,
+
+    /// <summary>VM_DONTEXPAND: mremap() may not grow it (part of VM_SPECIAL).</summary>
+    DontExpand = 0x40000,
+
+    /// <summary>VM_HUGETLB: a hugetlbfs mapping.</summary>
+    HugeTlb = 0x400000,
+
+    /// <summary>VM_MIXEDMAP: struct pages and pure PFNs (part of VM_SPECIAL).</summary>
+    MixedMap = 0x10000000,
+
+    /// <summary>VM_SPECIAL: VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP, the unmergeable, un-mlockable mappings.</summary>
+    Special = Io | DontExpand | PfnMap | MixedMap,
 }
 
 /// <summary>Kernel spelling of vm_flags values.</summary>
@@ -49,7 +77,7 @@ public static class VmFlagsFormat
         var names = new List<string>();
         foreach (var flag in Enum.GetValues<VmFlags>())
         {
-            if (flag != VmFlags.None && (flags & (ulong)flag) != 0)
+            if (flag is not VmFlags.None and not VmFlags.Special && (flags & (ulong)flag) != 0)
             {
                 names.Add("VM_" + flag switch
                 {
@@ -58,6 +86,7 @@ public static class VmFlagsFormat
                     VmFlags.GrowsDown => "GROWSDOWN",
                     VmFlags.UffdMissing => "UFFD_MISSING",
                     VmFlags.DontCopy => "DONTCOPY",
+                    VmFlags.MaybeGuard => "MAYBE_GUARD",
                     _ => flag.ToString().ToUpperInvariant(),
                 });
             }

@@ -62,6 +62,11 @@ public static class Errno
 
     public const int ENOMEM = 12;
 
+    public const int EINVAL = 22;
+
+    /// <summary>ERESTARTNOINTR (include/linux/errno.h): the syscall is restarted at once, as restart_syscall() asks.</summary>
+    public const int ERESTARTNOINTR = 513;
+
     /// <summary>A negative errno as the kernel spells it: -4 is "-EINTR".</summary>
     public static string Name(int err) => -err switch
     {
@@ -71,6 +76,8 @@ public static class Errno
         EAGAIN => "-EAGAIN",
         ENOMEM => "-ENOMEM",
         EFAULT => "-EFAULT",
+        EINVAL => "-EINVAL",
+        ERESTARTNOINTR => "-ERESTARTNOINTR",
         _ => err.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

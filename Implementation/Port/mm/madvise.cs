@@ -10,6 +10,20 @@ public enum MadviseBehavior
 
     /// <summary>MADV_DONTFORK: set VM_DONTCOPY on the VMA; needs mmap_lock for write.</summary>
     DontFork = 10,
+
+    /// <summary>MADV_GUARD_INSTALL (v6.13+): fatal-signal guard markers in the range's page tables; from v6.19 under the VMA read lock.</summary>
+    GuardInstall = 102,
+}
+
+/// <summary>The kernel's spelling of a madvise() behaviour.</summary>
+public static class MadviseBehaviorName
+{
+    /// <summary>MADV_DONTNEED, MADV_DONTFORK, MADV_GUARD_INSTALL.</summary>
+    public static string KernelName(this MadviseBehavior behavior) => behavior switch
+    {
+        MadviseBehavior.GuardInstall => "MADV_GUARD_INSTALL",
+        _ => $"MADV_{behavior.ToString().ToUpperInvariant()}",
+    };
 }
 
 /// <summary>mm/madvise.c: advice about a range, some of which changes VMAs.</summary>
@@ -18,7 +32,7 @@ public partial interface Linux
     /// <summary>do_madvise(), mm/madvise.c, v6.4, for a range that is one whole VMA.</summary>
     int DoMadvise(MmStruct mm, ulong start, MadviseBehavior behavior)
     {
-        using var fn = this.World.Enter("do_madvise", $"{VmAreaStruct.Hex(start)}, MADV_{behavior.ToString().ToUpperInvariant()}");
+        using var fn = this.World.Enter("do_madvise", $"{VmAreaStruct.Hex(start)}, {behavior.KernelName()}");
         var write = this.MadviseNeedMmapWrite(behavior);
         if (write)
         {
