@@ -64,6 +64,18 @@ public sealed class MadvBehavior(MmStruct mm, MadviseBehavior behavior)
 /// </summary>
 public partial interface Linux7_0
 {
+    /// <summary>
+    /// anon_vma_name(), mm/madvise.c (v7.0): the name user space gave the VMA, readable by whoever
+    /// holds the VMA steady (mmap_lock or a VMA lock: vma_assert_stabilised()). The port names no
+    /// VMA (prctl(PR_SET_VMA_ANON_NAME) is not ported), so it is NULL.
+    /// </summary>
+    string? AnonVmaName(VmAreaStruct vma)
+    {
+        using var fn = this.World.Enter("anon_vma_name", vma.Name);
+        this.VmaAssertStabilised(vma);
+        return fn.Returns<string?>(null); // vma->anon_name
+    }
+
     /// <summary>MAX_MADVISE_GUARD_RETRIES, mm/madvise.c (v7.0): guard installs tried before -ERESTARTNOINTR.</summary>
     const int MaxMadviseGuardRetries = 3;
 

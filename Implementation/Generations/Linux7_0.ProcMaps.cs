@@ -18,7 +18,8 @@ namespace VmaLockVerify.Implementation.Generations;
 /// mmput(), put_task_struct(): the process outlives its readers here), the task mempolicy, the
 /// gate VMA (get_gate_vma() is NULL: no vsyscall page), smaps and numa_maps (they keep
 /// mmap_lock), the build ID and the copy to user space; a line of /proc/PID/maps is its range,
-/// its permissions and the VMA's name.
+/// its permissions and the VMA's name (get_vma_name(), through anon_vma_name() and its
+/// vma_assert_stabilised()).
 /// </para>
 /// </summary>
 public partial interface Linux7_0
@@ -248,7 +249,26 @@ public partial interface Linux7_0
         var start = vma.VmStart.Plain();
         var end = vma.VmEnd.Plain();
         this.World.Emit(new VmaRangeReported(this.Thread, m.LockCtx.Mm.Name, vma.Name, start, end, "show_map_vma", m.Name));
-        m.Lines.Add($"{start:x8}-{end:x8} {(flags.HasFlag(VmFlags.Read) ? 'r' : '-')}{(flags.HasFlag(VmFlags.Write) ? 'w' : '-')}{(flags.HasFlag(VmFlags.Exec) ? 'x' : '-')}p {(vma.VmFile is { } file ? file.Name : string.Empty)}");
+        var name = this.GetVmaName(vma);
+        m.Lines.Add($"{start:x8}-{end:x8} {(flags.HasFlag(VmFlags.Read) ? 'r' : '-')}{(flags.HasFlag(VmFlags.Write) ? 'w' : '-')}{(flags.HasFlag(VmFlags.Exec) ? 'x' : '-')}p {name}");
+    }
+
+    /// <summary>
+    /// get_vma_name(), fs/proc/task_mmu.c (v7.0), reduced to the names the port's VMAs can have: a
+    /// file mapping shows its anon_vma_name() or else its path; an anonymous one its
+    /// anon_vma_name() (the port has no vm_ops names, [heap], [stack] or vdso).
+    /// </summary>
+    string? GetVmaName(VmAreaStruct vma)
+    {
+        using var fn = this.World.Enter("get_vma_name", vma.Name);
+        var anonName = this.AnonVmaName(vma); // vma->vm_mm ? anon_vma_name(vma) : NULL: every VMA here has an mm
+        if (vma.VmFile is { } file)
+        {
+            // If user named this anon shared memory via prctl(PR_SET_VMA ..., use the provided name.
+            return fn.Returns(anonName ?? file.Name);
+        }
+
+        return fn.Returns(anonName);
     }
 
     /// <summary>
@@ -442,9 +462,9 @@ public partial interface Linux7_0
         var vmaEnd = found.VmEnd.Plain();
         this.World.Emit(new VmaRangeReported(this.Thread, mm.Name, found.Name, vmaStart, vmaEnd, "do_procmap_query", File: null));
 
-        if (vmaNameSize != 0 && found.VmFile is not null)
+        if (vmaNameSize != 0 && this.GetVmaName(found) is not null)
         {
-            // get_vma_name() found a path: name_buf = kmalloc(name_buf_sz, GFP_KERNEL).
+            // get_vma_name() found a path or a name: name_buf = kmalloc(name_buf_sz, GFP_KERNEL).
             this.World.MightSleep($"kmalloc({vmaNameSize}, GFP_KERNEL)");
         }
 

@@ -63,10 +63,10 @@ public sealed class VmaExcludeReadersState(VmAreaStruct vma, TaskState state, bo
 /// warning now), vma_assert_locked() and vma_assert_stabilised() (new).
 /// <para>
 /// Not modelled: lockdep (the __vma_lockdep_* annotations and vma_assert_locked()'s lockdep
-/// branch), the callers of the new assertions (anon_vma_name(), the page walker's
-/// PGWALK_VMA_RDLOCK_VERIFY, vma_set_atomic_flag(): none is ported), lock_next_vma() and the
-/// /proc/PID/maps readers, madvise under the VMA read lock; the maple tree's inner nodes (a node
-/// here is the leaf entry of one range) and node freeing in trees made after boot (fork's child).
+/// branch), the page walker's PGWALK_VMA_RDLOCK_VERIFY (vma_assert_stabilised()'s other
+/// callers are ported: anon_vma_name() from the /proc/PID/maps readers in Linux7_0.ProcMaps.cs,
+/// vma_set_atomic_flag() from madvise in Linux7_0.Madvise.cs); the maple tree's inner nodes (a
+/// node here is the leaf entry of one range) and node freeing in trees made after boot (fork's child).
 /// </para>
 /// </summary>
 public partial interface Linux7_0 : Linux6_15
