@@ -60,7 +60,7 @@ public sealed class KernelFunctionTests
              "lock_next_vma", "lock_next_vma_under_mmap_lock", "mmap_lock_speculate_try_begin", "mmap_lock_speculate_retry",
              "proc_maps_open", "unlock_ctx_vma", "lock_vma_range", "unlock_vma_range", "get_next_vma", "fallback_to_mmap_lock", "proc_get_vma", "m_start", "m_next", "m_stop", "show_map_vma", "seq_read_iter",
              "procfs_procmap_ioctl", "query_vma_setup", "query_vma_teardown", "query_vma_find_by_addr", "query_matching_vma", "do_procmap_query",
-             "tear_down_vmas",
+             "tear_down_vmas", "anon_vma_name", "get_vma_name",
              "do_madvise", "madvise_lock", "madvise_unlock", "madvise_do_behavior", "madvise_walk_vmas", "try_vma_read_lock", "try_vma_read_lock_take_mmap_read_lock", "is_vma_lock_sufficient",
              "madvise_vma_behavior", "madvise_guard_install", "vma_set_atomic_flag", "__vma_atomic_valid_flag", "madvise_dontneed_free", "madvise_dontneed_single_vma"]);
     }
