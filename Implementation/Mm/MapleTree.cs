@@ -151,28 +151,25 @@ public sealed class MapleTree : KernelObject
     {
         using var fn = this.World.Enter("mas_find", $"&mas, {VmAreaStruct.Hex(mas.Index)}{(mas.Node is null ? "" : $", active at {mas.Node.Name}")}");
         mas.Node?.CheckAlive(AccessKind.Load, "mas_find", "slot");
-        MapleEntry? best = null;
-        foreach (var slot in this.slots)
-        {
-            if (slot.RcuDereference() is { } entry && entry.End > mas.Index && (best is null || entry.Start < best.Start))
-            {
-                best = entry;
-            }
-        }
-
-        if (best is null)
+        if (this.FirstEndingAbove(mas.Index) is not { } found)
         {
             return fn.Returns<VmAreaStruct?>(null);
         }
 
-        mas.Found(best);
-        return fn.Returns(best.Vma);
+        mas.Found(found);
+        return fn.Returns(found.Vma);
     }
 
     /// <summary>find_vma(): the first VMA ending above <paramref name="address"/> (caller holds mmap_lock).</summary>
     public VmAreaStruct? FindVma(ulong address)
     {
         using var fn = this.World.Enter("find_vma", VmAreaStruct.Hex(address));
+        return fn.Returns(this.FirstEndingAbove(address)?.Vma);
+    }
+
+    /// <summary>The entry of the lowest range that ends above <paramref name="address"/>, each slot read with rcu_dereference().</summary>
+    private MapleEntry? FirstEndingAbove(ulong address)
+    {
         MapleEntry? best = null;
         foreach (var slot in this.slots)
         {
@@ -182,7 +179,7 @@ public sealed class MapleTree : KernelObject
             }
         }
 
-        return fn.Returns(best?.Vma);
+        return best;
     }
 
     /// <summary>vma_prev() / mas_prev(): the VMA below <paramref name="vma"/>, the highest one ending at or before its start.</summary>
