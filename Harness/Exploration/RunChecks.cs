@@ -69,7 +69,7 @@ public static class RunChecks
     public static string? ScenarioIn(Scenario scenario, GenerationInfo generation) =>
         scenario.RunsOn(generation)
             ? null
-            : $"scenario '{scenario.Name}' does not exist in generation {generation.Name} (its readers are v7.0's: {string.Join(", ", Generations.All.Where(scenario.RunsOn).Select(g => g.Name))})";
+            : $"scenario '{scenario.Name}' does not exist in generation {generation.Name} (it calls functions only {string.Join(", ", Generations.All.Where(scenario.RunsOn).Select(g => g.Name))} has)";
 
     /// <summary>A proposal that is not written for a generation.</summary>
     public static string? PatchIn(Proposal patch, GenerationInfo generation) =>

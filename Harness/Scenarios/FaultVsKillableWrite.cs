@@ -51,7 +51,7 @@ public sealed class FaultVsKillableWrite : Scenario
     public static FaultVsKillableWrite Fork { get; } = new(
         "fault-vs-killable-fork",
         "faults in vma1 and vma2 while fork() (dup_mmap) write-locks each with vma_start_write_killable() and may be killed while it waits",
-        generation => typeof(Linux7_0).IsAssignableFrom(generation.Kernel),
+        FromV7_0,
         i => i % 2 == 0 ? Vma1Start : Vma2Start,
         (kernel, mm) => kernel.Linux.DupMmap(new MmStruct(kernel.World, "child"), mm));
 

@@ -23,7 +23,7 @@ public sealed class MadviseGuardVsMerge : Scenario
 
     public override string Description => "madvise(MADV_GUARD_INSTALL) on vma1 under its VMA read lock (mmap_read_lock() as the fall-back) sets VM_MAYBE_GUARD atomically, and faults run in vma1 and vma2, while vma_merge(vma1, vma2) and __split_vma write-lock vma1";
 
-    public override bool RunsOn(GenerationInfo generation) => MapsReaders.RunOn(generation);
+    public override bool RunsOn(GenerationInfo generation) => FromV7_0(generation);
 
     public override Task RunAsync(BootedKernel kernel, int readers)
     {

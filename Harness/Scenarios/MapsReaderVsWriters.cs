@@ -19,7 +19,7 @@ public sealed class MapsReaderVsWriters : Scenario
 
     public override string Description => "reads /proc/PID/maps a line per read() (lock_next_vma() under RCU, one VMA read-locked at a time) while a writer splits vma1, merges it back, splits it again, mremaps vma2 and munmaps vma1";
 
-    public override bool RunsOn(GenerationInfo generation) => MapsReaders.RunOn(generation);
+    public override bool RunsOn(GenerationInfo generation) => FromV7_0(generation);
 
     public override Task RunAsync(BootedKernel kernel, int readers)
     {
@@ -56,9 +56,6 @@ public sealed class MapsReaderVsWriters : Scenario
 /// <summary>The threads of the scenarios that read an address space's layout: "maps0", "maps1", ... on a v7.0 kernel.</summary>
 internal static class MapsReaders
 {
-    /// <summary>Whether the generation has the readers under per-VMA locks (v7.0 and the generations after it).</summary>
-    public static bool RunOn(GenerationInfo generation) => typeof(Linux7_0).IsAssignableFrom(generation.Kernel);
-
     /// <summary>Starts <paramref name="readers"/> reader threads of the process owning <paramref name="mm"/>.</summary>
     public static IEnumerable<Task> Start(BootedKernel kernel, MmStruct mm, int readers, Action<Linux7_0, int> body)
     {

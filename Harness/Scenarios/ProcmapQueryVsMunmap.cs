@@ -17,7 +17,7 @@ public sealed class ProcmapQueryVsMunmap : Scenario
 
     public override string Description => "two threads issue PROCMAP_QUERY on one open /proc/PID/maps (vma2 by address with its name; the first file-backed VMA from vma1) while munmap(vma2) removes the file-backed VMA";
 
-    public override bool RunsOn(GenerationInfo generation) => MapsReaders.RunOn(generation);
+    public override bool RunsOn(GenerationInfo generation) => FromV7_0(generation);
 
     public override Task RunAsync(BootedKernel kernel, int readers)
     {

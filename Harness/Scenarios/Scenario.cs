@@ -34,6 +34,9 @@ public abstract class Scenario
     /// </summary>
     public virtual bool RunsOn(GenerationInfo generation) => true;
 
+    /// <summary>Whether the generation is v7.0 or one after it (its kernel has Linux7_0's functions): for the scenarios whose threads call them.</summary>
+    protected static bool FromV7_0(GenerationInfo generation) => typeof(Linux7_0).IsAssignableFrom(generation.Kernel);
+
     /// <summary>Sets up the address space, starts the threads, and waits for all of them.</summary>
     public abstract Task RunAsync(BootedKernel kernel, int readers);
 
