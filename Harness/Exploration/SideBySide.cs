@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace VmaLockVerify.Harness.Exploration;
 
 /// <summary>Runs independent pieces of work, a given number at a time, each piece on one thread from start to end.</summary>
@@ -14,12 +16,19 @@ public static class SideBySide
     /// <summary>
     /// Runs <paramref name="work"/> for 0..<paramref name="count"/>-1, <paramref name="engines"/> at
     /// a time (each piece is an engine run: it shares nothing with the others); the results are in
-    /// the order of the pieces.
+    /// the order of the pieces. An engine that finishes takes the next piece not yet started, one
+    /// at a time, in the order of <paramref name="startFirst"/> (lower first; ties in the pieces'
+    /// order): pieces expected to take longest should start first, so that no engine is left
+    /// alone with a long piece at the end while the others have nothing to do.
     /// </summary>
-    public static T[] Run<T>(int count, int engines, Func<int, T> work)
+    public static T[] Run<T>(int count, int engines, Func<int, T> work, Func<int, int>? startFirst = null)
     {
         var results = new T[count];
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = engines }, i => results[i] = work(i));
+        var order = Enumerable.Range(0, count).OrderBy(i => startFirst?.Invoke(i) ?? 0).ToArray();
+        Parallel.ForEach(
+            Partitioner.Create(order, EnumerablePartitionerOptions.NoBuffering),
+            new ParallelOptions { MaxDegreeOfParallelism = engines },
+            i => results[i] = work(i));
         return results;
     }
 }
