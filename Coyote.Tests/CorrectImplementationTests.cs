@@ -34,7 +34,7 @@ public sealed class CorrectImplementationTests
     [MemberData(nameof(Matrix))]
     public void Scenario_is_clean_on_the_correct_port_under_every_strategy(string scenario, string generation)
     {
-        var results = TestSupport.RunAll([.. Strategies.All.Select(s => TestSupport.Request(scenario, generation, strategy: s.Name, iterations: IterationsPerStrategy))]);
+        var results = TestSupport.RunAll([.. Strategies.All.Select(s => TestSupport.Request(scenario, generation, strategy: s.Name, iterations: IterationsPerStrategy)).Select(WithoutKnownFindings)]);
 
         foreach (var result in results)
         {
@@ -47,13 +47,21 @@ public sealed class CorrectImplementationTests
         }
     }
 
+    /// <summary>
+    /// The request judged by every invariant but those of the generation's known findings in its
+    /// scenario (KnownBugs), as the main job judges it: the kernel's own findings are pinned by
+    /// their own tests (LkmmExploreTests).
+    /// </summary>
+    private static RunRequest WithoutKnownFindings(RunRequest request) =>
+        request with { Invariants = KnownBugs.Judging(request.Invariants, KnownBugs.NotJudged(request.Scenario.Name, request.Generation, request.Memory)) };
+
     [Theory]
     [InlineData(1)]
     [InlineData(3)]
     [InlineData(4)]
     public void Scenarios_are_clean_with_one_to_four_readers(int readers)
     {
-        var results = TestSupport.RunAll([.. ScenarioRegistry.All.Select(s => TestSupport.Request(s.Name, s.RunsOn(Generations.Find("6.5")!) ? "6.5" : "7.0", iterations: 100, readers: readers))]);
+        var results = TestSupport.RunAll([.. ScenarioRegistry.All.Select(s => WithoutKnownFindings(TestSupport.Request(s.Name, s.RunsOn(Generations.Find("6.5")!) ? "6.5" : "7.0", iterations: 100, readers: readers)))]);
 
         foreach (var result in results)
         {

@@ -55,11 +55,13 @@ public sealed class InvariantTests
     /// <summary>
     /// Invariants a released kernel breaks, with no mutant: invariant, scenario, generation, memory
     /// model, a part of the expected message, and the budget (portfolio, seed 1). v6.4 shipped the
-    /// plain vm_lock_seq that b1f02b95758d made READ_ONCE/WRITE_ONCE in v6.5.
+    /// plain vm_lock_seq that b1f02b95758d made READ_ONCE/WRITE_ONCE in v6.5; v7.0's vma_expand()
+    /// reads next's sticky flags before write-locking next (found at iteration 5).
     /// </summary>
     public static TheoryData<string, string, string, string, string, uint> FiringOnReleasedKernels() => new()
     {
         { nameof(NoDataRace), "fault-vs-mprotect", "6.4", RunRequest.LkmmMemory, "data race on vma1->vm_lock_seq", 100 },
+        { nameof(NoLostStickyFlag), "madvise-guard-vs-mmap-merge", "7.0", RunRequest.LkmmMemory, "the merge lost a sticky flag", 10 },
     };
 
     [Fact]

@@ -175,6 +175,23 @@ public sealed class LkmmExploreTests
         result.Bug!.Message.Should().MatchRegex(@"^data race on vma\d->anon_vma: \w+ (load|WRITE_ONCE) vma\d->anon_vma in (lock_vma_under_rcu|__anon_vma_prepare) races with ");
     }
 
+    /// <summary>
+    /// The main job's known finding on 7.0 (KnownBugs): vma_expand() reads next's sticky flags
+    /// before vma_start_write(next), so a guard install holding next's read lock sets VM_MAYBE_GUARD
+    /// after the read and the merged VMA lacks it. An interleaving: found under sc as under lkmm,
+    /// with every invariant judging, so leaving NoLostStickyFlag out of the main job hides nothing else.
+    /// </summary>
+    [Theory]
+    [InlineData(RunRequest.ScMemory)]
+    [InlineData(RunRequest.LkmmMemory)]
+    public void V7_0s_vma_expand_loses_the_guard_flag_a_guard_install_sets_before_next_is_write_locked(string memory)
+    {
+        var result = Explorer.Run(TestSupport.Request("madvise-guard-vs-mmap-merge", "7.0", iterations: 50) with { Memory = memory });
+        result.Bug.Should().NotBeNull();
+        result.Bug!.Invariant.Should().Be("NoLostStickyFlag");
+        result.Bug.Message.Should().StartWith("writer's write section took vma2 out of mm->mm_mt while vma2 had VM_MAYBE_GUARD set, and vma1, which now covers [0x14000-0x16000)");
+    }
+
     [Fact]
     public void V6_5_without_the_increment_in_mmap_write_lock_keeps_long_fault_vs_writers_clean_under_lkmm()
     {

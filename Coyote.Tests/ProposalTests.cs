@@ -27,6 +27,9 @@ public sealed class ProposalTests
 
     private const uint MisuseBudget = 10;
 
+    /// <summary>Scenarios whose verdict takes longer than the default budget (portfolio, seed 1): the weak-memory loss is found at iteration 888 with two readers.</summary>
+    private static readonly Dictionary<string, uint> Budgets = new() { ["mmap-merge-loses-guard-lkmm"] = 1000 };
+
     public static TheoryData<string> Proposals() => [.. ProposalRegistry.All.Select(p => p.Name)];
 
     /// <summary>Every proposal's scenario on every generation the proposal is for.</summary>
@@ -59,12 +62,16 @@ public sealed class ProposalTests
     }
 
     [Fact]
-    public void Proposals_have_a_correct_use_and_a_misuse_and_their_scenarios_stay_out_of_the_default_explore()
+    public void Proposals_have_a_correct_use_and_a_misuse_of_what_they_add_and_their_scenarios_stay_out_of_the_default_explore()
     {
         foreach (var proposal in ProposalRegistry.All)
         {
             proposal.Scenarios.Should().Contain(s => s.Expected == null, "{0} shows a correct use", proposal.Name);
-            proposal.Scenarios.Should().Contain(s => s.Expected != null, "{0} shows a misuse", proposal.Name);
+            if (proposal.Adds.Count > 0)
+            {
+                proposal.Scenarios.Should().Contain(s => s.Expected != null, "{0} adds functions, and shows a misuse of them", proposal.Name);
+            }
+
             proposal.Scenarios.Select(s => s.Name).Should().NotIntersectWith(ScenarioRegistry.All.Select(s => s.Name));
         }
 
@@ -78,7 +85,7 @@ public sealed class ProposalTests
     {
         var proposal = ProposalRegistry.Find(name)!;
         var scenario = proposal.Scenario(scenarioName)!;
-        var budget = scenario.Expected is null ? CleanBudget : MisuseBudget;
+        var budget = Budgets.GetValueOrDefault(scenarioName, scenario.Expected is null ? CleanBudget : MisuseBudget);
         var requests = Generations.All.Where(proposal.AppliesTo).Select(g => Request(proposal, scenario, g, budget)).ToList();
         foreach (var result in TestSupport.RunAll(requests))
         {
@@ -140,7 +147,7 @@ public sealed class ProposalTests
     }
 
     [Theory]
-    [InlineData("unknown proposal 'no-such-patch' (known: vma-end-write, vma-downgrade-write)", "explore", "--patch", "no-such-patch")]
+    [InlineData("unknown proposal 'no-such-patch' (known: vma-end-write, vma-downgrade-write, vma-expand-sticky-after-lock, exclude-readers-acquire)", "explore", "--patch", "no-such-patch")]
     [InlineData("--patch and --mutant cannot be given together", "explore", "--patch", "vma-end-write", "--mutant", "no-drain")]
     [InlineData("scenario 'end-write-each-vma' is proposal vma-end-write's: it runs only with --patch vma-end-write", "explore", "--scenario", "end-write-each-vma")]
     [InlineData("proposal 'vma-end-write' is not written for generation 6.4", "explore", "--patch", "vma-end-write", "--generation", "6.4")]
@@ -228,11 +235,11 @@ public sealed class ProposalTests
         private sealed class On6_15(KernelWorld world) : Booted(world), Linux6_15, Patch;
     }
 
-    /// <summary>The run explore --patch makes of <paramref name="scenario"/> on <paramref name="generation"/> (lkmm from 6.5, as explore's default).</summary>
+    /// <summary>The run explore --patch makes of <paramref name="scenario"/> on <paramref name="generation"/> (under the model its verdict is for, else lkmm from 6.5, as explore's default).</summary>
     private static RunRequest Request(Proposal proposal, ProposalScenario scenario, GenerationInfo generation, uint iterations) =>
         new(scenario, generation, null, "portfolio", iterations, RunRequest.DefaultMaxSteps, 1, 0, RunRequest.DefaultReaders, InvariantRegistry.All)
         {
-            Memory = RunRequest.DefaultMemoryOf(generation)[0],
+            Memory = scenario.Memory ?? RunRequest.DefaultMemoryOf(generation)[0],
             Patch = proposal,
         };
 }

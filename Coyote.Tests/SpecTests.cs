@@ -178,6 +178,61 @@ public sealed class SpecTests
         this.Allowed(retry);
     }
 
+    [Fact]
+    public void A_merge_that_removes_a_vma_with_vm_maybe_guard_hands_it_to_the_vma_that_takes_its_range()
+    {
+        // vma1 [0x10000, 0x12000) and vma2 [0x14000, 0x16000); a guard install sets VM_MAYBE_GUARD on vma2.
+        this.Allowed(new VmaInstalledAtBoot("mm", "vma1", 0x10000, 0x12000, 0x33));
+        this.Allowed(new VmaInstalledAtBoot("mm", "vma2", 0x14000, 0x16000, 0x33));
+        this.Allowed(new VmaStartReadReturned("g", "mm", "vma2", Locked: true));
+        this.Allowed(new VmaFlagSetAtomic("g", "mm", "vma2", 0x33, 0x833));
+        this.Allowed(new VmaReadUnlocked("g", "mm", "vma2"));
+
+        // mmap() of the gap: vma_expand() grows vma1 over it and over vma2, and removes vma2.
+        this.Merge(vma1Flags: 0x33);
+        this.spec.LostStickyFlag(new MmapLockReleased("w", "mm", LockMode.Write))
+            .Should().Contain("took vma2 out of mm->mm_mt while vma2 had VM_MAYBE_GUARD set, and vma1, which now covers [0x14000-0x16000) of vma2's range, does not have it");
+        this.Allowed(new MmapLockReleased("w", "mm", LockMode.Write));
+
+        // The same merge with the flag handed on (vm_flags_set(target, sticky_flags)).
+        var fixedSpec = new SpecTests();
+        fixedSpec.Allowed(new VmaInstalledAtBoot("mm", "vma1", 0x10000, 0x12000, 0x33));
+        fixedSpec.Allowed(new VmaInstalledAtBoot("mm", "vma2", 0x14000, 0x16000, 0x833));
+        fixedSpec.Merge(vma1Flags: 0x833);
+        fixedSpec.spec.LostStickyFlag(new MmapLockReleased("w", "mm", LockMode.Write)).Should().BeNull();
+    }
+
+    [Fact]
+    public void A_store_to_vm_flags_never_clears_vm_maybe_guard_and_a_vma_without_it_may_go()
+    {
+        this.Allowed(new VmaInstalledAtBoot("mm", "vma1", 0x10000, 0x12000, 0x833));
+        this.Allowed(new MmapLockAcquired("w", "mm", LockMode.Write));
+        this.Allowed(new VmaWriteMarked("w", "mm", "vma1", 0));
+        var cleared = new VmaFieldWritten("w", "mm", "vma1", "vm_flags", "VM_READ|VM_WRITE|VM_MAYREAD|VM_MAYWRITE", 0x33);
+        this.spec.LostStickyFlag(cleared).Should().Contain("clearing VM_MAYBE_GUARD");
+        this.spec.LostStickyFlag(cleared with { Value = "VM_READ|VM_WRITE|VM_EXEC|VM_MAYREAD|VM_MAYWRITE|VM_MAYBE_GUARD", Raw = 0x837 }).Should().BeNull();
+
+        // munmap of a VMA without sticky flags: nothing to hand on.
+        this.Allowed(new VmaInstalledAtBoot("mm", "vma2", 0x14000, 0x16000, 0x33));
+        this.Allowed(new VmaWriteMarked("w", "mm", "vma2", 0));
+        this.Allowed(new VmaTreeChanged("w", "mm", "vma2", Inserted: false));
+        this.spec.LostStickyFlag(new MmapLockDowngraded("w", "mm")).Should().BeNull();
+    }
+
+    /// <summary>The events of vma_expand(vma1, 0x10000-0x16000, next vma2) with remove_next, in one write section.</summary>
+    private void Merge(ulong vma1Flags)
+    {
+        this.Allowed(new MmapLockAcquired("w", "mm", LockMode.Write));
+        this.Allowed(new VmaWriteMarked("w", "mm", "vma1", 0));
+        this.Allowed(new VmaWriteMarked("w", "mm", "vma2", 0));
+        this.Allowed(new VmaFieldWritten("w", "mm", "vma1", "vm_end", "0x16000", 0x16000));
+        this.Allowed(new VmaTreeChanged("w", "mm", "vma2", Inserted: false));
+        this.Allowed(new VmaTreeChanged("w", "mm", "vma1", Inserted: true));
+        this.Allowed(new VmaDetachedChanged("w", "mm", "vma2", Detached: true));
+        this.Allowed(new VmaFieldWritten("w", "mm", "vma1", "vm_flags", $"0x{vma1Flags:x}", vma1Flags));
+        this.Allowed(new MmSequenceBumped("w", "mm", 1));
+    }
+
     private void Allowed(ProtocolEvent e) => this.spec.Apply(e).Should().BeNull("{0} is allowed", e.Describe());
 
     private void Rejected(ProtocolEvent e, string because) => this.spec.Apply(e).Should().Contain(because);

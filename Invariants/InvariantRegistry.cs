@@ -48,6 +48,7 @@ public static class InvariantRegistry
         InvariantInfo.Of<AnonVmaConsistency>(),
         InvariantInfo.Of<NoTornVmaRange>(),
         InvariantInfo.Of<NoRetryWithoutProgress>(),
+        InvariantInfo.Of<NoLostStickyFlag>(),
 
         // The two memory-model judgements (a stale VMA field under a read lock, a data race):
         // SpecConformance leaves both to them.

@@ -102,8 +102,12 @@ public sealed record VmaTreeChanged(string Thread, string Mm, string Vma, bool I
     public override string Describe() => $"{Thread} {(Inserted ? "inserted" : "removed")} {Vma} {(Inserted ? "into" : "from")} {Mm}->mm_mt";
 }
 
-/// <summary>A writer stored a VMA field that page faults read (vm_start, vm_end, vm_flags, anon_vma).</summary>
-public sealed record VmaFieldWritten(string Thread, string Mm, string Vma, string Field, string Value) : ProtocolEvent(Thread)
+/// <summary>
+/// A writer stored a VMA field that page faults read (vm_start, vm_end, vm_flags, anon_vma).
+/// <paramref name="Value"/> as the kernel prints it; <paramref name="Raw"/>, the value as a number
+/// for the numeric fields (vm_start, vm_end, vm_pgoff, vm_flags), null for a pointer.
+/// </summary>
+public sealed record VmaFieldWritten(string Thread, string Mm, string Vma, string Field, string Value, ulong? Raw = null) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} wrote {Vma}->{Field} = {Value}";
 }
@@ -162,9 +166,10 @@ public sealed record VmaFreed(string Thread, string Mm, string Vma) : ProtocolEv
 /// A new VMA was allocated (vm_area_alloc / vm_area_dup); it is private to its creator until
 /// inserted. <paramref name="Start"/> and <paramref name="End"/>: the range it was made with;
 /// <paramref name="Recycled"/>: the memory is a freed VMA taken back from the cache (v6.15's
-/// SLAB_TYPESAFE_BY_RCU), which readers that found the old one may still be looking at.
+/// SLAB_TYPESAFE_BY_RCU), which readers that found the old one may still be looking at;
+/// <paramref name="Flags"/>: the vm_flags it was made with (vm_area_dup() copies them).
 /// </summary>
-public sealed record VmaCreated(string Thread, string Mm, string Vma, ulong Start, ulong End, bool Recycled = false) : ProtocolEvent(Thread)
+public sealed record VmaCreated(string Thread, string Mm, string Vma, ulong Start, ulong End, bool Recycled = false, ulong Flags = 0) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} allocated {Vma}";
 }
@@ -182,7 +187,7 @@ public sealed record VmaLookupRetried(string Thread, string Mm, string Vma, stri
 /// A VMA the address space had before any thread ran (exec and earlier mmaps), with its range:
 /// told to the monitors at setup, never part of a trace or of a protocol state.
 /// </summary>
-public sealed record VmaInstalledAtBoot(string Mm, string Vma, ulong Start, ulong End) : ProtocolEvent("(boot)")
+public sealed record VmaInstalledAtBoot(string Mm, string Vma, ulong Start, ulong End, ulong Flags = 0) : ProtocolEvent("(boot)")
 {
     public override string Describe() => $"{Mm} has {Vma} [0x{Start:x}-0x{End:x}) at boot";
 }

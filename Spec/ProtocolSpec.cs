@@ -45,6 +45,15 @@ public sealed class ProtocolSpec
 
         public bool Freed { get; internal set; }
 
+        /// <summary>The mm it belongs to, once an event named it.</summary>
+        public string? Mm { get; internal set; }
+
+        /// <summary>Its range as last stored (vm_start, vm_end).</summary>
+        public (ulong Start, ulong End) Range { get; internal set; }
+
+        /// <summary>Its sticky vm_flags bits (<see cref="VmSticky"/>) as last set or stored.</summary>
+        public ulong Sticky { get; internal set; }
+
         /// <summary>Whether this VMA's memory was a freed VMA before (SLAB_TYPESAFE_BY_RCU): a reader may have found it as the old one.</summary>
         public bool Recycled { get; internal set; }
 
@@ -157,6 +166,70 @@ public sealed class ProtocolSpec
             : $"{e.Thread}'s {e.Function} retries its lookup although {e.Vma} is attached and in {e.Mm}'s tree: no writer's progress pays for the retry, which repeats for as long as a writer holds {e.Vma}";
     }
 
+    /// <summary>
+    /// VM_STICKY, include/linux/mm.h (v6.19+): the vm_flags bits a merged VMA gets if either VMA
+    /// had them. The kernel's are VM_SOFTDIRTY and VM_MAYBE_GUARD; the port tracks no soft-dirty
+    /// state, so VM_MAYBE_GUARD (bit 11) alone.
+    /// </summary>
+    public const ulong VmSticky = 0x800;
+
+    /// <summary>The VMAs installed at boot: their mm, range and sticky flags, for their state when first touched.</summary>
+    private readonly Dictionary<string, (string? Mm, (ulong Start, ulong End) Range, ulong Sticky)> atBoot = new(StringComparer.Ordinal);
+
+    /// <summary>Per mm whose mmap_lock a writer holds: the VMAs its section made, and those it took out of the tree with sticky flags set (their flags and last range then).</summary>
+    private readonly Dictionary<string, MergeWatchState> mergeWatch = new(StringComparer.Ordinal);
+
+    private sealed class MergeWatchState
+    {
+        public HashSet<string> Created { get; } = new(StringComparer.Ordinal);
+
+        public List<(string Vma, ulong Sticky, (ulong Start, ulong End) Range)> Removed { get; } = [];
+    }
+
+    private MergeWatchState MergeWatch(string mm) => this.mergeWatch.TryGetValue(mm, out var watch) ? watch : this.mergeWatch[mm] = new MergeWatchState();
+
+    /// <summary>
+    /// Whether a sticky flag (VM_MAYBE_GUARD: "mapped page tables may contain metadata not
+    /// described by the VMA", include/linux/mm.h) was lost: a store to vm_flags that clears it
+    /// (nothing in the port's kernels clears it), or a write section that took a VMA having it
+    /// out of the tree while a VMA that was there before the section now covers part of its range
+    /// without it (a merge must set on the merged VMA every sticky flag either VMA had). Judged
+    /// when the section ends (mmap_write_unlock() or mmap_write_downgrade()), after the merge's
+    /// last vm_flags_set(). Null when nothing was lost.
+    /// </summary>
+    public string? LostStickyFlag(ProtocolEvent e) => e switch
+    {
+        VmaFieldWritten { Field: "vm_flags", Raw: { } flags } w when this.vmas.TryGetValue(w.Vma, out var vma) && (vma.Sticky & ~flags) != 0 =>
+            $"{w.Thread} stored {w.Vma}->vm_flags = {w.Value}, clearing VM_MAYBE_GUARD, a sticky flag that nothing clears",
+        MmapLockReleased { Mode: LockMode.Write } r => this.StickyLostByMerge(r.Thread, r.Mm),
+        MmapLockDowngraded d => this.StickyLostByMerge(d.Thread, d.Mm),
+        _ => null,
+    };
+
+    private string? StickyLostByMerge(string thread, string mm)
+    {
+        if (!this.mergeWatch.TryGetValue(mm, out var watch))
+        {
+            return null;
+        }
+
+        foreach (var (removed, sticky, range) in watch.Removed)
+        {
+            foreach (var (name, vma) in this.vmas)
+            {
+                if (vma.Mm == mm && vma.InTree && name != removed && !watch.Created.Contains(name)
+                    && vma.Range.Start < range.End && range.Start < vma.Range.End && (vma.Sticky & sticky) != sticky)
+                {
+                    return $"{thread}'s write section took {removed} out of {mm}->mm_mt while {removed} had VM_MAYBE_GUARD set, and {name}, which now covers " +
+                           $"[{Hex(Math.Max(range.Start, vma.Range.Start))}-{Hex(Math.Min(range.End, vma.Range.End))}) of {removed}'s range, does not have it: " +
+                           "the merge lost a sticky flag (VM_STICKY: the merged VMA gets every sticky flag either VMA had), and the guard markers in those page tables are no longer described by any VMA";
+                }
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>mmgrab() references held, per thread: (thread, mm) pairs, counted.</summary>
     private readonly Dictionary<(string Thread, string Mm), int> grabs = [];
     private readonly Dictionary<(string Mm, ulong Address), Dictionary<ulong, UserStored>> userMemory = [];
@@ -228,7 +301,8 @@ public sealed class ProtocolSpec
     {
         if (!this.vmas.TryGetValue(vma, out var state))
         {
-            state = new VmaState { InTree = true, EverPublished = true };
+            var boot = this.atBoot.GetValueOrDefault(vma);
+            state = new VmaState { InTree = true, EverPublished = true, Mm = boot.Mm, Range = boot.Range, Sticky = boot.Sticky };
             this.vmas[vma] = state;
         }
 
@@ -352,6 +426,7 @@ public sealed class ProtocolSpec
             }
 
             mm.Writer = e.Thread;
+            this.mergeWatch[e.Mm] = new MergeWatchState();
         }
         else
         {
@@ -377,6 +452,7 @@ public sealed class ProtocolSpec
             }
 
             mm.Writer = null;
+            this.mergeWatch.Remove(e.Mm);
             if (mm.Marked.Count > 0)
             {
                 var left = string.Join(", ", mm.Marked);
@@ -396,6 +472,7 @@ public sealed class ProtocolSpec
         string? verdict = mm.Writer != e.Thread ? $"{e.Thread} downgraded {e.Mm}->mmap_lock without holding it for write" : null;
         mm.Writer = null;
         mm.Readers.Add(e.Thread);
+        this.mergeWatch.Remove(e.Mm);
         if (verdict is null && mm.Marked.Count > 0)
         {
             verdict = $"mmap_write_downgrade by {e.Thread} left {string.Join(", ", mm.Marked)} write-locked";
@@ -509,6 +586,12 @@ public sealed class ProtocolSpec
     private string? OnTreeChanged(VmaTreeChanged e)
     {
         var vma = this.Vma(e.Vma);
+        vma.Mm = e.Mm;
+        if (!e.Inserted && vma.Sticky != 0 && this.Mm(e.Mm).Writer == e.Thread)
+        {
+            this.MergeWatch(e.Mm).Removed.Add((e.Vma, vma.Sticky, vma.Range));
+        }
+
         var firstPublication = e.Inserted && !vma.EverPublished;
         vma.InTree = e.Inserted;
         vma.EverPublished |= e.Inserted;
@@ -525,13 +608,16 @@ public sealed class ProtocolSpec
 
     private string? OnCreated(VmaCreated e)
     {
-        this.vmas[e.Vma] = new VmaState { Recycled = e.Recycled };
+        this.vmas[e.Vma] = new VmaState { Recycled = e.Recycled, Mm = e.Mm, Range = (e.Start, e.End), Sticky = e.Flags & VmSticky };
+        this.mergeWatch.GetValueOrDefault(e.Mm)?.Created.Add(e.Vma);
         this.ranges[e.Vma] = new VmaRanges(Hex(e.Start), Hex(e.End));
         return null;
     }
 
     private string? OnInstalledAtBoot(VmaInstalledAtBoot e)
     {
+        // Its state is made on its first event (Vma()), as the abstract states have always counted it.
+        this.atBoot[e.Vma] = (e.Mm, (e.Start, e.End), e.Flags & VmSticky);
         this.ranges[e.Vma] = new VmaRanges(Hex(e.Start), Hex(e.End));
         return null;
     }
@@ -557,6 +643,14 @@ public sealed class ProtocolSpec
     {
         this.ranges.GetValueOrDefault(e.Vma)?.Store(e.Field, e.Value);
         var vma = this.Vma(e.Vma);
+        vma.Mm = e.Mm;
+        (vma.Range, vma.Sticky) = (e.Field, e.Raw) switch
+        {
+            ("vm_start", { } start) => ((start, vma.Range.End), vma.Sticky),
+            ("vm_end", { } end) => ((vma.Range.Start, end), vma.Sticky),
+            ("vm_flags", { } flags) => (vma.Range, flags & VmSticky),
+            _ => (vma.Range, vma.Sticky),
+        };
         if (!vma.EverPublished)
         {
             return null; // a new VMA is private to its creator until it is inserted
@@ -593,6 +687,7 @@ public sealed class ProtocolSpec
             return null;
         }
 
+        vma.Sticky |= e.New & VmSticky;
         var set = e.New & ~e.Old;
         if ((e.Old & ~e.New) != 0 || (set & ~VmAtomicSetAllowed) != 0)
         {

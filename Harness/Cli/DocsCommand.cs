@@ -59,7 +59,7 @@ public static class DocsCommand
                 string.Join(", ", p.Adds.Select(Code)),
                 string.Join(", ", p.Replaces.Select(Code)),
                 p.Description,
-                string.Join(", ", p.Scenarios.Select(s => $"{Code(s.Name)} ({s.Expected ?? "clean"})")),
+                string.Join(", ", p.Scenarios.Select(s => $"{Code(s.Name)} ({s.Verdict})")),
                 p.Origin,
             }))),
         ("invariants.md", Page(

@@ -1,5 +1,6 @@
 using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Harness.Proposals;
 using VmaLockVerify.Harness.Scenarios;
 using VmaLockVerify.Harness.Traces;
 using VmaLockVerify.Implementation.Generations;
@@ -273,8 +274,9 @@ public static class ExploreCommand
 
         // A generation's known bug under a model is left out, unless --memory names the model and
         // --generation the generation. Without --memory a generation left with no model runs under
-        // sc, and a mutant under the model it is written for (Mutant.Memory: what its budget and
-        // saved trace were found under).
+        // sc, a mutant under the model it is written for (Mutant.Memory: what its budget and
+        // saved trace were found under), and a proposal's scenario under the model its verdict is
+        // for, if it names one (ProposalScenario.Memory).
         if (options.Generation is not null && scenarios.FirstOrDefault(s => !s.RunsOn(generations[0])) is { } absent && options.Scenarios.Count > 0)
         {
             throw RunChecks.BadInput(RunChecks.ScenarioIn(absent, generations[0])!);
@@ -283,7 +285,7 @@ public static class ExploreCommand
         var pairs = (from scenario in scenarios
                      from generation in generations
                      where scenario.RunsOn(generation)
-                     from memory in asked ?? (stress ? [RunRequest.ScMemory] : mutant is not null ? [mutant.Memory] : RunRequest.DefaultMemory.Union(RunRequest.DefaultMemoryOf(generation)))
+                     from memory in asked ?? (stress ? [RunRequest.ScMemory] : mutant is not null ? [mutant.Memory] : scenario is ProposalScenario { Memory: { } judged } ? [judged] : RunRequest.DefaultMemory.Union(RunRequest.DefaultMemoryOf(generation)))
                      let named = asked is not null && options.Generation is not null
                      select (Scenario: scenario, Generation: generation, Memory: memory, Named: named, Known: named ? null : KnownBugs.Of(generation, memory))).ToList();
         // A known finding of one invariant leaves that invariant out of its scenarios' runs, on the

@@ -19,7 +19,7 @@ public static class ListCommand
                 $"{(m.CaughtUnder.Count < RunChecks.MemoryModels.Count ? $" under {string.Join(", ", m.CaughtUnder)} only" : string.Empty)}; from {m.Origin}")));
         Section(output, "proposals", ProposalRegistry.All.Select(p =>
             (p.Name, $"{p.Description}; on {string.Join(", ", p.Kernels.Select(k => k.Generation))}; scenarios: " +
-                string.Join(", ", p.Scenarios.Select(s => $"{s.Name} (expected {s.Expected ?? "clean"})")) + $"; from {p.Origin}")));
+                string.Join(", ", p.Scenarios.Select(s => $"{s.Name} (expected {s.Verdict})")) + $"; from {p.Origin}")));
         Section(output, "invariants", InvariantRegistry.All.Select(i => (i.Name, i.Property)));
         Section(output, "strategies", Strategies.All);
         return ExitCodes.Clean;

@@ -62,7 +62,7 @@ public static class ShowCommand
         output.WriteLine($"replaces    {(proposal.Replaces.Count == 0 ? "nothing" : string.Join(", ", proposal.Replaces.Select(f => $"{f}()")))}");
         foreach (var scenario in proposal.Scenarios)
         {
-            output.WriteLine($"scenario    {scenario.Name}: {scenario.Description}; expected {scenario.Expected ?? "clean"}");
+            output.WriteLine($"scenario    {scenario.Name}: {scenario.Description}; expected {scenario.Verdict}");
         }
 
         var added = proposal.Kernels

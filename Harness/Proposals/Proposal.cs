@@ -26,14 +26,24 @@ public abstract class Proposal : KernelPatch
 }
 
 /// <summary>
-/// A scenario written for a proposal: it calls the functions the proposal adds, so it runs only
-/// on the proposal's kernels. <see cref="Expected"/> is the verdict the proposal's author expects:
-/// null (clean) for a correct use, the invariant or finding that must report a misuse.
+/// A scenario written for a proposal: it calls the functions the proposal adds, or races with the
+/// ones it replaces, so it runs only on the proposal's kernels. <see cref="Expected"/> is the
+/// verdict the proposal's author expects: null (clean) for a correct use, else the invariant or
+/// finding that must report a misuse, or what the patch leaves unfixed.
 /// </summary>
 public abstract class ProposalScenario : Scenario
 {
-    /// <summary>Null: a correct use, expected clean; else what must catch the misuse.</summary>
+    /// <summary>Null: a correct use, expected clean; else what must report it.</summary>
     public abstract string? Expected { get; }
+
+    /// <summary>
+    /// The memory model the verdict is for, when it holds under one only (a fix of an interleaving
+    /// that leaves a weak-memory reordering); null: the generation's default models, as explore's.
+    /// </summary>
+    public virtual string? Memory => null;
+
+    /// <summary>The expected verdict in words: "clean", or the invariant, with the model it is for if the scenario names one.</summary>
+    public string Verdict => $"{this.Expected ?? "clean"}{(this.Memory is null ? string.Empty : $" under {this.Memory}")}";
 
     /// <summary>The booted kernel as the proposal's Patch interface <typeparamref name="TPatch"/>.</summary>
     protected static TPatch Patched<TPatch>(BootedKernel kernel)

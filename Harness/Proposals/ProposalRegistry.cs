@@ -7,6 +7,8 @@ public static class ProposalRegistry
     [
         new VmaEndWrite(),
         new VmaDowngradeWrite(),
+        new VmaExpandStickyAfterLock(),
+        new ExcludeReadersAcquire(),
     ];
 
     public static Proposal? Find(string name) => All.FirstOrDefault(p => p.Name == name);

@@ -44,13 +44,19 @@ public abstract class Scenario
     /// The address space every scenario starts from: "mm" with two adjacent anonymous VMAs sharing
     /// one anon_vma, vma1 = [0x10000, 0x12000) and vma2 = [0x12000, 0x14000), both read/write.
     /// </summary>
-    protected static (MmStruct Mm, VmAreaStruct Vma1, VmAreaStruct Vma2) TwoAdjacentVmas(BootedKernel kernel)
+    protected static (MmStruct Mm, VmAreaStruct Vma1, VmAreaStruct Vma2) TwoAdjacentVmas(BootedKernel kernel) => TwoVmas(kernel, Vma2Start, Vma2End);
+
+    /// <summary>
+    /// "mm" with vma1 = [0x10000, 0x12000) and vma2 = [<paramref name="vma2Start"/>, <paramref name="vma2End"/>),
+    /// anonymous, read/write, sharing one anon_vma (and so mergeable, when adjacent).
+    /// </summary>
+    protected static (MmStruct Mm, VmAreaStruct Vma1, VmAreaStruct Vma2) TwoVmas(BootedKernel kernel, ulong vma2Start, ulong vma2End)
     {
         var world = kernel.World;
         var mm = new MmStruct(world, "mm");
         var anonVma = new AnonVma(world, world.NewName("anon_vma"));
         var vma1 = kernel.Linux.VmAreaAlloc(mm, world.NewName("vma"), Vma1Start, Vma2Start, ReadWrite, anonVma);
-        var vma2 = kernel.Linux.VmAreaAlloc(mm, world.NewName("vma"), Vma2Start, Vma2End, ReadWrite, anonVma);
+        var vma2 = kernel.Linux.VmAreaAlloc(mm, world.NewName("vma"), vma2Start, vma2End, ReadWrite, anonVma);
         kernel.Linux.InstallAtSetup(mm, vma1);
         kernel.Linux.InstallAtSetup(mm, vma2);
         return (mm, vma1, vma2);

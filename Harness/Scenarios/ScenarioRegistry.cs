@@ -25,6 +25,7 @@ public static class ScenarioRegistry
         new MapsReaderVsWriters(),
         new ProcmapQueryVsMunmap(),
         new MadviseGuardVsMerge(),
+        new MadviseGuardVsMmapMerge(),
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

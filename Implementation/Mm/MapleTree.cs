@@ -186,17 +186,29 @@ public sealed class MapleTree : KernelObject
     public VmAreaStruct? VmaPrev(VmAreaStruct vma)
     {
         using var fn = this.World.Enter("mas_prev", vma.Name);
+        return fn.Returns(this.LastEndingAtOrBelow(vma.VmStart.ReadOnce())?.Vma);
+    }
+
+    /// <summary>vma_prev() from a gap at <paramref name="address"/> (caller holds mmap_lock): the highest VMA ending at or below it.</summary>
+    public VmAreaStruct? VmaPrev(ulong address)
+    {
+        using var fn = this.World.Enter("vma_prev", VmAreaStruct.Hex(address));
+        return fn.Returns(this.LastEndingAtOrBelow(address)?.Vma);
+    }
+
+    /// <summary>The entry of the highest range that ends at or below <paramref name="address"/>, each slot read with rcu_dereference().</summary>
+    private MapleEntry? LastEndingAtOrBelow(ulong address)
+    {
         MapleEntry? best = null;
-        var start = vma.VmStart.ReadOnce();
         foreach (var slot in this.slots)
         {
-            if (slot.RcuDereference() is { } entry && entry.End <= start && (best is null || entry.End > best.End))
+            if (slot.RcuDereference() is { } entry && entry.End <= address && (best is null || entry.End > best.End))
             {
                 best = entry;
             }
         }
 
-        return fn.Returns(best?.Vma);
+        return best;
     }
 
     /// <summary>vma_iter_store(): publishes the VMA over [start, end), replacing its previous range.</summary>
@@ -228,7 +240,7 @@ public sealed class MapleTree : KernelObject
     {
         var slot = this.slots.First(s => s.Peek() is null);
         this.World.Memory.Store(slot, this.NewNode(vma.VmStart.Peek(), vma.VmEnd.Peek(), vma), MemoryOrder.Plain);
-        this.World.NotifyAtBoot(new VmaInstalledAtBoot(this.mm.Name, vma.Name, vma.VmStart.Peek(), vma.VmEnd.Peek()));
+        this.World.NotifyAtBoot(new VmaInstalledAtBoot(this.mm.Name, vma.Name, vma.VmStart.Peek(), vma.VmEnd.Peek(), vma.VmFlags.Peek()));
     }
 
     private MapleEntry NewNode(ulong start, ulong end, VmAreaStruct vma) =>

@@ -145,7 +145,7 @@ public sealed class VmAreaStruct : KernelObject
     {
         this.VmFile = file;
         this.Reincarnate(name);
-        this.World.Emit(new VmaCreated(this.World.Current.Name, mm.Name, name, start, end, Recycled: true));
+        this.World.Emit(new VmaCreated(this.World.Current.Name, mm.Name, name, start, end, Recycled: true, Flags: (ulong)flags));
         this.VmMmVar.SetPlain(mm);
         this.VmStart.SetPlain(start);
         this.VmEnd.SetPlain(end);
@@ -212,5 +212,5 @@ public sealed class VmAreaStruct : KernelObject
     private Action<T> Stored<T>(string field, Func<T, string> format) =>
         value => this.World.Emit(field == "anon_vma" && this.installingAnonVma is { } install
             ? new AnonVmaPrepared(this.World.Current.Name, this.VmMm.Name, this.Name, install.AnonVma.Name, install.Reused)
-            : new VmaFieldWritten(this.World.Current.Name, this.VmMm.Name, this.Name, field, format(value)));
+            : new VmaFieldWritten(this.World.Current.Name, this.VmMm.Name, this.Name, field, format(value), value is ulong number ? number : null));
 }

@@ -98,7 +98,7 @@ public partial interface Linux
     {
         if (this.World.InTask)
         {
-            this.World.Emit(new VmaCreated(this.Thread, vma.VmMm.Name, vma.Name, vma.VmStart.Peek(), vma.VmEnd.Peek()));
+            this.World.Emit(new VmaCreated(this.Thread, vma.VmMm.Name, vma.Name, vma.VmStart.Peek(), vma.VmEnd.Peek(), Flags: vma.VmFlags.Peek()));
         }
 
         return vma;

@@ -22,6 +22,13 @@ public partial interface Linux
     /// <summary>vma_next(), include/linux/mm.h, v6.4: mas_find(&amp;vmi->mas, ULONG_MAX), the next VMA from the iterator's position.</summary>
     VmAreaStruct? VmaNext(VmaIterator vmi) => vmi.Mas.Tree.MasFind(vmi.Mas);
 
+    /// <summary>vm_flags_set(), include/linux/mm.h, v6.4: write-locks the VMA (vma_start_write()), then ORs the bits in with a plain read-modify-write.</summary>
+    void VmFlagsSet(VmAreaStruct vma, ulong flags)
+    {
+        this.VmaStartWrite(vma);
+        vma.VmFlags.SetPlain(vma.VmFlags.Plain() | flags);
+    }
+
     /// <summary>vm_flags_reset(), include/linux/mm.h, v6.4: asserts the VMA write lock, then stores.</summary>
     void VmFlagsReset(VmAreaStruct vma, ulong flags)
     {
