@@ -52,7 +52,7 @@ public sealed class KernelFunctionTests
         var v70 = KernelFunctions.Bodies(Generations.Find("7.0")!.Kernel);
         var changed = v70.Values.Where(f => v615.TryGetValue(KernelFunctions.Id(f.Function), out var old) && !KernelFunctions.Same(old.Body, f.Body)).Select(f => KernelFunctions.KernelName(f.Function));
         changed.Should().BeEquivalentTo(
-            ["install_at_setup", "lock_vma_under_rcu", "vma_refcount_put", "__is_vma_write_locked", "vma_start_write", "vma_start_write_killable", "vma_assert_write_locked", "vma_mark_detached", "dup_mmap", "copy_page_range", "mmap_region"]);
+            ["install_at_setup", "lock_vma_under_rcu", "vma_refcount_put", "__is_vma_write_locked", "vma_start_write", "vma_start_write_killable", "vma_assert_write_locked", "vma_mark_detached", "dup_mmap", "copy_page_range", "mmap_region", "do_mprotect_pkey"]);
 
         var added = v70.Values.Where(f => !v615.ContainsKey(KernelFunctions.Id(f.Function)) && !f.Function.Name.Contains('.', StringComparison.Ordinal)).Select(f => KernelFunctions.KernelName(f.Function));
         added.Should().BeEquivalentTo(
@@ -64,6 +64,7 @@ public sealed class KernelFunctionTests
              "do_madvise", "madvise_lock", "madvise_unlock", "madvise_do_behavior", "madvise_walk_vmas", "try_vma_read_lock", "try_vma_read_lock_take_mmap_read_lock", "is_vma_lock_sufficient",
              "madvise_vma_behavior", "madvise_guard_install", "vma_set_atomic_flag", "__vma_atomic_valid_flag", "madvise_dontneed_free", "madvise_dontneed_single_vma",
              "__mmap_region", "__mmap_setup", "__mmap_new_vma", "vma_link_file", "__mmap_complete", "vma_merge_new_range", "can_vma_merge_left", "can_vma_merge_right",
-             "can_vma_merge_before", "can_vma_merge_after", "is_mergeable_vma", "is_mergeable_anon_vma", "vma_expand", "dup_anon_vma", "commit_merge"]);
+             "can_vma_merge_before", "can_vma_merge_after", "is_mergeable_vma", "is_mergeable_anon_vma", "vma_expand", "dup_anon_vma", "commit_merge",
+             "do_mseal", "range_contains_unmapped", "mseal_apply"]);
     }
 }

@@ -192,6 +192,41 @@ public sealed class LkmmExploreTests
         result.Bug.Message.Should().StartWith("writer's write section took vma2 out of mm->mm_mt while vma2 had VM_MAYBE_GUARD set, and vma1, which now covers [0x14000-0x16000)");
     }
 
+    /// <summary>
+    /// The main job's other known finding on 7.0: do_mprotect_pkey() computes the new flags from
+    /// vma->vm_flags before the VMA is write-locked, and mprotect_fixup()'s store drops the
+    /// VM_MAYBE_GUARD a guard install set in between. An interleaving too.
+    /// </summary>
+    [Theory]
+    [InlineData(RunRequest.ScMemory)]
+    [InlineData(RunRequest.LkmmMemory)]
+    public void V7_0s_mprotect_overwrites_the_guard_flag_a_guard_install_sets_before_the_vma_is_write_locked(string memory)
+    {
+        var result = Explorer.Run(TestSupport.Request("madvise-guard-vs-mprotect", "7.0", iterations: 50) with { Memory = memory });
+        result.Bug.Should().NotBeNull();
+        result.Bug!.Invariant.Should().Be("NoLostStickyFlag");
+        result.Bug.Message.Should().StartWith("writer stored vma1->vm_flags = ").And.EndWith("clearing VM_MAYBE_GUARD, a sticky flag that nothing clears");
+    }
+
+    /// <summary>
+    /// The main job's known finding on 7.0 under LKMM only: mseal_apply()'s vm_flags_set() reads
+    /// vm_flags after vma_start_write(), so sequential consistency keeps the guard install's
+    /// VM_MAYBE_GUARD; but the write lock's wait for readers reads vm_refcnt relaxed and acquires
+    /// nothing of what the reader stored, so under LKMM the read can miss the bit and the store drop it.
+    /// </summary>
+    [Fact]
+    public void V7_0s_mseal_keeps_the_guard_flag_under_sc_and_can_drop_it_under_lkmm()
+    {
+        var sc = Explorer.Run(TestSupport.Request("madvise-guard-vs-mseal", "7.0", iterations: Budget));
+        sc.Bug.Should().BeNull("vm_flags_set() reads vm_flags after the write lock");
+        sc.IterationsRun.Should().Be(Budget);
+
+        var lkmm = Explorer.Run(TestSupport.Request("madvise-guard-vs-mseal", "7.0", iterations: 400) with { Memory = RunRequest.LkmmMemory });
+        lkmm.Bug.Should().NotBeNull();
+        lkmm.Bug!.Invariant.Should().Be("NoLostStickyFlag");
+        lkmm.Bug.Message.Should().Be("writer stored vma1->vm_flags = VM_READ|VM_WRITE|VM_MAYREAD|VM_MAYWRITE|VM_SEALED, clearing VM_MAYBE_GUARD, a sticky flag that nothing clears");
+    }
+
     [Fact]
     public void V6_5_without_the_increment_in_mmap_write_lock_keeps_long_fault_vs_writers_clean_under_lkmm()
     {

@@ -63,6 +63,12 @@ public static class KnownBugs
         new("7.0", null, "the kernel's own, in v7.0 since v6.19's 'mm: implement sticky VMA flags'; the v7.1 order of 'mm/vma: use new VMA flags for sticky flags logic' removes the interleaving (proposal vma-expand-sticky-after-lock), an acquire after the writer's wait for readers the reordering (exclude-readers-acquire)",
             "vma_expand() reads next->vm_flags & VM_STICKY before vma_start_write(next), so a MADV_GUARD_INSTALL holding next's read lock can set VM_MAYBE_GUARD after the read, and the merged VMA does not get it",
             "NoLostStickyFlag", ["madvise-guard-vs-mmap-merge"]),
+        new("7.0", null, "the kernel's own, in v7.0 since v6.19's 'mm: set the VM_MAYBE_GUARD flag on guard region install'; no fix posted (proposal mprotect-keeps-atomic-flags)",
+            "do_mprotect_pkey() computes the new flags from vma->vm_flags before mprotect_fixup() write-locks the VMA, and vm_flags_reset_once() stores them: a MADV_GUARD_INSTALL holding the VMA's read lock that sets VM_MAYBE_GUARD in between is overwritten",
+            "NoLostStickyFlag", ["madvise-guard-vs-mprotect"]),
+        new("7.0", RunRequest.LkmmMemory, "the kernel's own, allowed by LKMM, not possible on x86; an acquire after the writer's wait for readers removes it (proposal exclude-readers-acquire)",
+            "vma_start_write() waits for the readers with a relaxed refcount_read(), which acquires nothing of what they stored before their releasing vma_refcount_put(), so mseal_apply()'s vm_flags_set() can read vm_flags without the VM_MAYBE_GUARD a guard install set, and its store drops it",
+            "NoLostStickyFlag", ["madvise-guard-vs-mseal"]),
     ];
 
     /// <summary>The known bug that leaves <paramref name="generation"/> out under <paramref name="memory"/> altogether, if there is one.</summary>

@@ -1,5 +1,6 @@
 using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Harness.Scenarios;
 using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Memory;
@@ -34,11 +35,18 @@ public sealed class ExcludeReadersAcquire : Proposal
 
     public override IReadOnlyList<ProposalScenario> Scenarios { get; } =
     [
-        new GuardVsMmapMerge(
+        new PatchedScenario(
             "mmap-merge-keeps-guard-acquire",
             "madvise-guard-vs-mmap-merge with the v7.1 order in vma_expand() and an acquire after the writer's wait for readers, under lkmm",
             expected: null,
-            RunRequest.LkmmMemory),
+            RunRequest.LkmmMemory,
+            MadviseGuardVsMmapMerge.Run),
+        new PatchedScenario(
+            "mseal-keeps-guard-acquire",
+            "madvise-guard-vs-mseal with an acquire after the writer's wait for readers, under lkmm: vm_flags_set()'s read of vm_flags after vma_start_write() sees the guard install's set_bit()",
+            expected: null,
+            RunRequest.LkmmMemory,
+            MadviseGuardVsMseal.Run),
     ];
 
     /// <summary>vma_expand() in the v7.1 order and __vma_start_exclude_readers() with an acquire after its wait.</summary>

@@ -9,6 +9,7 @@ public static class ProposalRegistry
         new VmaDowngradeWrite(),
         new VmaExpandStickyAfterLock(),
         new ExcludeReadersAcquire(),
+        new MprotectKeepsAtomicFlags(),
     ];
 
     public static Proposal? Find(string name) => All.FirstOrDefault(p => p.Name == name);

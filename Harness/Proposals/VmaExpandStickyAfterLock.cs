@@ -1,5 +1,6 @@
 using VmaLockVerify.Harness.Exploration;
 using VmaLockVerify.Harness.Mutants;
+using VmaLockVerify.Harness.Scenarios;
 using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Mm;
@@ -35,22 +36,24 @@ public sealed class VmaExpandStickyAfterLock : Proposal
 
     public override IReadOnlyList<ProposalScenario> Scenarios { get; } =
     [
-        new GuardVsMmapMerge(
+        new PatchedScenario(
             "mmap-merge-keeps-guard",
             "madvise-guard-vs-mmap-merge with the v7.1 order in vma_expand(), under sc: a guard install under vma2's read lock while mmap() merges vma1, the gap and vma2",
             expected: null,
-            RunRequest.ScMemory),
+            RunRequest.ScMemory,
+            MadviseGuardVsMmapMerge.Run),
 
         // Under LKMM the patch is not enough: vma_start_write(vma2) waits for the guard install's
         // vma_end_read() by reading vm_refcnt relaxed (refcount_read() in __vma_start_exclude_readers()'s
         // rcuwait_wait_event()), which acquires nothing, so the writer's next load of vma2->vm_flags
         // may still return the value from before the set_bit() that vma_refcount_put()'s release
         // published. Readers stored nothing a writer reads before VM_MAYBE_GUARD. exclude-readers-acquire adds the acquire.
-        new GuardVsMmapMerge(
+        new PatchedScenario(
             "mmap-merge-loses-guard-lkmm",
             "madvise-guard-vs-mmap-merge with the v7.1 order in vma_expand(), under lkmm: vma_start_write(vma2)'s wait for readers does not acquire the guard install's set_bit()",
             expected: nameof(NoLostStickyFlag),
-            RunRequest.LkmmMemory),
+            RunRequest.LkmmMemory,
+            MadviseGuardVsMmapMerge.Run),
     ];
 
     /// <summary>vma_expand() with the sticky flags read under the write locks.</summary>

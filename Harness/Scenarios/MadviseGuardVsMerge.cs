@@ -28,11 +28,7 @@ public sealed class MadviseGuardVsMerge : Scenario
     public override Task RunAsync(BootedKernel kernel, int readers)
     {
         var (mm, vma1, vma2) = TwoAdjacentVmas(kernel);
-        var mainline = kernel.Linux as Linux7_0 ?? throw new InvalidOperationException("madvise under the VMA lock needs a v7.0 kernel");
         var writer = MergeThenSplit(kernel, mm, vma1, vma2);
-        var guard = kernel.World.Spawn("madvise0", mm.Name, () => mainline.DoMadvise(mm, Vma1Start + PageTable.PageSize, PageTable.PageSize, MadviseBehavior.GuardInstall));
-        var faults = Enumerable.Range(1, readers - 1).Select(i =>
-            kernel.World.Spawn($"fault{i - 1}", mm.Name, () => kernel.Linux.DoUserAddrFault(mm, i % 2 == 1 ? Vma1Start : Vma2Start + PageTable.PageSize, write: true)));
-        return Task.WhenAll(faults.Append(guard).Append(writer));
+        return Task.WhenAll(GuardInstallAndFaults(kernel, mm, Vma1Start + PageTable.PageSize, readers, i => i % 2 == 1 ? Vma1Start : Vma2Start + PageTable.PageSize).Append(writer));
     }
 }

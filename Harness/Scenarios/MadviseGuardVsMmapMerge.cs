@@ -34,11 +34,7 @@ public sealed class MadviseGuardVsMmapMerge : Scenario
     public static Task Run(BootedKernel kernel, int readers)
     {
         var (mm, _, _) = TwoVmas(kernel, GapVma2Start, GapVma2Start + 0x2000);
-        var mainline = kernel.Linux as Linux7_0 ?? throw new InvalidOperationException("madvise under the VMA lock needs a v7.0 kernel");
         var writer = Writer(kernel, "writer", mm, () => kernel.Linux.MmapRegion(mm, Vma2Start, GapVma2Start, ReadWrite, null));
-        var guard = kernel.World.Spawn("madvise0", mm.Name, () => mainline.DoMadvise(mm, GapVma2Start + PageTable.PageSize, PageTable.PageSize, MadviseBehavior.GuardInstall));
-        var faults = Enumerable.Range(1, readers - 1).Select(i =>
-            kernel.World.Spawn($"fault{i - 1}", mm.Name, () => kernel.Linux.DoUserAddrFault(mm, i % 2 == 1 ? GapVma2Start : Vma1Start, write: true)));
-        return Task.WhenAll(faults.Append(guard).Append(writer));
+        return Task.WhenAll(GuardInstallAndFaults(kernel, mm, GapVma2Start + PageTable.PageSize, readers, i => i % 2 == 1 ? GapVma2Start : Vma1Start).Append(writer));
     }
 }

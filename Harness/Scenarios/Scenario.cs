@@ -1,5 +1,6 @@
 using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Implementation.Mm;
+using VmaLockVerify.Implementation.Port;
 
 namespace VmaLockVerify.Harness.Scenarios;
 
@@ -78,6 +79,21 @@ public abstract class Scenario
     protected static IEnumerable<Task> Faults(BootedKernel kernel, MmStruct mm, int readers, Func<int, ulong> addressOf) =>
         Enumerable.Range(0, readers).Select(i =>
             kernel.World.Spawn($"fault{i}", mm.Name, () => kernel.Linux.DoUserAddrFault(mm, addressOf(i), write: true)));
+
+    /// <summary>
+    /// The readers of the guard-install scenarios (v7.0): "madvise0", MADV_GUARD_INSTALL of the page
+    /// at <paramref name="guardAt"/> (under its VMA's read lock, else mmap_read_lock()), and
+    /// <paramref name="readers"/> - 1 page faults, fault i - 1 writing to <paramref name="faultAt"/>(i).
+    /// The faults start when the result is enumerated, after the guard install.
+    /// </summary>
+    protected static IEnumerable<Task> GuardInstallAndFaults(BootedKernel kernel, MmStruct mm, ulong guardAt, int readers, Func<int, ulong> faultAt)
+    {
+        var mainline = kernel.Linux as Linux7_0 ?? throw new InvalidOperationException("madvise under the VMA lock needs a v7.0 kernel");
+        var guard = kernel.World.Spawn("madvise0", mm.Name, () => mainline.DoMadvise(mm, guardAt, PageTable.PageSize, MadviseBehavior.GuardInstall));
+        var faults = Enumerable.Range(1, readers - 1).Select(i =>
+            kernel.World.Spawn($"fault{i - 1}", mm.Name, () => kernel.Linux.DoUserAddrFault(mm, faultAt(i), write: true)));
+        return faults.Append(guard);
+    }
 
     /// <summary>Starts a thread of the process owning <paramref name="mm"/>.</summary>
     protected static Task Writer(BootedKernel kernel, string name, MmStruct mm, Action body) => kernel.World.Spawn(name, mm.Name, body);

@@ -26,6 +26,8 @@ public static class ScenarioRegistry
         new ProcmapQueryVsMunmap(),
         new MadviseGuardVsMerge(),
         new MadviseGuardVsMmapMerge(),
+        new MadviseGuardVsMprotect(),
+        new MadviseGuardVsMseal(),
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

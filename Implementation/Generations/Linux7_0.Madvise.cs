@@ -408,7 +408,7 @@ public partial interface Linux7_0
     /// <summary>__vma_atomic_valid_flag(), include/linux/mm.h (v7.0): only the bits of VM_ATOMIC_SET_ALLOWED (VM_MAYBE_GUARD), else WARN_ON_ONCE.</summary>
     bool __VmaAtomicValidFlag(VmAreaStruct vma, VmFlags bit)
     {
-        var valid = (bit & VmFlags.MaybeGuard) == bit;
+        var valid = ((ulong)bit & VmAtomicSetAllowed) == (ulong)bit;
         this.World.VmBugOn(!valid, $"WARN_ON_ONCE(!(mask & VM_ATOMIC_SET_ALLOWED)): {VmFlagsFormat.Describe((ulong)bit)} of {vma.Name}");
         return valid;
     }

@@ -118,6 +118,9 @@ public partial interface Linux7_0
     /// <summary>VM_STICKY, include/linux/mm.h (v6.19+): VM_SOFTDIRTY | VM_MAYBE_GUARD, kept by a merged VMA if either VMA had them; the port has no soft-dirty tracking.</summary>
     const ulong VmSticky = (ulong)VmFlags.MaybeGuard;
 
+    /// <summary>VM_ATOMIC_SET_ALLOWED, include/linux/mm.h (v6.19+): the vm_flags bits vma_set_atomic_flag() may set under a read lock (VM_MAYBE_GUARD).</summary>
+    const ulong VmAtomicSetAllowed = (ulong)VmFlags.MaybeGuard;
+
     /// <summary>VM_IGNORE_MERGE, include/linux/mm.h (v6.19+): the flags two VMAs may differ in and still merge (VM_STICKY).</summary>
     const ulong VmIgnoreMerge = VmSticky;
 

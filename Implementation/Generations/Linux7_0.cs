@@ -60,7 +60,10 @@ public sealed class VmaExcludeReadersState(VmAreaStruct vma, TaskState state, bo
 /// __vma_start_write() (new signature), __vma_start_exclude_readers() and
 /// __vma_end_exclude_readers() (replacing __vma_enter_locked() and __vma_exit_locked()),
 /// __vma_exclude_readers_for_detach() (new), vma_mark_detached(), vma_assert_write_locked() (a
-/// warning now), vma_assert_locked() and vma_assert_stabilised() (new).
+/// warning now), vma_assert_locked() and vma_assert_stabilised() (new). Beside them, in their own
+/// files: the /proc/PID/maps readers (Linux7_0.ProcMaps.cs), madvise under the VMA read lock
+/// (Linux7_0.Madvise.cs), dup_mmap()'s killable write lock (Linux7_0.Killable.cs), mmap_region()'s
+/// merge of a new range (Linux7_0.Vma.cs) and do_mprotect_pkey()'s new flags (Linux7_0.Mprotect.cs).
 /// <para>
 /// Not modelled: lockdep (the __vma_lockdep_* annotations and vma_assert_locked()'s lockdep
 /// branch), the page walker's PGWALK_VMA_RDLOCK_VERIFY (vma_assert_stabilised()'s other

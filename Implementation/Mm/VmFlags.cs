@@ -44,6 +44,9 @@ public enum VmFlags : ulong
     /// <summary>VM_MIXEDMAP: struct pages and pure PFNs (part of VM_SPECIAL).</summary>
     MixedMap = 0x10000000,
 
+    /// <summary>VM_SEALED (bit 63, v6.10+ on 64-bit): mseal(2)ed; the mapping may no longer be changed or unmapped.</summary>
+    Sealed = 1UL << 63,
+
     /// <summary>VM_SPECIAL: VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP, the unmergeable, un-mlockable mappings.</summary>
     Special = Io | DontExpand | PfnMap | MixedMap,
 }
