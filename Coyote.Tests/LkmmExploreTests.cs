@@ -209,6 +209,22 @@ public sealed class LkmmExploreTests
     }
 
     /// <summary>
+    /// The main job's known finding on 7.0 in __split_vma(): the copy of the VMA is taken before the
+    /// VMA is write-locked, so a guard install in between leaves its markers in the new VMA, which
+    /// lacks VM_MAYBE_GUARD. An interleaving; judged by the guard markers' pages.
+    /// </summary>
+    [Theory]
+    [InlineData(RunRequest.ScMemory)]
+    [InlineData(RunRequest.LkmmMemory)]
+    public void V7_0s_split_hands_guard_markers_to_a_new_vma_without_the_guard_flag(string memory)
+    {
+        var result = Explorer.Run(TestSupport.Request("madvise-guard-vs-split", "7.0", iterations: 50) with { Memory = memory });
+        result.Bug.Should().NotBeNull();
+        result.Bug!.Invariant.Should().Be("NoLostStickyFlag");
+        result.Bug.Message.Should().Be("writer's write section left vma3 mapping [0x11000-0x12000), whose page tables hold guard markers, without VM_MAYBE_GUARD: the flag that says a VMA may hold guard regions was not handed on with them");
+    }
+
+    /// <summary>
     /// The main job's known finding on 7.0 under LKMM only: mseal_apply()'s vm_flags_set() reads
     /// vm_flags after vma_start_write(), so sequential consistency keeps the guard install's
     /// VM_MAYBE_GUARD; but the write lock's wait for readers reads vm_refcnt relaxed and acquires

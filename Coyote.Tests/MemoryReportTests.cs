@@ -83,9 +83,9 @@ public sealed class MemoryReportTests : IDisposable
     {
         var plan = ExploreCommand.PlanOf(Options(memory: null));
 
-        plan.Runs.Should().HaveCount(87, "every scenario on every generation it exists in, once (the two /proc/PID/maps scenarios, fault-vs-killable-fork and the four madvise-guard scenarios on 7.0 only)");
+        plan.Runs.Should().HaveCount(88, "every scenario on every generation it exists in, once (the two /proc/PID/maps scenarios, fault-vs-killable-fork and the five madvise-guard scenarios on 7.0 only)");
         plan.Runs.Where(r => r.Generation.Name == "6.4").Should().HaveCount(16).And.OnlyContain(r => r.Memory == RunRequest.ScMemory);
-        plan.Runs.Where(r => r.Generation.Name != "6.4").Should().HaveCount(71).And.OnlyContain(r => r.Memory == RunRequest.LkmmMemory);
+        plan.Runs.Where(r => r.Generation.Name != "6.4").Should().HaveCount(72).And.OnlyContain(r => r.Memory == RunRequest.LkmmMemory);
         plan.Memory.Should().Equal("sc", "lkmm");
         plan.Skipped.Where(l => l.StartsWith("skipped:", StringComparison.Ordinal)).Should().ContainSingle().Which.Should().StartWith("skipped: 6.4 under lkmm (16 run(s))");
 
@@ -107,9 +107,9 @@ public sealed class MemoryReportTests : IDisposable
             .Should().HaveCount(4).And.OnlyContain(r => r.Invariants.Count == every - 1 && r.Invariants.All(i => i.Name != "NoStaleVmaFieldUnderReadLock"));
         plan.Runs.Where(r => r.Generation.Name == "6.14" && r.Scenario.Name is "long-fault-vs-writers" or "fault-vs-two-writers")
             .Should().HaveCount(2).And.OnlyContain(r => r.Invariants.All(i => i.Name != "NoStaleVmaFieldUnderReadLock"), "an exhaustive lkmm run finds the ISA2 chain in fault-vs-two-writers on 6.14 too");
-        plan.Runs.Where(r => r.Scenario.Name is "madvise-guard-vs-mmap-merge" or "madvise-guard-vs-mprotect" or "madvise-guard-vs-mseal")
-            .Should().HaveCount(3).And.OnlyContain(r => r.Invariants.Count == every - 1 && r.Invariants.All(i => i.Name != "NoLostStickyFlag"));
-        plan.Runs.Count(r => r.Invariants.Count < every).Should().Be(13, "every other run is judged by every invariant");
+        plan.Runs.Where(r => r.Scenario.Name is "madvise-guard-vs-mmap-merge" or "madvise-guard-vs-mprotect" or "madvise-guard-vs-mseal" or "madvise-guard-vs-split")
+            .Should().HaveCount(4).And.OnlyContain(r => r.Invariants.Count == every - 1 && r.Invariants.All(i => i.Name != "NoLostStickyFlag"));
+        plan.Runs.Count(r => r.Invariants.Count < every).Should().Be(14, "every other run is judged by every invariant");
         plan.Skipped.Should().Contain(l => l.StartsWith("not judged by NoDataRace: 6.5 under lkmm in 4 run(s)", StringComparison.Ordinal) && l.Contains("vma->anon_vma", StringComparison.Ordinal))
             .And.Contain(l => l.StartsWith("not judged by NoStaleVmaFieldUnderReadLock: 6.15 under lkmm in 2 run(s)", StringComparison.Ordinal))
             .And.Contain(l => l.StartsWith("not judged by NoStaleVmaFieldUnderReadLock: 7.0 under lkmm in 2 run(s)", StringComparison.Ordinal));

@@ -147,7 +147,7 @@ public sealed class ProposalTests
     }
 
     [Theory]
-    [InlineData("unknown proposal 'no-such-patch' (known: vma-end-write, vma-downgrade-write, vma-expand-sticky-after-lock, exclude-readers-acquire, mprotect-keeps-atomic-flags)", "explore", "--patch", "no-such-patch")]
+    [InlineData("unknown proposal 'no-such-patch' (known: vma-end-write, vma-downgrade-write, vma-expand-sticky-after-lock, exclude-readers-acquire, mprotect-keeps-atomic-flags, split-locks-before-dup)", "explore", "--patch", "no-such-patch")]
     [InlineData("--patch and --mutant cannot be given together", "explore", "--patch", "vma-end-write", "--mutant", "no-drain")]
     [InlineData("scenario 'end-write-each-vma' is proposal vma-end-write's: it runs only with --patch vma-end-write", "explore", "--scenario", "end-write-each-vma")]
     [InlineData("proposal 'vma-end-write' is not written for generation 6.4", "explore", "--patch", "vma-end-write", "--generation", "6.4")]

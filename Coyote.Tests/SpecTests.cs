@@ -219,6 +219,32 @@ public sealed class SpecTests
         this.spec.LostStickyFlag(new MmapLockDowngraded("w", "mm")).Should().BeNull();
     }
 
+    [Fact]
+    public void After_a_write_section_every_vma_that_maps_guard_markers_has_vm_maybe_guard()
+    {
+        // A guard install on vma1's upper page while __split_vma() gives that page to a new VMA, vma3,
+        // which copied vma1's flags before the bit was set.
+        this.Allowed(new VmaInstalledAtBoot("mm", "vma1", 0x10000, 0x12000, 0x33));
+        this.Allowed(new MmapLockAcquired("w", "mm", LockMode.Write));
+        this.Allowed(new VmaCreated("w", "mm", "vma3", 0x11000, 0x12000, Flags: 0x33));
+        this.Allowed(new VmaStartReadReturned("g", "mm", "vma1", Locked: true));
+        this.Allowed(new VmaFlagSetAtomic("g", "mm", "vma1", 0x33, 0x833));
+        this.Allowed(new GuardRegionInstalled("g", "mm", "vma1", 0x11000, 0x12000));
+        this.Allowed(new VmaReadUnlocked("g", "mm", "vma1"));
+        this.Allowed(new VmaWriteMarked("w", "mm", "vma1", 0));
+        this.Allowed(new VmaFieldWritten("w", "mm", "vma1", "vm_end", "0x11000", 0x11000));
+        this.Allowed(new VmaTreeChanged("w", "mm", "vma1", Inserted: true));
+        this.Allowed(new VmaWriteMarked("w", "mm", "vma3", 0));
+        this.Allowed(new VmaTreeChanged("w", "mm", "vma3", Inserted: true));
+        this.Allowed(new MmSequenceBumped("w", "mm", 1));
+        this.spec.LostStickyFlag(new MmapLockReleased("w", "mm", LockMode.Write))
+            .Should().Be("w's write section left vma3 mapping [0x11000-0x12000), whose page tables hold guard markers, without VM_MAYBE_GUARD: the flag that says a VMA may hold guard regions was not handed on with them");
+        this.Allowed(new MmapLockReleased("w", "mm", LockMode.Write));
+
+        // Markers in a VMA without the flag are the guard install's own bug.
+        this.Rejected(new GuardRegionInstalled("g", "mm", "vma3", 0x11000, 0x12000), "without setting VM_MAYBE_GUARD first");
+    }
+
     /// <summary>The events of vma_expand(vma1, 0x10000-0x16000, next vma2) with remove_next, in one write section.</summary>
     private void Merge(ulong vma1Flags)
     {

@@ -16,7 +16,7 @@ namespace VmaLockVerify.Invariants;
 public sealed class NoLostStickyFlag : InvariantMonitor, IInvariant
 {
     public static string Property =>
-        "A sticky vm_flags bit (VM_MAYBE_GUARD) is never lost: no store to vm_flags clears it, and when a write section takes a VMA that has it out of the tree, the VMA that covers its range afterwards has it too.";
+        "A sticky vm_flags bit (VM_MAYBE_GUARD) is never lost: no store to vm_flags clears it, when a write section takes a VMA that has it out of the tree the VMA that covers its range afterwards has it too, and after a write section every VMA that maps a page with guard markers has it.";
 
     protected override string? Check(ProtocolEvent e) => this.Spec.LostStickyFlag(e);
 }

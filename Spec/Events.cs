@@ -122,6 +122,16 @@ public sealed record VmaFlagSetAtomic(string Thread, string Mm, string Vma, ulon
     public override string Describe() => $"{Thread} set_bit() on {Vma}->vm_flags: 0x{Old:x} -> 0x{New:x}";
 }
 
+/// <summary>
+/// madvise(MADV_GUARD_INSTALL) (v6.13+; under the VMA read lock from v6.19) left guard markers
+/// (PTE_MARKER_GUARD) in the page tables of [<paramref name="Start"/>, <paramref name="End"/>), in
+/// <paramref name="Vma"/>: page table contents no VMA field describes but VM_MAYBE_GUARD.
+/// </summary>
+public sealed record GuardRegionInstalled(string Thread, string Mm, string Vma, ulong Start, ulong End) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} installed guard markers in {Vma} [0x{Start:x}-0x{End:x})";
+}
+
 /// <summary>A page fault began at an address (do_user_addr_fault).</summary>
 public sealed record FaultStarted(string Thread, string Mm, ulong Address) : ProtocolEvent(Thread)
 {

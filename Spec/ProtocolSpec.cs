@@ -173,6 +173,32 @@ public sealed class ProtocolSpec
     /// </summary>
     public const ulong VmSticky = 0x800;
 
+    /// <summary>The size of a page: guard markers are tracked per page.</summary>
+    private const ulong PageSize = 0x1000;
+
+    /// <summary>Per mm, the pages whose page tables hold guard markers (MADV_GUARD_INSTALL), until no VMA maps them at a section's end (munmap zaps them).</summary>
+    private readonly Dictionary<string, SortedSet<ulong>> guardPages = new(StringComparer.Ordinal);
+
+    private string? OnGuardRegionInstalled(GuardRegionInstalled e)
+    {
+        var pages = this.guardPages.TryGetValue(e.Mm, out var set) ? set : this.guardPages[e.Mm] = [];
+        for (var page = e.Start; page < e.End; page += PageSize)
+        {
+            pages.Add(page);
+        }
+
+        return (this.Vma(e.Vma).Sticky & VmSticky) == 0 ? $"{e.Thread} installed guard markers in {e.Vma} without setting VM_MAYBE_GUARD first" : null;
+    }
+
+    /// <summary>At a write section's end: the guard pages no VMA maps any more were unmapped with their markers.</summary>
+    private void DropUnmappedGuardPages(string mm)
+    {
+        if (this.guardPages.TryGetValue(mm, out var pages))
+        {
+            pages.RemoveWhere(page => !this.vmas.Values.Any(v => v.Mm == mm && v.InTree && v.Range.Start <= page && page < v.Range.End));
+        }
+    }
+
     /// <summary>The VMAs installed at boot: their mm, range and sticky flags, for their state when first touched.</summary>
     private readonly Dictionary<string, (string? Mm, (ulong Start, ulong End) Range, ulong Sticky)> atBoot = new(StringComparer.Ordinal);
 
@@ -193,9 +219,10 @@ public sealed class ProtocolSpec
     /// described by the VMA", include/linux/mm.h) was lost: a store to vm_flags that clears it
     /// (nothing in the port's kernels clears it), or a write section that took a VMA having it
     /// out of the tree while a VMA that was there before the section now covers part of its range
-    /// without it (a merge must set on the merged VMA every sticky flag either VMA had). Judged
-    /// when the section ends (mmap_write_unlock() or mmap_write_downgrade()), after the merge's
-    /// last vm_flags_set(). Null when nothing was lost.
+    /// without it (a merge must set on the merged VMA every sticky flag either VMA had), or a
+    /// write section after which a VMA maps a page with guard markers without the flag (a split
+    /// that hands the page to a new VMA, too). Judged when the section ends (mmap_write_unlock()
+    /// or mmap_write_downgrade()), after the merge's last vm_flags_set(). Null when nothing was lost.
     /// </summary>
     public string? LostStickyFlag(ProtocolEvent e) => e switch
     {
@@ -224,6 +251,17 @@ public sealed class ProtocolSpec
                            $"[{Hex(Math.Max(range.Start, vma.Range.Start))}-{Hex(Math.Min(range.End, vma.Range.End))}) of {removed}'s range, does not have it: " +
                            "the merge lost a sticky flag (VM_STICKY: the merged VMA gets every sticky flag either VMA had), and the guard markers in those page tables are no longer described by any VMA";
                 }
+            }
+        }
+
+        // Every page with guard markers that a VMA still maps: that VMA must say it may hold them.
+        foreach (var page in this.guardPages.GetValueOrDefault(mm) ?? [])
+        {
+            if (this.vmas.FirstOrDefault(v => v.Value.Mm == mm && v.Value.InTree && v.Value.Range.Start <= page && page < v.Value.Range.End) is { Key: { } name, Value: { } vma }
+                && (vma.Sticky & VmSticky) == 0)
+            {
+                return $"{thread}'s write section left {name} mapping [{Hex(page)}-{Hex(page + PageSize)}), whose page tables hold guard markers, without VM_MAYBE_GUARD: " +
+                       "the flag that says a VMA may hold guard regions was not handed on with them";
             }
         }
 
@@ -347,6 +385,7 @@ public sealed class ProtocolSpec
             VmaTreeChanged t => this.OnTreeChanged(t),
             VmaFieldWritten f => this.OnFieldWritten(f),
             VmaFlagSetAtomic a => this.OnFlagSetAtomic(a),
+            GuardRegionInstalled g => this.OnGuardRegionInstalled(g),
             FaultStarted f => this.OnFaultStarted(f),
             FaultLockedVma l => this.OnFaultLockedVma(l),
             FaultFellBack => null,
@@ -453,6 +492,7 @@ public sealed class ProtocolSpec
 
             mm.Writer = null;
             this.mergeWatch.Remove(e.Mm);
+            this.DropUnmappedGuardPages(e.Mm);
             if (mm.Marked.Count > 0)
             {
                 var left = string.Join(", ", mm.Marked);
@@ -473,6 +513,7 @@ public sealed class ProtocolSpec
         mm.Writer = null;
         mm.Readers.Add(e.Thread);
         this.mergeWatch.Remove(e.Mm);
+        this.DropUnmappedGuardPages(e.Mm);
         if (verdict is null && mm.Marked.Count > 0)
         {
             verdict = $"mmap_write_downgrade by {e.Thread} left {string.Join(", ", mm.Marked)} write-locked";

@@ -69,6 +69,9 @@ public static class KnownBugs
         new("7.0", RunRequest.LkmmMemory, "the kernel's own, allowed by LKMM, not possible on x86; an acquire after the writer's wait for readers removes it (proposal exclude-readers-acquire)",
             "vma_start_write() waits for the readers with a relaxed refcount_read(), which acquires nothing of what they stored before their releasing vma_refcount_put(), so mseal_apply()'s vm_flags_set() can read vm_flags without the VM_MAYBE_GUARD a guard install set, and its store drops it",
             "NoLostStickyFlag", ["madvise-guard-vs-mseal"]),
+        new("7.0", null, "the kernel's own, in v7.0 since v6.19's guard install under the VMA read lock; no fix posted (proposal split-locks-before-dup)",
+            "__split_vma() copies the VMA (vm_area_dup(), flags included) before vma_start_write(vma), so a MADV_GUARD_INSTALL holding its read lock can set VM_MAYBE_GUARD and install markers in the part the new VMA takes, which then maps them without the flag",
+            "NoLostStickyFlag", ["madvise-guard-vs-split"]),
     ];
 
     /// <summary>The known bug that leaves <paramref name="generation"/> out under <paramref name="memory"/> altogether, if there is one.</summary>

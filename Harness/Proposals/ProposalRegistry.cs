@@ -10,6 +10,7 @@ public static class ProposalRegistry
         new VmaExpandStickyAfterLock(),
         new ExcludeReadersAcquire(),
         new MprotectKeepsAtomicFlags(),
+        new SplitLocksBeforeDup(),
     ];
 
     public static Proposal? Find(string name) => All.FirstOrDefault(p => p.Name == name);

@@ -28,6 +28,7 @@ public static class ScenarioRegistry
         new MadviseGuardVsMmapMerge(),
         new MadviseGuardVsMprotect(),
         new MadviseGuardVsMseal(),
+        new MadviseGuardVsSplit(),
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

@@ -1,5 +1,6 @@
 using VmaLockVerify.Implementation.Mm;
 using VmaLockVerify.Implementation.Port;
+using VmaLockVerify.Spec;
 
 namespace VmaLockVerify.Implementation.Generations;
 
@@ -335,7 +336,8 @@ public partial interface Linux7_0
     /// times, then -ERESTARTNOINTR. Reduced: the walk only reads the PTEs (walk_page_range_vma_unsafe()
     /// under the VMA lock, walk_page_range_mm_unsafe() under mmap_lock; THP PMDs and PUDs are not
     /// modelled) and the guard markers themselves (PTE_MARKER_GUARD) are not stored: a range found
-    /// empty counts as guarded.
+    /// empty counts as guarded, and the monitors are told its markers are in place
+    /// (GuardRegionInstalled), so they can hold every VMA that maps them to VM_MAYBE_GUARD.
     /// </summary>
     int MadviseGuardInstall(MadvBehavior madvBehavior)
     {
@@ -365,6 +367,7 @@ public partial interface Linux7_0
             var populated = vma.VmMm.PageTable.Range(madvBehavior.Start, madvBehavior.End).Any(p => p.Pte.ReadOnce() is not null);
             if (!populated)
             {
+                this.World.Emit(new GuardRegionInstalled(this.Thread, vma.VmMm.Name, vma.Name, madvBehavior.Start, madvBehavior.End));
                 return fn.Returns(0);
             }
 
