@@ -176,52 +176,28 @@ public sealed class LkmmExploreTests
     }
 
     /// <summary>
-    /// The main job's known finding on 7.0 (KnownBugs): vma_expand() reads next's sticky flags
-    /// before vma_start_write(next), so a guard install holding next's read lock sets VM_MAYBE_GUARD
-    /// after the read and the merged VMA lacks it. An interleaving: found under sc as under lkmm,
-    /// with every invariant judging, so leaving NoLostStickyFlag out of the main job hides nothing else.
+    /// The main job's known findings on 7.0 (KnownBugs) that are interleavings, so found under sc
+    /// as under lkmm, with every invariant judging (leaving NoLostStickyFlag out of the main job's
+    /// runs of these scenarios hides nothing else). Each writer reads the VMA's flags, or copies
+    /// them, before write-locking it, and a guard install holding the read lock sets
+    /// VM_MAYBE_GUARD in between: vma_expand() reads next's sticky flags before
+    /// vma_start_write(next) and the merged VMA lacks it; do_mprotect_pkey() computes the new
+    /// flags early and mprotect_fixup()'s store drops it; __split_vma() copies the VMA early and
+    /// the new VMA maps the guard markers without it.
     /// </summary>
     [Theory]
-    [InlineData(RunRequest.ScMemory)]
-    [InlineData(RunRequest.LkmmMemory)]
-    public void V7_0s_vma_expand_loses_the_guard_flag_a_guard_install_sets_before_next_is_write_locked(string memory)
+    [InlineData("madvise-guard-vs-mmap-merge", RunRequest.ScMemory, "writer's write section took vma2 out of mm->mm_mt while vma2 had VM_MAYBE_GUARD set, and vma1, which now covers [0x14000-0x16000)")]
+    [InlineData("madvise-guard-vs-mmap-merge", RunRequest.LkmmMemory, "writer's write section took vma2 out of mm->mm_mt while vma2 had VM_MAYBE_GUARD set, and vma1, which now covers [0x14000-0x16000)")]
+    [InlineData("madvise-guard-vs-mprotect", RunRequest.ScMemory, "writer stored vma1->vm_flags = VM_READ|VM_WRITE|VM_EXEC|VM_MAYREAD|VM_MAYWRITE, clearing VM_MAYBE_GUARD")]
+    [InlineData("madvise-guard-vs-mprotect", RunRequest.LkmmMemory, "writer stored vma1->vm_flags = VM_READ|VM_WRITE|VM_EXEC|VM_MAYREAD|VM_MAYWRITE, clearing VM_MAYBE_GUARD")]
+    [InlineData("madvise-guard-vs-split", RunRequest.ScMemory, "writer's write section left vma3 mapping [0x11000-0x12000), whose page tables hold guard markers, without VM_MAYBE_GUARD")]
+    [InlineData("madvise-guard-vs-split", RunRequest.LkmmMemory, "writer's write section left vma3 mapping [0x11000-0x12000), whose page tables hold guard markers, without VM_MAYBE_GUARD")]
+    public void V7_0s_writers_lose_the_guard_flag_a_guard_install_sets_before_they_write_lock_the_vma(string scenario, string memory, string messageStart)
     {
-        var result = Explorer.Run(TestSupport.Request("madvise-guard-vs-mmap-merge", "7.0", iterations: 50) with { Memory = memory });
+        var result = Explorer.Run(TestSupport.Request(scenario, "7.0", iterations: 50) with { Memory = memory });
         result.Bug.Should().NotBeNull();
         result.Bug!.Invariant.Should().Be("NoLostStickyFlag");
-        result.Bug.Message.Should().StartWith("writer's write section took vma2 out of mm->mm_mt while vma2 had VM_MAYBE_GUARD set, and vma1, which now covers [0x14000-0x16000)");
-    }
-
-    /// <summary>
-    /// The main job's other known finding on 7.0: do_mprotect_pkey() computes the new flags from
-    /// vma->vm_flags before the VMA is write-locked, and mprotect_fixup()'s store drops the
-    /// VM_MAYBE_GUARD a guard install set in between. An interleaving too.
-    /// </summary>
-    [Theory]
-    [InlineData(RunRequest.ScMemory)]
-    [InlineData(RunRequest.LkmmMemory)]
-    public void V7_0s_mprotect_overwrites_the_guard_flag_a_guard_install_sets_before_the_vma_is_write_locked(string memory)
-    {
-        var result = Explorer.Run(TestSupport.Request("madvise-guard-vs-mprotect", "7.0", iterations: 50) with { Memory = memory });
-        result.Bug.Should().NotBeNull();
-        result.Bug!.Invariant.Should().Be("NoLostStickyFlag");
-        result.Bug.Message.Should().StartWith("writer stored vma1->vm_flags = ").And.EndWith("clearing VM_MAYBE_GUARD, a sticky flag that nothing clears");
-    }
-
-    /// <summary>
-    /// The main job's known finding on 7.0 in __split_vma(): the copy of the VMA is taken before the
-    /// VMA is write-locked, so a guard install in between leaves its markers in the new VMA, which
-    /// lacks VM_MAYBE_GUARD. An interleaving; judged by the guard markers' pages.
-    /// </summary>
-    [Theory]
-    [InlineData(RunRequest.ScMemory)]
-    [InlineData(RunRequest.LkmmMemory)]
-    public void V7_0s_split_hands_guard_markers_to_a_new_vma_without_the_guard_flag(string memory)
-    {
-        var result = Explorer.Run(TestSupport.Request("madvise-guard-vs-split", "7.0", iterations: 50) with { Memory = memory });
-        result.Bug.Should().NotBeNull();
-        result.Bug!.Invariant.Should().Be("NoLostStickyFlag");
-        result.Bug.Message.Should().Be("writer's write section left vma3 mapping [0x11000-0x12000), whose page tables hold guard markers, without VM_MAYBE_GUARD: the flag that says a VMA may hold guard regions was not handed on with them");
+        result.Bug.Message.Should().StartWith(messageStart);
     }
 
     /// <summary>
