@@ -268,8 +268,8 @@ public sealed class CommandLineTests
             code.Should().Be(ExitCodes.Clean);
             output.Should().MatchRegex(@"fault-vs-downgrade +6\.5 +correct +portfolio +40 +0 ")
                 .And.MatchRegex(@"fault-vs-downgrade +6\.5 +correct +exhaustive +\d+ +0 .* complete \(K=1\)", "the main job adds a complete exhaustive run per pair, under the same model")
-                .And.Contain("strategy portfolio: 40 iterations, seed 1, 2 fault thread(s), sampled")
-                .And.Contain("strategy exhaustive: every schedule with <= 1 preemption, <= 1 unusual choice (sleep-set pruning), 1 fault thread(s), no iteration cap")
+                .And.Contain("strategy portfolio: 40 iterations, seed 1, 2 reader thread(s), sampled")
+                .And.Contain("strategy exhaustive: every schedule with <= 1 preemption, <= 1 unusual choice (sleep-set pruning), 1 reader thread(s), no iteration cap")
                 .And.Contain("rewritten: VmaLockVerify.Spec").And.MatchRegex(@"no invariant violated: \d+ iterations over 2 run\(s\)");
             File.ReadAllText(json).Should().Contain("\"iterationsRun\": 40");
         }

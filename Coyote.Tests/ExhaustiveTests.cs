@@ -141,12 +141,12 @@ public sealed class ExhaustiveTests : IDisposable
             "--preemptions", "1", "--readers", "1", "--iterations", "100", "--traces-dir", this.dir, "--json", json, "--sarif", sarif);
         error.Should().BeEmpty();
         code.Should().Be(ExitCodes.Clean);
-        output.Should().Contain("strategy exhaustive: every schedule with <= 1 preemption, <= 1 unusual choice (sleep-set pruning), 1 fault thread(s), no iteration cap")
-            .And.Contain("strategy portfolio: 100 iterations, seed 1, 1 fault thread(s), sampled")
+        output.Should().Contain("strategy exhaustive: every schedule with <= 1 preemption, <= 1 unusual choice (sleep-set pruning), 1 reader thread(s), no iteration cap")
+            .And.Contain("strategy portfolio: 100 iterations, seed 1, 1 reader thread(s), sampled")
             .And.Contain("complete (K=1)")
-            .And.MatchRegex(@"fault-vs-mprotect 6\.5 correct under lkmm \(exhaustive\), 1 fault thread\(s\): complete: all \d+ schedules with <= 1 preemption, <= 1 unusual choice \(\d+ pruned as equivalent\); 13 abstract states",
+            .And.MatchRegex(@"fault-vs-mprotect 6\.5 correct under lkmm \(exhaustive\), 1 reader thread\(s\): complete: all \d+ schedules with <= 1 preemption, <= 1 unusual choice \(\d+ pruned as equivalent\); 13 abstract states",
                 "the exhaustive run is under the sampling run's model")
-            .And.MatchRegex(@"fault-vs-mprotect 6\.5 correct under lkmm: portfolio, 100 iterations: \d+ of 13 abstract states of the complete exhaustive run \(K=1, B=1, 1 fault thread\(s\), lkmm\)");
+            .And.MatchRegex(@"fault-vs-mprotect 6\.5 correct under lkmm: portfolio, 100 iterations: \d+ of 13 abstract states of the complete exhaustive run \(K=1, B=1, 1 reader thread\(s\), lkmm\)");
 
         // The reports carry the bound, the counts, complete or not, and the coverage.
         var runs = ExploreSummaryRuns(json);

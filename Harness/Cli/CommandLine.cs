@@ -108,7 +108,7 @@ public static class CommandLine
         var maxSteps = new Option<uint>("--max-steps") { Description = "scheduling steps per iteration before it is cut off", DefaultValueFactory = _ => Exploration.RunRequest.DefaultMaxSteps };
         var seed = new Option<uint>("--seed") { Description = "random seed of the strategy", DefaultValueFactory = _ => 1 };
         var timeout = new Option<int>("--timeout") { Description = "stop each run after this many seconds (0: no limit)", DefaultValueFactory = _ => 0 };
-        var readers = new Option<int>("--readers") { Description = "page-fault threads, 1..4", DefaultValueFactory = _ => Exploration.RunRequest.DefaultReaders };
+        var readers = new Option<int>("--readers") { Description = "reader threads (page faults, after a scenario's own reader if it has one), 1..4", DefaultValueFactory = _ => Exploration.RunRequest.DefaultReaders };
         var invariant = new Option<string[]>("--invariant") { Description = $"check only this invariant (repeatable; default: all): {Names(InvariantRegistry.All.Select(i => i.Name))}" };
         var tracesDir = new Option<string>("--traces-dir") { Description = "where bug traces are written", DefaultValueFactory = _ => ExploreOptions.DefaultTracesDir };
         var json = new Option<string?>("--json") { Description = "also write the results as JSON to this file" };

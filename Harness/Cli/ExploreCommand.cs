@@ -81,15 +81,15 @@ public static class ExploreCommand
 
     /// <summary>
     /// The header's lines for what each strategy explores: "strategy portfolio: 800 iterations,
-    /// seed 1, 2 fault thread(s), sampled" or "strategy exhaustive: every schedule with &lt;= 1
-    /// preemption, &lt;= 1 unusual choice, 1 fault thread(s), no iteration cap".
+    /// seed 1, 2 reader thread(s), sampled" or "strategy exhaustive: every schedule with &lt;= 1
+    /// preemption, &lt;= 1 unusual choice, 1 reader thread(s), no iteration cap".
     /// </summary>
     public static IEnumerable<string> StrategyLines(IReadOnlyList<RunRequest> requests) =>
         requests.GroupBy(r => r.StrategyShown).Select(g => g.First()).Select(r => r.Stress
-            ? $"stress mode (real threads, random delays, no controlled scheduler; no replayable traces): {r.Iterations} iterations, seed {r.Seed}, {r.Readers} fault thread(s)"
+            ? $"stress mode (real threads, random delays, no controlled scheduler; no replayable traces): {r.Iterations} iterations, seed {r.Seed}, {r.Readers} reader thread(s)"
             : r.IsExhaustive
-                ? $"strategy {r.Strategy}: every schedule with {ExhaustiveOutcome.BoundsOf(r.Preemptions, r.UnusualChoices)}{(r.Reduce ? " (sleep-set pruning)" : " (no pruning)")}, {r.Readers} fault thread(s), {(r.Iterations == 0 ? "no iteration cap" : $"at most {r.Iterations} schedules")}"
-                : $"strategy {r.Strategy}: {r.Iterations} iterations, seed {r.Seed}, {r.Readers} fault thread(s), sampled");
+                ? $"strategy {r.Strategy}: every schedule with {ExhaustiveOutcome.BoundsOf(r.Preemptions, r.UnusualChoices)}{(r.Reduce ? " (sleep-set pruning)" : " (no pruning)")}, {r.Readers} reader thread(s), {(r.Iterations == 0 ? "no iteration cap" : $"at most {r.Iterations} schedules")}"
+                : $"strategy {r.Strategy}: {r.Iterations} iterations, seed {r.Seed}, {r.Readers} reader thread(s), sampled");
 
     /// <summary>The header's memory lines: "memory models: sc, lkmm", then each known bug left out.</summary>
     public static void WriteMemory(TextWriter output, IReadOnlyList<string> models, IEnumerable<string> skipped)

@@ -50,7 +50,7 @@ public static class JunitReport
             new XElement("properties", RunSummary.ExploredProperties(result, coverage).Select(p => new XElement("property", new XAttribute("name", p.Name), new XAttribute("value", p.Value)))),
             new XElement(
                 "system-out",
-                $"{result.IterationsRun} iterations ({request.Strategy}, seed {request.Seed}, {request.Readers} fault threads, memory {request.Memory}), " +
+                $"{result.IterationsRun} iterations ({request.Strategy}, seed {request.Seed}, {request.Readers} reader threads, memory {request.Memory}), " +
                 $"at most {result.MaxStepsInAnIteration} steps per iteration, {result.IterationsAtStepBound} cut by the step bound; {request.CommandLine()}"));
         if (result.Bug is { } bug)
         {

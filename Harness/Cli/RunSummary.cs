@@ -190,7 +190,7 @@ public sealed record RunSummary(
             {
                 var reached = sample.AbstractStates.Count(denominator.AbstractStates.Contains);
                 coverage[sample] = new StateCoverage(
-                    $"the complete exhaustive run (K={e.Bound}, B={e.ChoiceBound}, {denominator.Request.Readers} fault thread(s), {denominator.Request.Memory})",
+                    $"the complete exhaustive run (K={e.Bound}, B={e.ChoiceBound}, {denominator.Request.Readers} reader thread(s), {denominator.Request.Memory})",
                     reached,
                     denominator.AbstractStates.Count,
                     sample.AbstractStates.Count - reached);

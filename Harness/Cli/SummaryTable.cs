@@ -47,10 +47,10 @@ public static class SummaryTable
         if (exhaustive.Count > 0)
         {
             text.AppendLine();
-            text.AppendLine("exhaustive runs (each a bounded proof for its scenario, generation, memory model, fault threads and bounds when complete and clean):");
+            text.AppendLine("exhaustive runs (each a bounded proof for its scenario, generation, memory model, reader threads and bounds when complete and clean):");
             foreach (var r in exhaustive)
             {
-                text.AppendLine($"  {r.Label}, {r.Readers} fault thread(s): {(r.Bug is null ? r.Exhaustive!.Describe() : $"{r.Bug.Invariant} after {r.Exhaustive!.Schedules:N0} schedules with {r.Exhaustive.Bounds}")}; {r.AbstractStates} abstract states");
+                text.AppendLine($"  {r.Label}, {r.Readers} reader thread(s): {(r.Bug is null ? r.Exhaustive!.Describe() : $"{r.Bug.Invariant} after {r.Exhaustive!.Schedules:N0} schedules with {r.Exhaustive.Bounds}")}; {r.AbstractStates} abstract states");
             }
         }
 
@@ -58,7 +58,7 @@ public static class SummaryTable
         if (covered.Count > 0)
         {
             text.AppendLine();
-            text.AppendLine("coverage of the sampling runs (abstract protocol states: mmap_lock holders, VMA marks, attachment, read holders, freed; fault threads symmetric):");
+            text.AppendLine("coverage of the sampling runs (abstract protocol states: mmap_lock holders, VMA marks, attachment, read holders, freed; reader threads symmetric):");
             foreach (var r in covered)
             {
                 text.AppendLine($"  {r.Label}: {r.Coverage!.Describe(r.Strategy, r.IterationsRun)}");
