@@ -95,7 +95,7 @@ public sealed class SpecTests
         this.Allowed(new MmapLockAcquired("w", "mm", LockMode.Write));
         this.Rejected(new VmaFieldWritten("w", "mm", "vma1", "vm_flags", "VM_READ"), "without write-locking");
         this.Allowed(new VmaCreated("w", "mm", "vma3", 0x14000, 0x16000));
-        this.Allowed(new VmaFieldWritten("w", "mm", "vma3", "vm_start", "0x12000"));
+        this.Allowed(new VmaFieldWritten("w", "mm", "vma3", "vm_start", "0x12000", 0x12000));
         this.Allowed(new VmaTreeChanged("w", "mm", "vma3", Inserted: true));
         this.Rejected(new VmaTreeChanged("w", "mm", "vma3", Inserted: false), "without write-locking it first");
     }
@@ -140,8 +140,8 @@ public sealed class SpecTests
         this.Allowed(new VmaInstalledAtBoot("mm", "vma1", 0x10000, 0x12000));
         this.Allowed(new MmapLockAcquired("w", "mm", LockMode.Write));
         this.Allowed(new VmaWriteMarked("w", "mm", "vma1", 1));
-        this.Allowed(new VmaFieldWritten("w", "mm", "vma1", "vm_start", "0x11000"));
-        this.Allowed(new VmaFieldWritten("w", "mm", "vma1", "vm_end", "0x13000"));
+        this.Allowed(new VmaFieldWritten("w", "mm", "vma1", "vm_start", "0x11000", 0x11000));
+        this.Allowed(new VmaFieldWritten("w", "mm", "vma1", "vm_end", "0x13000", 0x13000));
         this.Allowed(new MmSequenceBumped("w", "mm", 2));
         this.Allowed(new MmapLockReleased("w", "mm", LockMode.Write));
 

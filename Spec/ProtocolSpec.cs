@@ -48,9 +48,6 @@ public sealed class ProtocolSpec
         /// <summary>The mm it belongs to, once an event named it.</summary>
         public string? Mm { get; internal set; }
 
-        /// <summary>Its range as last stored (vm_start, vm_end).</summary>
-        public (ulong Start, ulong End) Range { get; internal set; }
-
         /// <summary>Its sticky vm_flags bits (<see cref="VmSticky"/>) as last set or stored.</summary>
         public ulong Sticky { get; internal set; }
 
@@ -100,15 +97,15 @@ public sealed class ProtocolSpec
     private readonly Dictionary<(string Thread, string File), ulong> shownUpTo = [];
 
     /// <summary>A VMA's current vm_start and vm_end (as stored), and every (vm_start, vm_end) pair it has had since it was made.</summary>
-    private sealed class VmaRanges(string start, string end)
+    private sealed class VmaRanges(ulong start, ulong end)
     {
-        public string Start { get; set; } = start;
+        public ulong Start { get; set; } = start;
 
-        public string End { get; set; } = end;
+        public ulong End { get; set; } = end;
 
-        public HashSet<(string Start, string End)> Had { get; } = [(start, end)];
+        public HashSet<(ulong Start, ulong End)> Had { get; } = [(start, end)];
 
-        public void Store(string field, string value)
+        public void Store(string field, ulong value)
         {
             if (field == "vm_start")
             {
@@ -135,10 +132,14 @@ public sealed class ProtocolSpec
     /// the VMA was never seen made).
     /// </summary>
     public string? TornRange(VmaRangeReported e) =>
-        !this.ranges.TryGetValue(e.Vma, out var r) || r.Had.Contains((Hex(e.Start), Hex(e.End)))
+        !this.ranges.TryGetValue(e.Vma, out var r) || r.Had.Contains((e.Start, e.End))
             ? null
             : $"{e.Thread}'s {e.Function} reported {e.Vma} as [{Hex(e.Start)}-{Hex(e.End)}), a range {e.Vma} never had " +
-              $"(it has had {string.Join(", ", r.Had.Select(h => $"[{h.Start}-{h.End})"))}): vm_start and vm_end come from different moments";
+              $"(it has had {string.Join(", ", r.Had.Select(h => $"[{Hex(h.Start)}-{Hex(h.End)})"))}): vm_start and vm_end come from different moments";
+
+    /// <summary>Whether the VMA <paramref name="name"/> (<paramref name="vma"/>) is in <paramref name="mm"/>'s tree now, with a range (its last stored vm_start, vm_end) that overlaps [<paramref name="start"/>, <paramref name="end"/>).</summary>
+    private bool MapsAny(string name, VmaState vma, string mm, ulong start, ulong end) =>
+        vma.Mm == mm && vma.InTree && this.ranges.TryGetValue(name, out var r) && r.Start < end && start < r.End;
 
     /// <summary>
     /// Whether a /proc/PID/maps line ends at or below the line before it in the same read of the
@@ -195,12 +196,12 @@ public sealed class ProtocolSpec
     {
         if (this.guardPages.TryGetValue(mm, out var pages))
         {
-            pages.RemoveWhere(page => !this.vmas.Values.Any(v => v.Mm == mm && v.InTree && v.Range.Start <= page && page < v.Range.End));
+            pages.RemoveWhere(page => !this.vmas.Any(v => this.MapsAny(v.Key, v.Value, mm, page, page + PageSize)));
         }
     }
 
-    /// <summary>The VMAs installed at boot: their mm, range and sticky flags, for their state when first touched.</summary>
-    private readonly Dictionary<string, (string? Mm, (ulong Start, ulong End) Range, ulong Sticky)> atBoot = new(StringComparer.Ordinal);
+    /// <summary>The VMAs installed at boot: their mm and sticky flags, for their state when first touched.</summary>
+    private readonly Dictionary<string, (string? Mm, ulong Sticky)> atBoot = new(StringComparer.Ordinal);
 
     /// <summary>Per mm whose mmap_lock a writer holds: the VMAs its section made, and those it took out of the tree with sticky flags set (their flags and last range then).</summary>
     private readonly Dictionary<string, MergeWatchState> mergeWatch = new(StringComparer.Ordinal);
@@ -211,8 +212,6 @@ public sealed class ProtocolSpec
 
         public List<(string Vma, ulong Sticky, (ulong Start, ulong End) Range)> Removed { get; } = [];
     }
-
-    private MergeWatchState MergeWatch(string mm) => this.mergeWatch.TryGetValue(mm, out var watch) ? watch : this.mergeWatch[mm] = new MergeWatchState();
 
     /// <summary>
     /// Whether a sticky flag (VM_MAYBE_GUARD: "mapped page tables may contain metadata not
@@ -244,11 +243,11 @@ public sealed class ProtocolSpec
         {
             foreach (var (name, vma) in this.vmas)
             {
-                if (vma.Mm == mm && vma.InTree && name != removed && !watch.Created.Contains(name)
-                    && vma.Range.Start < range.End && range.Start < vma.Range.End && (vma.Sticky & sticky) != sticky)
+                if (name != removed && !watch.Created.Contains(name) && this.MapsAny(name, vma, mm, range.Start, range.End) && (vma.Sticky & sticky) != sticky)
                 {
+                    var now = this.ranges[name];
                     return $"{thread}'s write section took {removed} out of {mm}->mm_mt while {removed} had VM_MAYBE_GUARD set, and {name}, which now covers " +
-                           $"[{Hex(Math.Max(range.Start, vma.Range.Start))}-{Hex(Math.Min(range.End, vma.Range.End))}) of {removed}'s range, does not have it: " +
+                           $"[{Hex(Math.Max(range.Start, now.Start))}-{Hex(Math.Min(range.End, now.End))}) of {removed}'s range, does not have it: " +
                            "the merge lost a sticky flag (VM_STICKY: the merged VMA gets every sticky flag either VMA had), and the guard markers in those page tables are no longer described by any VMA";
                 }
             }
@@ -257,7 +256,7 @@ public sealed class ProtocolSpec
         // Every page with guard markers that a VMA still maps: that VMA must say it may hold them.
         foreach (var page in this.guardPages.GetValueOrDefault(mm) ?? [])
         {
-            if (this.vmas.FirstOrDefault(v => v.Value.Mm == mm && v.Value.InTree && v.Value.Range.Start <= page && page < v.Value.Range.End) is { Key: { } name, Value: { } vma }
+            if (this.vmas.FirstOrDefault(v => this.MapsAny(v.Key, v.Value, mm, page, page + PageSize)) is { Key: { } name, Value: { } vma }
                 && (vma.Sticky & VmSticky) == 0)
             {
                 return $"{thread}'s write section left {name} mapping [{Hex(page)}-{Hex(page + PageSize)}), whose page tables hold guard markers, without VM_MAYBE_GUARD: " +
@@ -340,7 +339,7 @@ public sealed class ProtocolSpec
         if (!this.vmas.TryGetValue(vma, out var state))
         {
             var boot = this.atBoot.GetValueOrDefault(vma);
-            state = new VmaState { InTree = true, EverPublished = true, Mm = boot.Mm, Range = boot.Range, Sticky = boot.Sticky };
+            state = new VmaState { InTree = true, EverPublished = true, Mm = boot.Mm, Sticky = boot.Sticky };
             this.vmas[vma] = state;
         }
 
@@ -628,9 +627,9 @@ public sealed class ProtocolSpec
     {
         var vma = this.Vma(e.Vma);
         vma.Mm = e.Mm;
-        if (!e.Inserted && vma.Sticky != 0 && this.Mm(e.Mm).Writer == e.Thread)
+        if (!e.Inserted && vma.Sticky != 0 && this.ranges.TryGetValue(e.Vma, out var range))
         {
-            this.MergeWatch(e.Mm).Removed.Add((e.Vma, vma.Sticky, vma.Range));
+            this.mergeWatch.GetValueOrDefault(e.Mm)?.Removed.Add((e.Vma, vma.Sticky, (range.Start, range.End))); // the writer's section, if one is open
         }
 
         var firstPublication = e.Inserted && !vma.EverPublished;
@@ -649,17 +648,17 @@ public sealed class ProtocolSpec
 
     private string? OnCreated(VmaCreated e)
     {
-        this.vmas[e.Vma] = new VmaState { Recycled = e.Recycled, Mm = e.Mm, Range = (e.Start, e.End), Sticky = e.Flags & VmSticky };
+        this.vmas[e.Vma] = new VmaState { Recycled = e.Recycled, Mm = e.Mm, Sticky = e.Flags & VmSticky };
         this.mergeWatch.GetValueOrDefault(e.Mm)?.Created.Add(e.Vma);
-        this.ranges[e.Vma] = new VmaRanges(Hex(e.Start), Hex(e.End));
+        this.ranges[e.Vma] = new VmaRanges(e.Start, e.End);
         return null;
     }
 
     private string? OnInstalledAtBoot(VmaInstalledAtBoot e)
     {
         // Its state is made on its first event (Vma()), as the abstract states have always counted it.
-        this.atBoot[e.Vma] = (e.Mm, (e.Start, e.End), e.Flags & VmSticky);
-        this.ranges[e.Vma] = new VmaRanges(Hex(e.Start), Hex(e.End));
+        this.atBoot[e.Vma] = (e.Mm, e.Flags & VmSticky);
+        this.ranges[e.Vma] = new VmaRanges(e.Start, e.End);
         return null;
     }
 
@@ -682,16 +681,17 @@ public sealed class ProtocolSpec
 
     private string? OnFieldWritten(VmaFieldWritten e)
     {
-        this.ranges.GetValueOrDefault(e.Vma)?.Store(e.Field, e.Value);
+        if (e.Raw is { } raw)
+        {
+            this.ranges.GetValueOrDefault(e.Vma)?.Store(e.Field, raw);
+        }
+
         var vma = this.Vma(e.Vma);
         vma.Mm = e.Mm;
-        (vma.Range, vma.Sticky) = (e.Field, e.Raw) switch
+        if (e is { Field: "vm_flags", Raw: { } flags })
         {
-            ("vm_start", { } start) => ((start, vma.Range.End), vma.Sticky),
-            ("vm_end", { } end) => ((vma.Range.Start, end), vma.Sticky),
-            ("vm_flags", { } flags) => (vma.Range, flags & VmSticky),
-            _ => (vma.Range, vma.Sticky),
-        };
+            vma.Sticky = flags & VmSticky;
+        }
         if (!vma.EverPublished)
         {
             return null; // a new VMA is private to its creator until it is inserted
