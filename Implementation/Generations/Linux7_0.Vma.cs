@@ -239,7 +239,6 @@ public partial interface Linux7_0
         using var fn = this.World.Enter("vma_merge_new_range", $"{VmAreaStruct.Hex(vmg.Start)}-{VmAreaStruct.Hex(vmg.End)}");
         var prev = vmg.Prev;
         var next = vmg.Next;
-        var end = vmg.End;
         this.MmapAssertWriteLocked(vmg.Mm);
         vmg.State = VmaMergeState.NoMerge;
 
