@@ -1,4 +1,7 @@
-using System.Text.Json;
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Reflection;
+using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using FluentAssertions;
 using VmaLockVerify.Harness.Exploration;
@@ -121,6 +124,42 @@ public sealed class SarifTests : IDisposable
         written["properties"]!["replayFailure"]!.GetValue<string>().Should().StartWith($"stale trace {trace}");
     }
 
+    [Theory]
+    [InlineData("version", "a log of another SARIF version")]
+    [InlineData("runs[0].tool.driver.name", "a tool without its required name")]
+    [InlineData("runs[0].colour", "a property the schema does not define")]
+    [InlineData("runs[0].tool.driver.rules[0].defaultConfiguration.level", "a level the schema does not list")]
+    public void The_schema_check_rejects_a_log_the_SARIF_schema_forbids(string path, string what)
+    {
+        var sarif = Path.Combine(this.dir, "empty.sarif");
+        Harness.Cli.SarifReport.Write(sarif, [], new Dictionary<RunResult, string>());
+        var log = JsonNode.Parse(File.ReadAllText(sarif))!;
+        SarifSchema.Problems(log).Should().BeEmpty("the log as written conforms");
+
+        var parts = path.Split('.');
+        var parent = parts[..^1].Aggregate(log, (node, part) => part.EndsWith(']')
+            ? node[part[..part.IndexOf('[')]]![int.Parse(part[(part.IndexOf('[') + 1)..^1])]!
+            : node[part]!);
+        var last = parts[^1];
+        switch (last)
+        {
+            case "version":
+                parent[last] = "2.0.0";
+                break;
+            case "name":
+                parent.AsObject().Remove(last).Should().BeTrue();
+                break;
+            case "level":
+                parent[last] = "fatal";
+                break;
+            default:
+                parent[last] = "blue";
+                break;
+        }
+
+        SarifSchema.Problems(log).Should().NotBeEmpty("the schema forbids {0}", what);
+    }
+
     private static void RuleIdsExist(JsonNode run)
     {
         var rules = run["tool"]!["driver"]!["rules"]!.AsArray().Select(r => r!["id"]!.GetValue<string>()).ToList();
@@ -158,154 +197,49 @@ public sealed class SarifTests : IDisposable
     };
 
     /// <summary>
-    /// The part of the SARIF 2.1.0 schema (sarif-schema-2.1.0.json, OASIS) the writer uses, checked
-    /// here without downloading it: every object may have only its schema's properties, must have
-    /// its required ones (or one of its anyOf groups), and the values are of the schema's types.
+    /// The SARIF 2.1.0 JSON schema, validated by NJsonSchema. The schema file comes from the npm
+    /// package @microsoft/jest-sarif 1.0.0-beta.0 (lib/schemas/sarif-2.1.0-rtm.5.json, MIT), which
+    /// the test project's build fetches from the npm registry into obj/ (Coyote.Tests.csproj); the
+    /// tarball is checked against the integrity hash the registry publishes for it.
     /// </summary>
-    private static class SarifSchema
+    internal static class SarifSchema
     {
-        private static readonly string[] NoneRequired = [];
+        /// <summary>The npm registry's dist.integrity for jest-sarif-1.0.0-beta.0.tgz.</summary>
+        private const string Integrity = "sha512-A1fOhPd6Ic5iDk4F9YPw1qNB4XF+7+IviR7xl8r2F6QzQkx5cpY9LsGk2rExiFIEcBbjpVnSmwWGBukASkiQ9A==";
 
-        private static readonly Dictionary<string, Shape> Shapes = new()
-        {
-            ["sarifLog"] = new(["$schema", "version", "runs", "inlineExternalProperties", "properties"], [["version", "runs"]], new() { ["$schema"] = "string", ["version"] = "version", ["runs"] = "run[]", ["properties"] = "object" }),
-            ["run"] = new(
-                ["tool", "invocations", "conversion", "language", "versionControlProvenance", "originalUriBaseIds", "artifacts", "logicalLocations", "graphs", "results",
-                 "automationDetails", "runAggregates", "baselineGuid", "redactionTokens", "defaultEncoding", "defaultSourceLanguage", "newlineSequences", "columnKind",
-                 "externalPropertyFileReferences", "threadFlowLocations", "taxonomies", "addresses", "translations", "policies", "webRequests", "webResponses", "specialLocations", "properties"],
-                [["tool"]],
-                new() { ["tool"] = "tool", ["originalUriBaseIds"] = "artifactLocation{}", ["results"] = "result[]", ["properties"] = "object" }),
-            ["tool"] = new(["driver", "extensions", "properties"], [["driver"]], new() { ["driver"] = "toolComponent", ["properties"] = "object" }),
-            ["toolComponent"] = new(
-                ["guid", "name", "organization", "product", "productSuite", "shortDescription", "fullDescription", "fullName", "version", "semanticVersion", "dottedQuadFileVersion",
-                 "releaseDateUtc", "downloadUri", "informationUri", "globalMessageStrings", "notifications", "rules", "taxa", "locations", "language", "contents", "isComprehensive",
-                 "localizedDataSemanticVersion", "minimumRequiredLocalizedDataSemanticVersion", "associatedComponent", "translationMetadata", "supportedTaxonomies", "properties"],
-                [["name"]],
-                new() { ["name"] = "string", ["version"] = "string", ["rules"] = "reportingDescriptor[]", ["properties"] = "object" }),
-            ["reportingDescriptor"] = new(
-                ["id", "deprecatedIds", "guid", "deprecatedGuids", "name", "deprecatedNames", "shortDescription", "fullDescription", "messageStrings", "defaultConfiguration", "helpUri", "help", "relationships", "properties"],
-                [["id"]],
-                new() { ["id"] = "string", ["shortDescription"] = "multiformatMessageString", ["defaultConfiguration"] = "reportingConfiguration" }),
-            ["reportingConfiguration"] = new(["enabled", "level", "rank", "parameters", "properties"], [NoneRequired], new() { ["level"] = "level" }),
-            ["multiformatMessageString"] = new(["text", "markdown", "properties"], [["text"]], new() { ["text"] = "string" }),
-            ["message"] = new(["text", "markdown", "id", "arguments", "properties"], [["text"], ["id"]], new() { ["text"] = "string" }),
-            ["result"] = new(
-                ["ruleId", "ruleIndex", "rule", "kind", "level", "message", "analysisTarget", "locations", "guid", "correlationGuid", "occurrenceCount", "partialFingerprints",
-                 "fingerprints", "stacks", "codeFlows", "graphs", "graphTraversals", "relatedLocations", "suppressions", "baselineState", "rank", "attachments", "hostedViewerUri",
-                 "workItemUris", "provenance", "fixes", "taxa", "webRequest", "webResponse", "properties"],
-                [["message"]],
-                new()
-                {
-                    ["ruleId"] = "string", ["ruleIndex"] = "integer>=-1", ["level"] = "level", ["message"] = "message", ["locations"] = "location[]",
-                    ["partialFingerprints"] = "string{}", ["fingerprints"] = "string{}", ["codeFlows"] = "codeFlow[]", ["properties"] = "object",
-                }),
-            ["location"] = new(["id", "physicalLocation", "logicalLocations", "message", "annotations", "relationships", "properties"], [NoneRequired], new() { ["physicalLocation"] = "physicalLocation", ["message"] = "message" }),
-            ["physicalLocation"] = new(["address", "artifactLocation", "region", "contextRegion", "properties"], [["address"], ["artifactLocation"]], new() { ["artifactLocation"] = "artifactLocation", ["region"] = "region" }),
-            ["artifactLocation"] = new(["uri", "uriBaseId", "index", "description", "properties"], [NoneRequired], new() { ["uri"] = "uri", ["uriBaseId"] = "string", ["description"] = "message" }),
-            ["region"] = new(
-                ["startLine", "startColumn", "endLine", "endColumn", "charOffset", "charLength", "byteOffset", "byteLength", "snippet", "message", "sourceLanguage", "properties"],
-                [["startLine"], ["charOffset"], ["byteOffset"]],
-                new() { ["startLine"] = "integer>=1" }),
-            ["codeFlow"] = new(["message", "threadFlows", "properties"], [["threadFlows"]], new() { ["message"] = "message", ["threadFlows"] = "threadFlow[1]" }),
-            ["threadFlow"] = new(["id", "message", "initialState", "immutableState", "locations", "properties"], [["locations"]], new() { ["id"] = "string", ["message"] = "message", ["locations"] = "threadFlowLocation[1]" }),
-            ["threadFlowLocation"] = new(
-                ["index", "location", "stack", "kinds", "taxa", "module", "state", "nestingLevel", "executionOrder", "executionTimeUtc", "importance", "webRequest", "webResponse", "properties"],
-                [NoneRequired],
-                new()
-                {
-                    ["location"] = "location", ["kinds"] = "kinds", ["state"] = "multiformatMessageString{}", ["nestingLevel"] = "integer>=0",
-                    ["executionOrder"] = "integer>=-1", ["properties"] = "object",
-                }),
-        };
+        private const string SchemaEntry = "package/lib/schemas/sarif-2.1.0-rtm.5.json";
+
+        private static readonly Lazy<NJsonSchema.JsonSchema> Schema = new(Load);
+
+        /// <summary>The schema's own id: the schemastore address of the 2.1.0 schema it was published as.</summary>
+        public static string Id => Schema.Value.Id ?? string.Empty;
 
         /// <summary>What in the log breaks the schema, one line a problem (none: it conforms).</summary>
-        public static List<string> Problems(JsonNode log)
+        public static List<string> Problems(JsonNode log) =>
+            Schema.Value.Validate(log.ToJsonString()).Select(e => e.ToString()).ToList();
+
+        private static NJsonSchema.JsonSchema Load()
         {
-            var problems = new List<string>();
-            Check(log, "sarifLog", "$", problems);
-            return problems;
+            var package = typeof(SarifSchema).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+                .Single(a => a.Key == "SarifSchemaPackage").Value!;
+            var bytes = File.ReadAllBytes(package);
+            var integrity = "sha512-" + Convert.ToBase64String(SHA512.HashData(bytes));
+            if (integrity != Integrity)
+            {
+                throw new InvalidDataException($"{package}: integrity {integrity}, but the npm registry publishes {Integrity}; delete the file and build again");
+            }
+
+            using var tar = new TarReader(new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress));
+            for (var entry = tar.GetNextEntry(); entry is not null; entry = tar.GetNextEntry())
+            {
+                if (entry.Name == SchemaEntry)
+                {
+                    using var reader = new StreamReader(entry.DataStream!);
+                    return NJsonSchema.JsonSchema.FromJsonAsync(reader.ReadToEnd()).GetAwaiter().GetResult();
+                }
+            }
+
+            throw new InvalidDataException($"{package} has no {SchemaEntry}");
         }
-
-        private static void Check(JsonNode? node, string type, string path, List<string> problems)
-        {
-            var kind = node?.GetValueKind() ?? JsonValueKind.Null;
-            if (type.EndsWith(']'))
-            {
-                var open = type.IndexOf('[', StringComparison.Ordinal);
-                var min = type[(open + 1)..^1] is { Length: > 0 } least ? int.Parse(least) : 0;
-                if (node is not JsonArray array || array.Count < min)
-                {
-                    problems.Add($"{path}: not an array of at least {min} {type[..open]}");
-                    return;
-                }
-
-                for (var i = 0; i < array.Count; i++)
-                {
-                    Check(array[i], type[..open], $"{path}[{i}]", problems);
-                }
-
-                return;
-            }
-
-            if (type.EndsWith("{}", StringComparison.Ordinal))
-            {
-                if (node is not JsonObject map)
-                {
-                    problems.Add($"{path}: not an object");
-                    return;
-                }
-
-                foreach (var (key, value) in map)
-                {
-                    Check(value, type[..^2], $"{path}.{key}", problems);
-                }
-
-                return;
-            }
-
-            var ok = type switch
-            {
-                "object" => kind == JsonValueKind.Object,
-                "string" => kind == JsonValueKind.String,
-                "uri" => kind == JsonValueKind.String && Uri.IsWellFormedUriString(node!.GetValue<string>(), UriKind.RelativeOrAbsolute),
-                "version" => kind == JsonValueKind.String && node!.GetValue<string>() == "2.1.0",
-                "level" => kind == JsonValueKind.String && node!.GetValue<string>() is "none" or "note" or "warning" or "error",
-                "kinds" => node is JsonArray kinds && kinds.All(k => k?.GetValueKind() == JsonValueKind.String) && kinds.Select(k => k!.GetValue<string>()).Distinct().Count() == kinds.Count,
-                _ when type.StartsWith("integer>=", StringComparison.Ordinal) => kind == JsonValueKind.Number && node!.GetValue<int>() >= int.Parse(type["integer>=".Length..]),
-                _ => true,
-            };
-            if (!ok)
-            {
-                problems.Add($"{path}: not a {type}: {node?.ToJsonString()}");
-                return;
-            }
-
-            if (!Shapes.TryGetValue(type, out var shape))
-            {
-                return;
-            }
-
-            if (node is not JsonObject obj)
-            {
-                problems.Add($"{path}: not a {type} object");
-                return;
-            }
-
-            problems.AddRange(obj.Select(p => p.Key).Where(p => !shape.Properties.Contains(p)).Select(p => $"{path}: {type} has no property '{p}'"));
-            if (!shape.RequiredAnyOf.Any(group => group.All(obj.ContainsKey)))
-            {
-                problems.Add($"{path}: {type} needs {string.Join(" or ", shape.RequiredAnyOf.Select(g => string.Join(" and ", g)))}");
-            }
-
-            foreach (var (property, child) in shape.Children.Where(c => obj.ContainsKey(c.Key)))
-            {
-                Check(obj[property], child, $"{path}.{property}", problems);
-            }
-        }
-
-        /// <param name="Properties">The properties the schema allows (it forbids any other).</param>
-        /// <param name="RequiredAnyOf">Groups of required properties; one group must be present.</param>
-        /// <param name="Children">The types of the properties checked further.</param>
-        private sealed record Shape(string[] Properties, string[][] RequiredAnyOf, Dictionary<string, string> Children);
     }
 }
