@@ -224,12 +224,54 @@ public sealed class SpecTests
     {
         // A guard install on vma1's upper page while __split_vma() gives that page to a new VMA, vma3,
         // which copied vma1's flags before the bit was set.
+        this.SplitWhileGuardInstall(0x11000, removed: null);
+        this.spec.LostStickyFlag(new MmapLockReleased("w", "mm", LockMode.Write))
+            .Should().Be("w's write section left vma3 mapping [0x11000-0x12000), whose page tables hold guard markers, without VM_MAYBE_GUARD: the flag that says a VMA may hold guard regions was not handed on with them");
+        this.Allowed(new MmapLockReleased("w", "mm", LockMode.Write));
+
+        // Markers in a VMA without the flag are the guard install's own bug.
+        this.Rejected(new GuardRegionInstalled("g", "mm", "vma3", 0x11000, 0x12000), "without setting VM_MAYBE_GUARD first");
+    }
+
+    [Theory]
+    [InlineData(0x11000UL, true)]
+    [InlineData(0x10000UL, false)]
+    public void Guard_markers_removed_before_a_write_section_ends_no_longer_need_vm_maybe_guard(ulong removedPage, bool removedVma3s)
+    {
+        // The split of the test above, with markers on both of vma1's pages and one page's removed
+        // (MADV_GUARD_REMOVE, which takes mmap_read_lock() while vma1 is write-locked) before the
+        // section ends. Only markers left in vma3's page need its missing flag.
+        this.SplitWhileGuardInstall(0x10000, removed: removedPage);
+        var verdict = this.spec.LostStickyFlag(new MmapLockReleased("w", "mm", LockMode.Write));
+        if (removedVma3s)
+        {
+            verdict.Should().BeNull("no page vma3 maps holds guard markers any more");
+        }
+        else
+        {
+            verdict.Should().Contain("left vma3 mapping [0x11000-0x12000), whose page tables hold guard markers, without VM_MAYBE_GUARD");
+        }
+    }
+
+    /// <summary>
+    /// The events of __split_vma(vma1 = 0x10000-0x12000) at 0x11000, up to mmap_write_unlock, with
+    /// a guard install on vma1 from <paramref name="guardFrom"/> to its end (and the removal of the
+    /// page at <paramref name="removed"/>) after the copy, vma3, was made and before vma1 is
+    /// write-locked.
+    /// </summary>
+    private void SplitWhileGuardInstall(ulong guardFrom, ulong? removed)
+    {
         this.Allowed(new VmaInstalledAtBoot("mm", "vma1", 0x10000, 0x12000, 0x33));
         this.Allowed(new MmapLockAcquired("w", "mm", LockMode.Write));
         this.Allowed(new VmaCreated("w", "mm", "vma3", 0x11000, 0x12000, Flags: 0x33));
         this.Allowed(new VmaStartReadReturned("g", "mm", "vma1", Locked: true));
         this.Allowed(new VmaFlagSetAtomic("g", "mm", "vma1", 0x33, 0x833));
-        this.Allowed(new GuardRegionInstalled("g", "mm", "vma1", 0x11000, 0x12000));
+        this.Allowed(new GuardRegionInstalled("g", "mm", "vma1", guardFrom, 0x12000));
+        if (removed is { } page)
+        {
+            this.Allowed(new GuardRegionRemoved("g", "mm", "vma1", page, page + 0x1000));
+        }
+
         this.Allowed(new VmaReadUnlocked("g", "mm", "vma1"));
         this.Allowed(new VmaWriteMarked("w", "mm", "vma1", 0));
         this.Allowed(new VmaFieldWritten("w", "mm", "vma1", "vm_end", "0x11000", 0x11000));
@@ -237,12 +279,6 @@ public sealed class SpecTests
         this.Allowed(new VmaWriteMarked("w", "mm", "vma3", 0));
         this.Allowed(new VmaTreeChanged("w", "mm", "vma3", Inserted: true));
         this.Allowed(new MmSequenceBumped("w", "mm", 1));
-        this.spec.LostStickyFlag(new MmapLockReleased("w", "mm", LockMode.Write))
-            .Should().Be("w's write section left vma3 mapping [0x11000-0x12000), whose page tables hold guard markers, without VM_MAYBE_GUARD: the flag that says a VMA may hold guard regions was not handed on with them");
-        this.Allowed(new MmapLockReleased("w", "mm", LockMode.Write));
-
-        // Markers in a VMA without the flag are the guard install's own bug.
-        this.Rejected(new GuardRegionInstalled("g", "mm", "vma3", 0x11000, 0x12000), "without setting VM_MAYBE_GUARD first");
     }
 
     /// <summary>The events of vma_expand(vma1, 0x10000-0x16000, next vma2) with remove_next, in one write section.</summary>

@@ -132,6 +132,16 @@ public sealed record GuardRegionInstalled(string Thread, string Mm, string Vma, 
     public override string Describe() => $"{Thread} installed guard markers in {Vma} [0x{Start:x}-0x{End:x})";
 }
 
+/// <summary>
+/// madvise(MADV_GUARD_REMOVE) (v6.13+; under the VMA read lock from v6.19) cleared the guard
+/// markers of [<paramref name="Start"/>, <paramref name="End"/>) in <paramref name="Vma"/>.
+/// VM_MAYBE_GUARD stays set: it says only that markers may be there.
+/// </summary>
+public sealed record GuardRegionRemoved(string Thread, string Mm, string Vma, ulong Start, ulong End) : ProtocolEvent(Thread)
+{
+    public override string Describe() => $"{Thread} removed guard markers from {Vma} [0x{Start:x}-0x{End:x})";
+}
+
 /// <summary>A page fault began at an address (do_user_addr_fault).</summary>
 public sealed record FaultStarted(string Thread, string Mm, ulong Address) : ProtocolEvent(Thread)
 {

@@ -191,6 +191,17 @@ public sealed class ProtocolSpec
         return (this.Vma(e.Vma).Sticky & VmSticky) == 0 ? $"{e.Thread} installed guard markers in {e.Vma} without setting VM_MAYBE_GUARD first" : null;
     }
 
+    /// <summary>Cleared guard markers no longer need VM_MAYBE_GUARD on the VMAs that map their pages.</summary>
+    private string? OnGuardRegionRemoved(GuardRegionRemoved e)
+    {
+        if (this.guardPages.TryGetValue(e.Mm, out var pages))
+        {
+            pages.RemoveWhere(page => page >= e.Start && page < e.End);
+        }
+
+        return null;
+    }
+
     /// <summary>At a write section's end: the guard pages no VMA maps any more were unmapped with their markers.</summary>
     private void DropUnmappedGuardPages(string mm)
     {
@@ -385,6 +396,7 @@ public sealed class ProtocolSpec
             VmaFieldWritten f => this.OnFieldWritten(f),
             VmaFlagSetAtomic a => this.OnFlagSetAtomic(a),
             GuardRegionInstalled g => this.OnGuardRegionInstalled(g),
+            GuardRegionRemoved g => this.OnGuardRegionRemoved(g),
             FaultStarted f => this.OnFaultStarted(f),
             FaultLockedVma l => this.OnFaultLockedVma(l),
             FaultFellBack => null,

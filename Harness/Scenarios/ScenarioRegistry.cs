@@ -29,6 +29,7 @@ public static class ScenarioRegistry
         new MadviseGuardVsMprotect(),
         new MadviseGuardVsMseal(),
         new MadviseGuardVsSplit(),
+        new MadviseFreeVsSplit(),
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

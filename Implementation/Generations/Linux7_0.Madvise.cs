@@ -47,7 +47,7 @@ public sealed class MadvBehavior(MmStruct mm, MadviseBehavior behavior)
 
 /// <summary>
 /// Generation "7.0", mm/madvise.c and include/linux/mm.h: madvise() as v7.0 has it for
-/// MADV_GUARD_INSTALL and MADV_DONTNEED, which take MADVISE_VMA_READ_LOCK (6.16's 'mm/madvise:
+/// MADV_GUARD_INSTALL, MADV_GUARD_REMOVE, MADV_DONTNEED and MADV_FREE, which take MADVISE_VMA_READ_LOCK (6.16's 'mm/madvise:
 /// use per-VMA lock for MADV_DONTNEED and MADV_FREE', 6.19's guard regions under the VMA lock
 /// with VM_MAYBE_GUARD set by vma_set_atomic_flag()). The range must lie in one VMA that
 /// lock_vma_under_rcu() read-locks; otherwise the call falls back to mmap_read_lock() and walks
@@ -112,7 +112,8 @@ public partial interface Linux7_0
     }
 
     /// <summary>madvise_behavior_valid(), mm/madvise.c (v7.0), for the behaviours the port has.</summary>
-    static bool MadviseBehaviorValid(MadviseBehavior behavior) => behavior is MadviseBehavior.DontNeed or MadviseBehavior.GuardInstall;
+    static bool MadviseBehaviorValid(MadviseBehavior behavior) =>
+        behavior is MadviseBehavior.DontNeed or MadviseBehavior.Free or MadviseBehavior.GuardInstall or MadviseBehavior.GuardRemove;
 
     /// <summary>check_input_range(), mm/madvise.c (v7.0): page-aligned start, no wrap-around.</summary>
     static int CheckInputRange(ulong start, ulong lenIn)
@@ -139,7 +140,7 @@ public partial interface Linux7_0
     /// <summary>get_lock_mode(), mm/madvise.c (v7.0): the guard and zap behaviours take a VMA read lock; the ones that change VMAs take mmap_lock for write.</summary>
     static MadviseLockMode GetLockMode(MadvBehavior madvBehavior) => madvBehavior.Behavior switch
     {
-        MadviseBehavior.GuardInstall or MadviseBehavior.DontNeed => MadviseLockMode.VmaReadLock,
+        MadviseBehavior.GuardInstall or MadviseBehavior.GuardRemove or MadviseBehavior.DontNeed or MadviseBehavior.Free => MadviseLockMode.VmaReadLock,
         _ => MadviseLockMode.MmapWriteLock,
     };
 
@@ -323,8 +324,9 @@ public partial interface Linux7_0
     /// <summary>madvise_vma_behavior(), mm/madvise.c (v7.0), for the behaviours the port has (none of them changes the VMA).</summary>
     int MadviseVmaBehavior(MadvBehavior madvBehavior) => madvBehavior.Behavior switch
     {
-        MadviseBehavior.DontNeed => this.MadviseDontneedFree(madvBehavior),
+        MadviseBehavior.Free or MadviseBehavior.DontNeed => this.MadviseDontneedFree(madvBehavior),
         MadviseBehavior.GuardInstall => this.MadviseGuardInstall(madvBehavior),
+        MadviseBehavior.GuardRemove => this.MadviseGuardRemove(madvBehavior),
         _ => -Errno.EINVAL,
     };
 
@@ -417,9 +419,10 @@ public partial interface Linux7_0
     }
 
     /// <summary>
-    /// madvise_dontneed_free(), mm/madvise.c (v7.0), for MADV_DONTNEED: check the VMA, then zap
-    /// the range (madvise_dontneed_single_vma()). userfaultfd_remove(), which may drop mmap_lock,
-    /// is left out (no VMA here is uffd-armed).
+    /// madvise_dontneed_free(), mm/madvise.c (v7.0), for MADV_DONTNEED and MADV_FREE: check the
+    /// VMA, then zap the range (madvise_dontneed_single_vma()) or mark it lazily freeable
+    /// (madvise_free_single_vma()). userfaultfd_remove(), which may drop mmap_lock, is left out
+    /// (no VMA here is uffd-armed).
     /// </summary>
     int MadviseDontneedFree(MadvBehavior madvBehavior)
     {
@@ -434,7 +437,16 @@ public partial interface Linux7_0
             return fn.Returns(0);
         }
 
-        return fn.Returns(this.MadviseDontneedSingleVma(madvBehavior));
+        if (madvBehavior.Behavior == MadviseBehavior.DontNeed)
+        {
+            return fn.Returns(this.MadviseDontneedSingleVma(madvBehavior));
+        }
+        else if (madvBehavior.Behavior == MadviseBehavior.Free)
+        {
+            return fn.Returns(this.MadviseFreeSingleVma(madvBehavior));
+        }
+
+        return fn.Returns(-Errno.EINVAL);
     }
 
     /// <summary>madvise_dontneed_free_valid_vma(), mm/madvise.c (v7.0), for MADV_DONTNEED on a non-hugetlb VMA: no VM_PFNMAP, no VM_LOCKED.</summary>
@@ -446,5 +458,120 @@ public partial interface Linux7_0
     {
         this.ZapPageRangeSingle(madvBehavior.Mm, madvBehavior.Start, madvBehavior.End);
         return 0;
+    }
+
+    /// <summary>
+    /// get_walk_lock(), mm/madvise.c (v7.0): the page walk checks the lock madvise holds, the VMA
+    /// read lock (PGWALK_VMA_RDLOCK_VERIFY) or mmap_lock for read (PGWALK_RDLOCK).
+    /// </summary>
+    PageWalkLock GetWalkLock(MadviseLockMode mode)
+    {
+        switch (mode)
+        {
+            case MadviseLockMode.VmaReadLock:
+                return PageWalkLock.VmaRdLockVerify;
+            case MadviseLockMode.MmapReadLock:
+                return PageWalkLock.RdLock;
+            default:
+                // Other modes don't require fixing up the walk_lock.
+                this.World.VmBugOn(true, $"WARN_ON_ONCE(1): get_walk_lock({mode})");
+                return PageWalkLock.RdLock;
+        }
+    }
+
+    /// <summary>
+    /// madvise_free_single_vma(), mm/madvise.c (v7.0): MADV_FREE on an anonymous VMA only; clamp
+    /// the range to the VMA (fields the caller's lock holds steady) and walk its page tables with
+    /// madvise_free_pte_range(), the walk checking that lock. The mmu notifier, lru_add_drain(),
+    /// the RSS high-water mark and the TLB gather are not modelled.
+    /// </summary>
+    int MadviseFreeSingleVma(MadvBehavior madvBehavior)
+    {
+        var vma = madvBehavior.Vma!;
+        using var fn = this.World.Enter("madvise_free_single_vma", $"{vma.Name}, {VmAreaStruct.Hex(madvBehavior.Start)}, {VmAreaStruct.Hex(madvBehavior.End)}");
+
+        // MADV_FREE works for only anon vma at the moment.
+        if (!vma.IsAnonymous)
+        {
+            return fn.Returns(-Errno.EINVAL);
+        }
+
+        var rangeStart = Math.Max(vma.VmStart.Plain(), madvBehavior.Start);
+        if (rangeStart >= vma.VmEnd.Plain())
+        {
+            return fn.Returns(-Errno.EINVAL);
+        }
+
+        var rangeEnd = Math.Min(vma.VmEnd.Plain(), madvBehavior.End);
+        if (rangeEnd <= vma.VmStart.Plain())
+        {
+            return fn.Returns(-Errno.EINVAL);
+        }
+
+        var walkOps = new MmWalkOps(this.GetWalkLock(madvBehavior.LockMode), PmdEntry: this.MadviseFreePteRange);
+        this.WalkPageRangeVma(vma, rangeStart, rangeEnd, walkOps);
+        return fn.Returns(0);
+    }
+
+    /// <summary>
+    /// madvise_free_pte_range(), mm/madvise.c (v7.0), for the port's page table (present PTEs of
+    /// order-0 anonymous folios, nothing swapped or poisoned): under the page table lock, mark each
+    /// mapped folio lazily freeable (folio_mark_lazyfree()). The folio's dirty and swap-cache
+    /// state, the PTEs' young and dirty bits, and the reclaim that would free a lazyfree folio
+    /// are not modelled; a folio mapped more than once is left alone, as the kernel leaves a
+    /// dirty one.
+    /// </summary>
+    int MadviseFreePteRange(ulong addr, ulong end, MmWalk walk)
+    {
+        var pageTable = walk.Mm.PageTable;
+        lock (pageTable.Ptl)
+        {
+            using var held = this.World.SpinHeld(pageTable.Ptl); // pte_offset_map_lock()
+            foreach (var (_, pte) in pageTable.Range(addr, end))
+            {
+                if (pte.ReadOnce() is not { } ptent)
+                {
+                    continue; // pte_none()
+                }
+
+                var folio = ptent.Folio; // vm_normal_folio()
+                if (folio.MapCount != 1)
+                {
+                    continue; // folio_mapcount(folio) != folio_nr_pages(folio)
+                }
+
+                folio.LazyFree = true; // folio_mark_lazyfree()
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// madvise_guard_remove(), mm/madvise.c (v7.0): guard markers may be removed from an mlock()ed
+    /// VMA too (non-destructive); walk the range with guard_remove_pte_entry(), the walk checking
+    /// the caller's lock. The port stores no guard markers (see madvise_guard_install()), so the
+    /// walk finds none to clear: the monitors are told the range's markers are gone
+    /// (GuardRegionRemoved). VM_MAYBE_GUARD stays set, as in the kernel: it only says guards may be there.
+    /// </summary>
+    int MadviseGuardRemove(MadvBehavior madvBehavior)
+    {
+        var vma = madvBehavior.Vma!;
+        using var fn = this.World.Enter("madvise_guard_remove", $"{vma.Name}, {VmAreaStruct.Hex(madvBehavior.Start)}, {VmAreaStruct.Hex(madvBehavior.End)}");
+
+        // We're ok with removing guards in mlock()'d ranges, as this is a non-destructive action.
+        if (!IsValidGuardVma(vma, allowLocked: true))
+        {
+            return fn.Returns(-Errno.EINVAL);
+        }
+
+        var walkOps = new MmWalkOps(this.GetWalkLock(madvBehavior.LockMode));
+        var error = this.WalkPageRangeVma(vma, madvBehavior.Start, madvBehavior.End, walkOps);
+        if (error == 0)
+        {
+            this.World.Emit(new GuardRegionRemoved(this.Thread, vma.VmMm.Name, vma.Name, madvBehavior.Start, madvBehavior.End)); // guard_remove_pte_entry()
+        }
+
+        return fn.Returns(error);
     }
 }

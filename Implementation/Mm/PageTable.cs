@@ -45,6 +45,12 @@ public sealed class Folio : KernelObject
     /// </summary>
     public int MapCount { get; set; } = 1;
 
+    /// <summary>
+    /// folio_test_lazyfree(): MADV_FREE marked the page freeable (folio_mark_lazyfree()); set under
+    /// the page table lock. Reclaim, which would free it, is not modelled.
+    /// </summary>
+    public bool LazyFree { get; set; }
+
     /// <summary>The page's contents (one word).</summary>
     public AtomicVar<ulong> Data { get; }
 }

@@ -84,6 +84,13 @@ public partial interface Linux
     }
 
     /// <summary>
+    /// mmap_assert_locked(), include/linux/mmap_lock.h, v6.4, as built without lockdep:
+    /// VM_BUG_ON_MM(!rwsem_is_locked(&amp;mm->mmap_lock)), read or write.
+    /// </summary>
+    void MmapAssertLocked(MmStruct mm) =>
+        this.World.VmBugOn(!mm.MmapLock.IsLocked(), $"VM_BUG_ON_MM(!rwsem_is_locked(&{mm.Name}->mmap_lock))");
+
+    /// <summary>
     /// mmap_assert_write_locked(), include/linux/mmap_lock.h, v6.4, as built without lockdep
     /// (CONFIG_LOCKDEP=n, CONFIG_DEBUG_VM=y): VM_BUG_ON_MM(!rwsem_is_locked(&amp;mm->mmap_lock)).
     /// It cannot tell a read hold from a write hold, nor whose hold it is.
