@@ -16,7 +16,8 @@ namespace VmaLockVerify.Tests;
 
 /// <summary>
 /// Proposed patches (explore --patch): each is what it declares, runs only on its own scenarios
-/// and generations, and gets the verdicts its README row states: a correct use clean within the
+/// and generations, and gets the verdicts its row in docs/what-ifs.md or docs/guard-flag.md
+/// states: a correct use clean within the
 /// stated budget, a misuse caught by the named invariant or finding (seed 1, portfolio, under the
 /// memory model explore runs the generation under: lkmm from 6.5).
 /// </summary>
@@ -178,7 +179,7 @@ public sealed class ProposalTests
     [Fact]
     public void A_vma_end_write_that_does_not_exclude_readers_is_clean_under_sc_and_caught_under_lkmm()
     {
-        // The README's third row: the same scenario, vma_end_write() without the exclusion.
+        // docs/what-ifs.md's row of a bare vma_end_write(): the same scenario, without the exclusion.
         var bare = new BareVmaEndWrite();
         var scenario = bare.Scenario("end-write-each-vma")!;
         var generations = Generations.All.Where(bare.AppliesTo).ToList();
