@@ -9,7 +9,7 @@ namespace VmaLockVerify.Tests;
 
 /// <summary>
 /// v7.0's dup_mmap() when a fatal signal ends its wait for a parent VMA's readers (its -EINTR exit,
-/// goto loop_out), run directly on one thread with a signal always pending: the path the
+/// goto loop_out), run directly on one thread with a signal always pending (SequentialControl takes every rare event): the path the
 /// fault-vs-killable-fork scenario reaches only on some schedules.
 /// </summary>
 public sealed class KillableForkTests
@@ -19,7 +19,7 @@ public sealed class KillableForkTests
     [Fact]
     public void A_fatal_signal_in_the_wait_for_a_vmas_readers_returns_eintr_and_tears_down_the_childs_copies()
     {
-        var world = new KernelWorld(new SignalPending());
+        var world = new KernelWorld(new SequentialControl());
         var linux = (Linux7_0)Generations.Find("7.0")!.Create(world);
         var mm = new MmStruct(world, "mm");
         var vma1 = linux.VmAreaAlloc(mm, "vma1", 0x10000, 0x12000, ReadWrite, anonVma: null);
@@ -48,17 +48,5 @@ public sealed class KillableForkTests
         retval.Should().Be(-Errno.EINTR);
         vma2.VmRefcnt.Peek().Should().Be(2, "vma2 is attached with fault0's reference: the killed wait took its exclusion back");
         vma1.VmRefcnt.Peek().Should().Be(1, "vma1 was write-locked and copied, then released with the mmap_lock: attached, no reader");
-    }
-
-    /// <summary>One thread at a time, with a fatal signal pending: every rare event happens (Chance is true).</summary>
-    private sealed class SignalPending : IExecutionControl
-    {
-        public void Interleave()
-        {
-        }
-
-        public int Choose(int count) => 0;
-
-        public void Fail(string message) => throw new InvalidOperationException(message);
     }
 }

@@ -6,10 +6,12 @@ using VmaLockVerify.Spec;
 namespace VmaLockVerify.Implementation.Mm;
 
 /// <summary>
-/// struct vm_area_struct (include/linux/mm_types.h, v6.4 with CONFIG_PER_VMA_LOCK): the range and
-/// the fields page faults read, and the per-VMA lock state: vm_lock (a separately allocated
-/// struct vma_lock holding an rw_semaphore), vm_lock_seq and detached. Stores to the fields
-/// readers depend on are reported to the monitors as they happen.
+/// struct vm_area_struct (include/linux/mm_types.h with CONFIG_PER_VMA_LOCK): the range and the
+/// fields page faults read, and the per-VMA lock state of the VMA's kernel version: up to v6.14,
+/// vm_lock (an rw_semaphore; v6.4's in a separately allocated struct vma_lock), vm_lock_seq and
+/// detached; from v6.15, vm_refcnt and vm_lock_seq. A VMA has only its version's fields: reaching
+/// for another version's is an error of the port. Stores to the fields readers depend on are
+/// reported to the monitors as they happen.
 /// </summary>
 public sealed class VmAreaStruct : KernelObject
 {
@@ -36,11 +38,24 @@ public sealed class VmAreaStruct : KernelObject
         this.VmPageProt = this.Field("vm_page_prot", VmFlagsFormat.PageProt((ulong)flags), p => p);
         this.AnonVma = this.Field<AnonVma?>("anon_vma", anonVma, a => a?.Name ?? "NULL");
         this.AnonVmaChain = anonVma is null ? [] : [anonVma];
-        this.VmLock = vmLock ?? new RwSemaphore(world, $"{name}->vm_lock", LockClass.VmLock);
         this.VmLockSeq = new SharedVar<int>(world, this, "vm_lock_seq", -1, seqFormat);
-        this.Detached = new SharedVar<bool>(world, this, "detached", false, d => d ? "true" : "false");
-        this.VmRefcnt = new AtomicVar<int>(world, this, "vm_refcnt", 0, refcnt => DescribeRefcnt(refcnt, excludeReadersFlag));
+        if (vmLock is not null)
+        {
+            // Up to v6.14: an rw_semaphore (v6.4's separately allocated vma_lock) and the detached flag.
+            this.vmLock = vmLock;
+            this.detached = new SharedVar<bool>(world, this, "detached", false, d => d ? "true" : "false");
+        }
+        else
+        {
+            // From v6.15: vm_refcnt is both the lock and the attachment.
+            this.vmRefcnt = new AtomicVar<int>(world, this, "vm_refcnt", 0, refcnt => DescribeRefcnt(refcnt, excludeReadersFlag));
+        }
     }
+
+    /// <summary>The state only some versions have: the rwsem and detached flag up to v6.14, vm_refcnt from v6.15.</summary>
+    private readonly RwSemaphore? vmLock;
+    private readonly SharedVar<bool>? detached;
+    private readonly AtomicVar<int>? vmRefcnt;
 
     private (AnonVma AnonVma, bool Reused)? installingAnonVma;
 
@@ -72,7 +87,7 @@ public sealed class VmAreaStruct : KernelObject
     public MmStruct VmMm => this.VmMmVar.Peek();
 
     /// <summary>vma->vm_refcnt (v6.15+): 0 detached, 1 attached, +1 per reader, +VMA_LOCK_OFFSET while a writer excludes readers.</summary>
-    public AtomicVar<int> VmRefcnt { get; }
+    public AtomicVar<int> VmRefcnt => this.vmRefcnt ?? throw NotInThisVersion("vm_refcnt", "a VMA before v6.15, locked by its vm_lock rw_semaphore");
 
     /// <summary>vma->vm_start.</summary>
     public SharedVar<ulong> VmStart { get; }
@@ -100,14 +115,14 @@ public sealed class VmAreaStruct : KernelObject
     /// <summary>vma->anon_vma.</summary>
     public SharedVar<AnonVma?> AnonVma { get; }
 
-    /// <summary>vma->vm_lock->lock: the per-VMA rw_semaphore.</summary>
-    public RwSemaphore VmLock { get; }
+    /// <summary>vma->vm_lock->lock (up to v6.14): the per-VMA rw_semaphore.</summary>
+    public RwSemaphore VmLock => this.vmLock ?? throw NotInThisVersion("vm_lock", "a v6.15+ VMA, locked by vm_refcnt");
 
     /// <summary>vma->vm_lock_seq: equal to mm->mm_lock_seq while the VMA is write-locked.</summary>
     public SharedVar<int> VmLockSeq { get; }
 
-    /// <summary>vma->detached: set once the VMA is isolated from the tree.</summary>
-    public SharedVar<bool> Detached { get; }
+    /// <summary>vma->detached (up to v6.14): set once the VMA is isolated from the tree.</summary>
+    public SharedVar<bool> Detached => this.detached ?? throw NotInThisVersion("detached", "a v6.15+ VMA, whose vm_refcnt of 0 says detached");
 
     /// <summary>vma->vm_file->f_mapping for a file mapping; null for anonymous memory.</summary>
     public AddressSpace? VmFile { get; private set; }
@@ -123,6 +138,10 @@ public sealed class VmAreaStruct : KernelObject
     }
 
     public static string Hex(ulong value) => $"0x{value:x}";
+
+    /// <summary>The error of code that reaches for a field its VMA's kernel version does not have: a bug in the port, not in the protocol.</summary>
+    private InvalidOperationException NotInThisVersion(string field, string what) =>
+        new($"{this.Name}->{field}: {this.Name} is {what}; a function of another version reached for it");
 
     /// <summary>The vm_pgoff mmap gives an anonymous mapping: its start address in pages.</summary>
     public static ulong AnonPgoff(ulong start) => start / PageTable.PageSize;
