@@ -389,7 +389,7 @@ public static class BenchCommand
     private static RunRequest Request(string scenario, GenerationInfo generation, Mutant? mutant, string strategy, uint seed, uint iterations, string memory) =>
         new(ScenarioRegistry.Find(scenario)!, generation, mutant, strategy == Stress ? ExploreOptions.DefaultStrategy : strategy, iterations,
             RunRequest.DefaultMaxSteps, seed, 0, RunRequest.DefaultReaders,
-            KnownBugs.Judging(InvariantRegistry.All, KnownBugs.NotJudged(scenario, generation, memory)))
+            KnownBugs.JudgingAsTheMainJob(InvariantRegistry.All, scenario, generation, memory))
         {
             Stress = strategy == Stress,
             Memory = memory,

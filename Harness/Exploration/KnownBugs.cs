@@ -82,6 +82,13 @@ public static class KnownBugs
     public static IReadOnlyList<KnownBug> NotJudged(string scenario, GenerationInfo generation, string memory) =>
         [.. All.Where(b => b.Invariant is not null && b.Generation == generation.Name && b.Under(memory) && b.Covers(scenario))];
 
+    /// <summary>
+    /// <paramref name="invariants"/> without those of the known findings in <paramref name="scenario"/>
+    /// on <paramref name="generation"/> under <paramref name="memory"/>: what the main job judges such a run by.
+    /// </summary>
+    public static IReadOnlyList<InvariantInfo> JudgingAsTheMainJob(IEnumerable<InvariantInfo> invariants, string scenario, GenerationInfo generation, string memory) =>
+        Judging(invariants, NotJudged(scenario, generation, memory));
+
     /// <summary><paramref name="invariants"/> without those of <paramref name="notJudged"/> (<see cref="NotJudged"/>).</summary>
     public static IReadOnlyList<InvariantInfo> Judging(IEnumerable<InvariantInfo> invariants, IReadOnlyList<KnownBug> notJudged) =>
         [.. invariants.Where(i => notJudged.All(b => b.Invariant != i.Name))];
