@@ -213,7 +213,7 @@ public sealed class LkmmExploreTests
         sc.Bug.Should().BeNull("vm_flags_set() reads vm_flags after the write lock");
         sc.IterationsRun.Should().Be(Budget);
 
-        var lkmm = Explorer.Run(TestSupport.Request("madvise-guard-vs-mseal", "7.0", iterations: 400) with { Memory = RunRequest.LkmmMemory });
+        var lkmm = Explorer.Run(TestSupport.Request("madvise-guard-vs-mseal", "7.0", iterations: 1000) with { Memory = RunRequest.LkmmMemory });
         lkmm.Bug.Should().NotBeNull();
         lkmm.Bug!.Invariant.Should().Be("NoLostStickyFlag");
         lkmm.Bug.Message.Should().Be("writer stored vma1->vm_flags = VM_READ|VM_WRITE|VM_MAYREAD|VM_MAYWRITE|VM_SEALED, clearing VM_MAYBE_GUARD, a sticky flag that nothing clears");

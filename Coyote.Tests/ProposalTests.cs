@@ -28,7 +28,7 @@ public sealed class ProposalTests
 
     private const uint MisuseBudget = 10;
 
-    /// <summary>Scenarios whose verdict takes longer than the default budget (portfolio, seed 1): the weak-memory loss is found at iteration 888 with two readers.</summary>
+    /// <summary>Scenarios whose verdict takes longer than the default budget (portfolio, seed 1): the weak-memory loss is found at iteration 576 with two readers.</summary>
     private static readonly Dictionary<string, uint> Budgets = new() { ["mmap-merge-loses-guard-lkmm"] = 1000 };
 
     public static TheoryData<string> Proposals() => [.. ProposalRegistry.All.Select(p => p.Name)];

@@ -463,13 +463,8 @@ public partial interface Linux7_0
         vma.VmEnd.SetPlain(vmg.End);
         vma.VmPgoff.SetPlain(vmg.Pgoff);
 
-        // vma_iter_store_overwrite(): the target's range replaces next's entry too.
-        if (remove is not null)
-        {
-            mm.MmMt.Erase(remove);
-        }
-
-        mm.MmMt.Store(vma, vmg.Start, vmg.End);
+        // vma_iter_store_overwrite(): the target's range replaces next's entry too, in one store.
+        mm.MmMt.StoreOverwrite(vma, vmg.Start, vmg.End, remove);
 
         // vma_complete()
         if (anonVma is not null)
