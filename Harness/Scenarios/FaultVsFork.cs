@@ -24,10 +24,7 @@ public sealed class FaultVsFork : Scenario
 
         // The process has written to every page of its two VMAs: each is mapped writable, in the
         // VMAs' anon_vma. fork copies vma2's page table after vma1's, before its TLB flush.
-        for (var address = Vma1Start; address < Vma2End; address += PageTable.PageSize)
-        {
-            mm.PageTable.Populate(address, new Pte(new Folio(kernel.World, vma1.AnonVma.Peek()), Writable: true));
-        }
+        WrittenPages(kernel, mm, vma1, Vma1Start, Vma2End);
 
         var cpu = new UserAccess(kernel.World, kernel.Linux);
         var users = Enumerable.Range(0, readers).Select(i => kernel.World.Spawn($"user{i}", mm.Name, () =>

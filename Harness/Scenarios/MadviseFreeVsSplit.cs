@@ -25,26 +25,25 @@ public sealed class MadviseFreeVsSplit : Scenario
     public override Task RunAsync(BootedKernel kernel, int readers)
     {
         var (mm, vma1, _) = TwoAdjacentVmas(kernel);
-        var mainline = kernel.Linux as Linux7_0 ?? throw new InvalidOperationException("madvise under the VMA lock needs a v7.0 kernel");
         var upper = Vma1Start + PageTable.PageSize;
-        for (var address = Vma1Start; address < Vma2Start; address += PageTable.PageSize)
-        {
-            mm.PageTable.Populate(address, new Pte(new Folio(kernel.World, vma1.AnonVma.Peek()), Writable: true));
-        }
+        WrittenPages(kernel, mm, vma1, Vma1Start, Vma2Start);
 
-        var madvise = kernel.World.Spawn("madvise0", mm.Name, () =>
-        {
-            mainline.DoMadvise(mm, Vma1Start, Vma2Start - Vma1Start, MadviseBehavior.Free);
-            mainline.DoMadvise(mm, upper, PageTable.PageSize, MadviseBehavior.GuardRemove);
-        });
-        var faults = Enumerable.Range(1, readers - 1).Select(i =>
-            kernel.World.Spawn($"fault{i - 1}", mm.Name, () => kernel.Linux.DoUserAddrFault(mm, i % 2 == 1 ? Vma1Start : Vma2Start, write: true)));
+        var readerThreads = MadviseAndFaults(
+            kernel,
+            mm,
+            readers,
+            mainline =>
+            {
+                mainline.DoMadvise(mm, Vma1Start, Vma2Start - Vma1Start, MadviseBehavior.Free);
+                mainline.DoMadvise(mm, upper, PageTable.PageSize, MadviseBehavior.GuardRemove);
+            },
+            i => i % 2 == 1 ? Vma1Start : Vma2Start);
         var writer = Writer(kernel, "writer", mm, () =>
         {
             kernel.Linux.MmapWriteLock(mm);
             kernel.Linux.__SplitVma(vma1, upper);
             kernel.Linux.MmapWriteUnlock(mm);
         });
-        return Task.WhenAll(faults.Append(madvise).Append(writer));
+        return Task.WhenAll(readerThreads.Append(writer));
     }
 }

@@ -86,13 +86,30 @@ public abstract class Scenario
     /// <paramref name="readers"/> - 1 page faults, fault i - 1 writing to <paramref name="faultAt"/>(i).
     /// The faults start when the result is enumerated, after the guard install.
     /// </summary>
-    protected static IEnumerable<Task> GuardInstallAndFaults(BootedKernel kernel, MmStruct mm, ulong guardAt, int readers, Func<int, ulong> faultAt)
+    protected static IEnumerable<Task> GuardInstallAndFaults(BootedKernel kernel, MmStruct mm, ulong guardAt, int readers, Func<int, ulong> faultAt) =>
+        MadviseAndFaults(kernel, mm, readers, mainline => mainline.DoMadvise(mm, guardAt, PageTable.PageSize, MadviseBehavior.GuardInstall), faultAt);
+
+    /// <summary>
+    /// The readers of the madvise scenarios (v7.0): "madvise0", started now, running
+    /// <paramref name="madvise"/> on the v7.0 kernel, and <paramref name="readers"/> - 1 page faults,
+    /// fault i - 1 writing to <paramref name="faultAt"/>(i), started when the result is enumerated.
+    /// </summary>
+    protected static IEnumerable<Task> MadviseAndFaults(BootedKernel kernel, MmStruct mm, int readers, Action<Linux7_0> madvise, Func<int, ulong> faultAt)
     {
         var mainline = kernel.Linux as Linux7_0 ?? throw new InvalidOperationException("madvise under the VMA lock needs a v7.0 kernel");
-        var guard = kernel.World.Spawn("madvise0", mm.Name, () => mainline.DoMadvise(mm, guardAt, PageTable.PageSize, MadviseBehavior.GuardInstall));
+        var thread = kernel.World.Spawn("madvise0", mm.Name, () => madvise(mainline));
         var faults = Enumerable.Range(1, readers - 1).Select(i =>
             kernel.World.Spawn($"fault{i - 1}", mm.Name, () => kernel.Linux.DoUserAddrFault(mm, faultAt(i), write: true)));
-        return faults.Append(guard);
+        return faults.Append(thread);
+    }
+
+    /// <summary>Setup only: the process has written every page of [<paramref name="start"/>, <paramref name="end"/>), each mapped writable in <paramref name="vma"/>'s anon_vma.</summary>
+    protected static void WrittenPages(BootedKernel kernel, MmStruct mm, VmAreaStruct vma, ulong start, ulong end)
+    {
+        for (var address = start; address < end; address += PageTable.PageSize)
+        {
+            mm.PageTable.Populate(address, new Pte(new Folio(kernel.World, vma.AnonVma.Peek()), Writable: true));
+        }
     }
 
     /// <summary>Starts a thread of the process owning <paramref name="mm"/>.</summary>
