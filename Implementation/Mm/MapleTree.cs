@@ -5,7 +5,11 @@ using VmaLockVerify.Spec;
 namespace VmaLockVerify.Implementation.Mm;
 
 /// <summary>One range of a maple tree node and the VMA stored over it (a pivot and its slot).</summary>
-public sealed record MapleEntry(ulong Start, ulong End, VmAreaStruct Vma);
+public sealed record MapleEntry(ulong Start, ulong End, VmAreaStruct Vma)
+{
+    /// <summary>Whether the range holds <paramref name="index"/>.</summary>
+    public bool Holds(ulong index) => this.Start <= index && index < this.End;
+}
 
 /// <summary>
 /// A maple tree node (struct maple_node, a leaf): the ranges it holds, each with its own copy of
@@ -19,7 +23,7 @@ public sealed class MapleNode(KernelWorld world, string name, IReadOnlyList<Mapl
     public IReadOnlyList<MapleEntry> Entries { get; } = entries;
 
     /// <summary>The entry whose range holds <paramref name="index"/>, if any.</summary>
-    public MapleEntry? Holding(ulong index) => this.Entries.FirstOrDefault(e => e.Start <= index && index < e.End);
+    public MapleEntry? Holding(ulong index) => this.Entries.FirstOrDefault(e => e.Holds(index));
 
     /// <summary>The entry of the lowest range that ends above <paramref name="index"/>, if any.</summary>
     public MapleEntry? FirstEndingAbove(ulong index) => this.Entries.Where(e => e.End > index).MinBy(e => e.Start);
@@ -114,15 +118,7 @@ public sealed class MapleTree : KernelObject
     public VmAreaStruct? MasWalk(ulong address)
     {
         using var fn = this.World.Enter("mas_walk", VmAreaStruct.Hex(address));
-        foreach (var (_, entry) in this.Read())
-        {
-            if (entry.Start <= address && address < entry.End)
-            {
-                return fn.Returns(entry.Vma);
-            }
-        }
-
-        return fn.Returns<VmAreaStruct?>(null);
+        return fn.Returns(this.Walk(address)?.Entry.Vma);
     }
 
     /// <summary>
@@ -164,16 +160,27 @@ public sealed class MapleTree : KernelObject
             return fn.Returns(cached.Holding(mas.Index)?.Vma);
         }
 
-        foreach (var (node, entry) in this.Read())
+        if (this.Walk(mas.Index) is not { } found)
         {
-            if (entry.Start <= mas.Index && mas.Index < entry.End)
+            return fn.Returns<VmAreaStruct?>(null);
+        }
+
+        mas.Node = found.Node;
+        return fn.Returns(found.Entry.Vma);
+    }
+
+    /// <summary>The entry whose range holds <paramref name="index"/>, and its node, reading the tree from its root (or its slots in turn, no further than the one that holds it).</summary>
+    private (MapleNode Node, MapleEntry Entry)? Walk(ulong index)
+    {
+        foreach (var found in this.Read())
+        {
+            if (found.Entry.Holds(index))
             {
-                mas.Node = node;
-                return fn.Returns(entry.Vma);
+                return found;
             }
         }
 
-        return fn.Returns<VmAreaStruct?>(null);
+        return null;
     }
 
     /// <summary>
