@@ -125,7 +125,7 @@ public sealed class LkmmExploreTests
             var (_, json, _) = TestSupport.Vmalock("replay", path, "--format", "json");
             var step = System.Text.Json.Nodes.JsonNode.Parse(json)!["blocks"]!.AsArray().SelectMany(b => b!["steps"]!.AsArray()).Single(s => s!["index"]!.GetValue<int>() == stale.Index)!;
             step["olderStore"]!["unseen"]![stale.Unseen!.Count - 1]!["step"]!.GetValue<int>().Should().Be(missed.Step!.Value);
-            step["olderStore"]!["unseen"]![stale.Unseen!.Count - 1]!["thread"]!.GetValue<string>().Should().Be(missed.Thread);
+            step["olderStore"]!["unseen"]![stale.Unseen!.Count - 1]!["thread"]!.GetValue<string>().Should().Be(missed.Thread.Name);
 
             TestSupport.Vmalock("replay", path, "--html", html);
             File.ReadAllText(html).Should().Contain(System.Net.WebUtility.HtmlEncode(line));

@@ -15,7 +15,7 @@ namespace VmaLockVerify.Invariants;
 /// </summary>
 public sealed class LockOrder : InvariantMonitor, IInvariant
 {
-    private readonly Dictionary<string, List<(string Lock, LockClass Class)>> held = [];
+    private readonly Dictionary<ThreadName, List<(string Lock, LockClass Class)>> held = [];
     private LockClassOrder order = new();
 
     public static string Property => "Sleeping locks are taken in one order of lock classes (mmap_lock, vm_lock, i_mmap_rwsem), kept across the exploration: no acquisition closes a cycle.";
@@ -63,7 +63,7 @@ public sealed class LockOrder : InvariantMonitor, IInvariant
         }
     }
 
-    private List<(string Lock, LockClass Class)> Held(string thread)
+    private List<(string Lock, LockClass Class)> Held(ThreadName thread)
     {
         if (!this.held.TryGetValue(thread, out var list))
         {

@@ -18,7 +18,7 @@ public sealed partial class ProtocolCoverage(ISet<long> states, ProtocolSpec? sh
     private readonly bool own = shared is null;
 
     /// <summary>A thread's name with the scenario's interchangeable threads made one: fault0 and fault1 are "fault".</summary>
-    public static string Symmetric(string thread) => Interchangeable().Match(thread) is { Success: true } m ? m.Groups[1].Value : thread;
+    public static ThreadName Symmetric(ThreadName thread) => Interchangeable().Match(thread.Name) is { Success: true } m ? new ThreadName(m.Groups[1].Value) : thread;
 
     public void Observe(ProtocolEvent e)
     {

@@ -15,7 +15,7 @@ public sealed class VmaPutHoldsMm : InvariantMonitor, IInvariant
     protected override string? Check(ProtocolEvent e) => e switch
     {
         VmaReferenceDropping p when p.VmaMm != p.OwnMm && !this.Spec.HasGrabbed(p.Thread, p.VmaMm) =>
-            $"{p.Thread} (of {p.OwnMm ?? "no mm"}) dropped its reference on {p.Vma} of {p.VmaMm} without mmgrab({p.VmaMm}): the put may wake {p.VmaMm}'s writer after {p.VmaMm} is freed",
+            $"{p.Thread} (of {p.OwnMm?.Name ?? "no mm"}) dropped its reference on {p.Vma} of {p.VmaMm} without mmgrab({p.VmaMm}): the put may wake {p.VmaMm}'s writer after {p.VmaMm} is freed",
         _ => null,
     };
 }

@@ -19,7 +19,7 @@ public sealed class VmaWriteRequiresMmapWriteLock : InvariantMonitor, IInvariant
         _ => null,
     };
 
-    private string HeldBy(string mm, string thread)
+    private string HeldBy(MmName mm, ThreadName thread)
     {
         var state = this.Spec.Mm(mm);
         if (state.Writer is { } writer)

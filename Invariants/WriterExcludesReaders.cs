@@ -35,7 +35,7 @@ public sealed class WriterExcludesReaders : InvariantMonitor, IInvariant
             return null;
         }
 
-        var readers = this.Spec.Vma(w.Vma).Readers.Where(r => r != w.Thread)
+        var readers = this.Spec.Vma(w.Vma).Readers.Where(r => r != w.Thread).Select(r => r.Name)
             .Concat(this.Spec.Mm(w.Mm).Readers.Where(r => r != w.Thread).Select(r => $"{r} (mmap_lock)"))
             .ToList();
         return readers.Count == 0
@@ -43,5 +43,5 @@ public sealed class WriterExcludesReaders : InvariantMonitor, IInvariant
             : $"{w.Thread} changed {w.Vma}->{w.Field} to {w.Value} while {string.Join(", ", readers)} held {w.Vma} for read";
     }
 
-    private List<string> OtherReaders(string vma, string thread) => [.. this.Spec.Vma(vma).Readers.Where(r => r != thread)];
+    private List<ThreadName> OtherReaders(VmaName vma, ThreadName thread) => [.. this.Spec.Vma(vma).Readers.Where(r => r != thread)];
 }

@@ -13,26 +13,26 @@ public enum LockMode
 /// monitors see the events in the order the effects happened. Names are the kernel's objects as
 /// the scenario named them ("mm", "vma1") and the thread names ("fault0", "writer").
 /// </summary>
-public abstract record ProtocolEvent(string Thread)
+public abstract record ProtocolEvent(ThreadName Thread)
 {
     /// <summary>One line in kernel terms, for traces and violation messages.</summary>
     public abstract string Describe();
 }
 
 /// <summary>A thread acquired mmap_lock (mmap_read_lock/_trylock or mmap_write_lock).</summary>
-public sealed record MmapLockAcquired(string Thread, string Mm, LockMode Mode) : ProtocolEvent(Thread)
+public sealed record MmapLockAcquired(ThreadName Thread, MmName Mm, LockMode Mode) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} acquired {Mm}->mmap_lock for {Mode.ToString().ToLowerInvariant()}";
 }
 
 /// <summary>A thread is about to release mmap_lock (up_read/up_write); reported before the release.</summary>
-public sealed record MmapLockReleased(string Thread, string Mm, LockMode Mode) : ProtocolEvent(Thread)
+public sealed record MmapLockReleased(ThreadName Thread, MmName Mm, LockMode Mode) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} releases {Mm}->mmap_lock ({Mode.ToString().ToLowerInvariant()})";
 }
 
 /// <summary>downgrade_write() on mmap_lock: the write hold became a read hold.</summary>
-public sealed record MmapLockDowngraded(string Thread, string Mm) : ProtocolEvent(Thread)
+public sealed record MmapLockDowngraded(ThreadName Thread, MmName Mm) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} downgraded {Mm}->mmap_lock to read";
 }
@@ -41,13 +41,13 @@ public sealed record MmapLockDowngraded(string Thread, string Mm) : ProtocolEven
 /// mm_lock_seq moved on: vma_end_write_all() released every VMA write lock of this mm (and, from
 /// v6.14, mmap_write_lock() began a new write sequence).
 /// </summary>
-public sealed record MmSequenceBumped(string Thread, string Mm, long NewSequence) : ProtocolEvent(Thread)
+public sealed record MmSequenceBumped(ThreadName Thread, MmName Mm, long NewSequence) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} advanced {Mm}->mm_lock_seq to {NewSequence}";
 }
 
 /// <summary>vma_start_write() stored vm_lock_seq = mm_lock_seq: the VMA is write-marked in the current sequence.</summary>
-public sealed record VmaWriteMarked(string Thread, string Mm, string Vma, long Sequence) : ProtocolEvent(Thread)
+public sealed record VmaWriteMarked(ThreadName Thread, MmName Mm, VmaName Vma, long Sequence) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} vma_start_write: {Vma}->vm_lock_seq = {Sequence}";
 }
@@ -56,7 +56,7 @@ public sealed record VmaWriteMarked(string Thread, string Mm, string Vma, long S
 /// A proposal's early release of one VMA's write mark (vma_end_write(), named in the seed thread
 /// and never in the kernel): the VMA is no longer write-marked, though the section goes on.
 /// </summary>
-public sealed record VmaWriteReleased(string Thread, string Mm, string Vma) : ProtocolEvent(Thread)
+public sealed record VmaWriteReleased(ThreadName Thread, MmName Mm, VmaName Vma) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} vma_end_write({Vma}): {Vma} no longer write-locked";
 }
@@ -66,38 +66,38 @@ public sealed record VmaWriteReleased(string Thread, string Mm, string Vma) : Pr
 /// the seed thread and never in the kernel): the VMA is no longer write-marked, new readers may
 /// enter, and the writer now holds the VMA's read lock (released with vma_end_read()).
 /// </summary>
-public sealed record VmaWriteDowngraded(string Thread, string Mm, string Vma) : ProtocolEvent(Thread)
+public sealed record VmaWriteDowngraded(ThreadName Thread, MmName Mm, VmaName Vma) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} vma_downgrade_write({Vma}): write lock now a read lock";
 }
 
 /// <summary>vma_start_write() returned; the VMA must now be write-marked in the current sequence.</summary>
-public sealed record VmaStartWriteReturned(string Thread, string Mm, string Vma, bool WasAlreadyMarked) : ProtocolEvent(Thread)
+public sealed record VmaStartWriteReturned(ThreadName Thread, MmName Mm, VmaName Vma, bool WasAlreadyMarked) : ProtocolEvent(Thread)
 {
     public override string Describe() =>
         $"{Thread} vma_start_write({Vma}) returned{(WasAlreadyMarked ? " (already write-locked in this sequence)" : "")}";
 }
 
 /// <summary>vma_start_read() returned: Locked says whether the VMA is now read-locked by the thread.</summary>
-public sealed record VmaStartReadReturned(string Thread, string Mm, string Vma, bool Locked) : ProtocolEvent(Thread)
+public sealed record VmaStartReadReturned(ThreadName Thread, MmName Mm, VmaName Vma, bool Locked) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} vma_start_read({Vma}) = {(Locked ? "true" : "false")}";
 }
 
 /// <summary>vma_end_read() is releasing the thread's read lock; reported before the release.</summary>
-public sealed record VmaReadUnlocked(string Thread, string Mm, string Vma) : ProtocolEvent(Thread)
+public sealed record VmaReadUnlocked(ThreadName Thread, MmName Mm, VmaName Vma) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} vma_end_read({Vma})";
 }
 
 /// <summary>vma_mark_detached(vma, detached) stored the flag.</summary>
-public sealed record VmaDetachedChanged(string Thread, string Mm, string Vma, bool Detached) : ProtocolEvent(Thread)
+public sealed record VmaDetachedChanged(ThreadName Thread, MmName Mm, VmaName Vma, bool Detached) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} vma_mark_detached({Vma}, {(Detached ? "true" : "false")})";
 }
 
 /// <summary>The VMA tree of an mm gained or lost a VMA (vma_iter_store / vma_iter_clear).</summary>
-public sealed record VmaTreeChanged(string Thread, string Mm, string Vma, bool Inserted) : ProtocolEvent(Thread)
+public sealed record VmaTreeChanged(ThreadName Thread, MmName Mm, VmaName Vma, bool Inserted) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} {(Inserted ? "inserted" : "removed")} {Vma} {(Inserted ? "into" : "from")} {Mm}->mm_mt";
 }
@@ -107,7 +107,7 @@ public sealed record VmaTreeChanged(string Thread, string Mm, string Vma, bool I
 /// <paramref name="Value"/> as the kernel prints it; <paramref name="Raw"/>, the value as a number
 /// for the numeric fields (vm_start, vm_end, vm_pgoff, vm_flags), null for a pointer.
 /// </summary>
-public sealed record VmaFieldWritten(string Thread, string Mm, string Vma, string Field, string Value, ulong? Raw = null) : ProtocolEvent(Thread)
+public sealed record VmaFieldWritten(ThreadName Thread, MmName Mm, VmaName Vma, string Field, string Value, ulong? Raw = null) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} wrote {Vma}->{Field} = {Value}";
 }
@@ -117,7 +117,7 @@ public sealed record VmaFieldWritten(string Thread, string Mm, string Vma, strin
 /// atomic read-modify-write from <paramref name="Old"/> to <paramref name="New"/>, which needs only a
 /// VMA or mmap read lock, and only for the bits of VM_ATOMIC_SET_ALLOWED (VM_MAYBE_GUARD).
 /// </summary>
-public sealed record VmaFlagSetAtomic(string Thread, string Mm, string Vma, ulong Old, ulong New) : ProtocolEvent(Thread)
+public sealed record VmaFlagSetAtomic(ThreadName Thread, MmName Mm, VmaName Vma, ulong Old, ulong New) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} set_bit() on {Vma}->vm_flags: 0x{Old:x} -> 0x{New:x}";
 }
@@ -127,7 +127,7 @@ public sealed record VmaFlagSetAtomic(string Thread, string Mm, string Vma, ulon
 /// (PTE_MARKER_GUARD) in the page tables of [<paramref name="Start"/>, <paramref name="End"/>), in
 /// <paramref name="Vma"/>: page table contents no VMA field describes but VM_MAYBE_GUARD.
 /// </summary>
-public sealed record GuardRegionInstalled(string Thread, string Mm, string Vma, ulong Start, ulong End) : ProtocolEvent(Thread)
+public sealed record GuardRegionInstalled(ThreadName Thread, MmName Mm, VmaName Vma, ulong Start, ulong End) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} installed guard markers in {Vma} [0x{Start:x}-0x{End:x})";
 }
@@ -137,13 +137,13 @@ public sealed record GuardRegionInstalled(string Thread, string Mm, string Vma, 
 /// markers of [<paramref name="Start"/>, <paramref name="End"/>) in <paramref name="Vma"/>.
 /// VM_MAYBE_GUARD stays set: it says only that markers may be there.
 /// </summary>
-public sealed record GuardRegionRemoved(string Thread, string Mm, string Vma, ulong Start, ulong End) : ProtocolEvent(Thread)
+public sealed record GuardRegionRemoved(ThreadName Thread, MmName Mm, VmaName Vma, ulong Start, ulong End) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} removed guard markers from {Vma} [0x{Start:x}-0x{End:x})";
 }
 
 /// <summary>A page fault began at an address (do_user_addr_fault).</summary>
-public sealed record FaultStarted(string Thread, string Mm, ulong Address) : ProtocolEvent(Thread)
+public sealed record FaultStarted(ThreadName Thread, MmName Mm, ulong Address) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} page fault at 0x{Address:x}";
 }
@@ -153,31 +153,31 @@ public sealed record FaultStarted(string Thread, string Mm, ulong Address) : Pro
 /// down_write, schedule(), a GFP_KERNEL allocation) was reached in <paramref name="Function"/>
 /// while the thread held rcu_read_lock(). Reported only then.
 /// </summary>
-public sealed record MightSleepUnderRcu(string Thread, string Call, string Function) : ProtocolEvent(Thread)
+public sealed record MightSleepUnderRcu(ThreadName Thread, string Call, string Function) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} calls {Call} in {Function} under rcu_read_lock()";
 }
 
 /// <summary>lock_vma_under_rcu() returned a read-locked VMA: the fault proceeds on it without mmap_lock.</summary>
-public sealed record FaultLockedVma(string Thread, string Mm, string Vma, ulong Address) : ProtocolEvent(Thread)
+public sealed record FaultLockedVma(ThreadName Thread, MmName Mm, VmaName Vma, ulong Address) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} lock_vma_under_rcu(0x{Address:x}) = {Vma}";
 }
 
 /// <summary>The fault gave up on the per-VMA lock and retries under mmap_read_lock.</summary>
-public sealed record FaultFellBack(string Thread, string Mm, ulong Address, string Reason) : ProtocolEvent(Thread)
+public sealed record FaultFellBack(ThreadName Thread, MmName Mm, ulong Address, string Reason) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} falls back to mmap_read_lock at 0x{Address:x} ({Reason})";
 }
 
 /// <summary>The page fault finished (handled, or SIGSEGV for an unmapped address).</summary>
-public sealed record FaultCompleted(string Thread, string Mm, ulong Address, FaultOutcome Outcome) : ProtocolEvent(Thread)
+public sealed record FaultCompleted(ThreadName Thread, MmName Mm, ulong Address, FaultOutcome Outcome) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} page fault at 0x{Address:x} done: {Outcome}";
 }
 
 /// <summary>A VMA was freed (the RCU callback of vm_area_free ran).</summary>
-public sealed record VmaFreed(string Thread, string Mm, string Vma) : ProtocolEvent(Thread)
+public sealed record VmaFreed(ThreadName Thread, MmName Mm, VmaName Vma) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} freed {Vma} (vm_area_free RCU callback)";
 }
@@ -189,7 +189,7 @@ public sealed record VmaFreed(string Thread, string Mm, string Vma) : ProtocolEv
 /// SLAB_TYPESAFE_BY_RCU), which readers that found the old one may still be looking at;
 /// <paramref name="Flags"/>: the vm_flags it was made with (vm_area_dup() copies them).
 /// </summary>
-public sealed record VmaCreated(string Thread, string Mm, string Vma, ulong Start, ulong End, bool Recycled = false, ulong Flags = 0) : ProtocolEvent(Thread)
+public sealed record VmaCreated(ThreadName Thread, MmName Mm, VmaName Vma, ulong Start, ulong End, bool Recycled = false, ulong Flags = 0) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} allocated {Vma}";
 }
@@ -198,7 +198,7 @@ public sealed record VmaCreated(string Thread, string Mm, string Vma, ulong Star
 /// A lookup under RCU starts over (the -EAGAIN retry of lock_vma_under_rcu() and lock_next_vma(),
 /// VMA_LOCK_MISS) because the VMA it found, <paramref name="Vma"/>, is no longer attached.
 /// </summary>
-public sealed record VmaLookupRetried(string Thread, string Mm, string Vma, string Function) : ProtocolEvent(Thread)
+public sealed record VmaLookupRetried(ThreadName Thread, MmName Mm, VmaName Vma, string Function) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} {Function} retries: {Vma} is no longer attached";
 }
@@ -207,7 +207,7 @@ public sealed record VmaLookupRetried(string Thread, string Mm, string Vma, stri
 /// A VMA the address space had before any thread ran (exec and earlier mmaps), with its range:
 /// told to the monitors at setup, never part of a trace or of a protocol state.
 /// </summary>
-public sealed record VmaInstalledAtBoot(string Mm, string Vma, ulong Start, ulong End, ulong Flags = 0) : ProtocolEvent("(boot)")
+public sealed record VmaInstalledAtBoot(MmName Mm, VmaName Vma, ulong Start, ulong End, ulong Flags = 0) : ProtocolEvent("(boot)")
 {
     public override string Describe() => $"{Mm} has {Vma} [0x{Start:x}-0x{End:x}) at boot";
 }
@@ -218,19 +218,19 @@ public sealed record VmaInstalledAtBoot(string Mm, string Vma, ulong Start, ulon
 /// whose lines follow one another), or do_procmap_query() answering a PROCMAP_QUERY ioctl
 /// (<paramref name="File"/> null: each answer stands alone).
 /// </summary>
-public sealed record VmaRangeReported(string Thread, string Mm, string Vma, ulong Start, ulong End, string Function, string? File) : ProtocolEvent(Thread)
+public sealed record VmaRangeReported(ThreadName Thread, MmName Mm, VmaName Vma, ulong Start, ulong End, string Function, string? File) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} {Function} reports {Vma} [0x{Start:x}-0x{End:x}){(File is null ? string.Empty : $" in {File}")}";
 }
 
 /// <summary>mmgrab(): the thread took a reference on an mm_struct (mm_count), keeping its memory alive.</summary>
-public sealed record MmGrabbed(string Thread, string Mm) : ProtocolEvent(Thread)
+public sealed record MmGrabbed(ThreadName Thread, MmName Mm) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} mmgrab({Mm})";
 }
 
 /// <summary>mmdrop(): the thread dropped its reference on an mm_struct; Freed when that freed it.</summary>
-public sealed record MmDropped(string Thread, string Mm, bool Freed) : ProtocolEvent(Thread)
+public sealed record MmDropped(ThreadName Thread, MmName Mm, bool Freed) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} mmdrop({Mm}){(Freed ? ": freed" : "")}";
 }
@@ -240,7 +240,7 @@ public sealed record MmDropped(string Thread, string Mm, bool Freed) : ProtocolE
 /// (<paramref name="VmaMm"/>) and may wake that mm's writer afterwards. <paramref name="OwnMm"/> is
 /// the mm of the thread's own process (current->mm), which it holds by being one of its users.
 /// </summary>
-public sealed record VmaReferenceDropping(string Thread, string Vma, string VmaMm, string? OwnMm) : ProtocolEvent(Thread)
+public sealed record VmaReferenceDropping(ThreadName Thread, VmaName Vma, MmName VmaMm, MmName? OwnMm) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} vma_refcount_put({Vma}) with {Vma}->vm_mm = {VmaMm}";
 }
@@ -250,7 +250,7 @@ public sealed record VmaReferenceDropping(string Thread, string Vma, string VmaM
 /// "free") of <paramref name="Object"/>-&gt;<paramref name="Field"/> by the kernel operation
 /// <paramref name="Op"/> in <paramref name="Function"/>, after <paramref name="FreedBy"/> freed it.
 /// </summary>
-public sealed record FreedObjectAccessed(string Thread, string Object, string Field, string Access, string Op, string Function, string FreedBy) : ProtocolEvent(Thread)
+public sealed record FreedObjectAccessed(ThreadName Thread, string Object, string Field, string Access, string Op, string Function, string FreedBy) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} {Access}s {Object}->{Field} ({Op}) in {Function}: freed by {FreedBy}";
 }
@@ -261,13 +261,13 @@ public sealed record FreedObjectAccessed(string Thread, string Object, string Fi
 /// (mmap_lock, vm_lock, i_mmap_rwsem). Reported before a blocking acquisition can wait, as lockdep
 /// validates it.
 /// </summary>
-public sealed record LockAcquiring(string Thread, string Lock, LockClass Class, LockMode Mode, bool Trylock) : ProtocolEvent(Thread)
+public sealed record LockAcquiring(ThreadName Thread, string Lock, LockClass Class, LockMode Mode, bool Trylock) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} {(Trylock ? "took" : "takes")} {Lock} ({Class}, {Mode.ToString().ToLowerInvariant()})";
 }
 
 /// <summary>lock_release(): <paramref name="Thread"/> releases <paramref name="Lock"/>.</summary>
-public sealed record LockReleasing(string Thread, string Lock, LockClass Class) : ProtocolEvent(Thread)
+public sealed record LockReleasing(ThreadName Thread, string Lock, LockClass Class) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} releases {Lock} ({Class})";
 }
@@ -277,13 +277,13 @@ public sealed record LockReleasing(string Thread, string Lock, LockClass Class) 
 /// <paramref name="Address"/> of its process's memory, through a translation to page
 /// <paramref name="Page"/>; <paramref name="Value"/> is the word after the store.
 /// </summary>
-public sealed record UserStored(string Thread, string Mm, ulong Address, ulong Bits, string Page, ulong Value) : ProtocolEvent(Thread)
+public sealed record UserStored(ThreadName Thread, MmName Mm, ulong Address, ulong Bits, string Page, ulong Value) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} stores 0x{Bits:x} at 0x{Address:x} of {Mm} ({Page}, now 0x{Value:x})";
 }
 
 /// <summary>A user-mode load of <paramref name="Thread"/> read <paramref name="Value"/> at <paramref name="Address"/> of its process's memory, from page <paramref name="Page"/>.</summary>
-public sealed record UserLoaded(string Thread, string Mm, ulong Address, string Page, ulong Value) : ProtocolEvent(Thread)
+public sealed record UserLoaded(ThreadName Thread, MmName Mm, ulong Address, string Page, ulong Value) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} loads 0x{Value:x} at 0x{Address:x} of {Mm} ({Page})";
 }
@@ -293,7 +293,7 @@ public sealed record UserLoaded(string Thread, string Mm, ulong Address, string 
 /// find_mergeable_anon_vma, or new), under the page table lock. <paramref name="Reused"/> says
 /// whether it came from a neighbour.
 /// </summary>
-public sealed record AnonVmaPrepared(string Thread, string Mm, string Vma, string AnonVma, bool Reused) : ProtocolEvent(Thread)
+public sealed record AnonVmaPrepared(ThreadName Thread, MmName Mm, VmaName Vma, string AnonVma, bool Reused) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} set {Vma}->anon_vma = {AnonVma} ({(Reused ? "a neighbour's" : "new")}) in anon_vma_prepare";
 }
@@ -313,7 +313,7 @@ public sealed record LockOrderCarriedOver(LockClassOrder Order) : ProtocolEvent(
 /// anon_vmas the VMA is linked to (its anon_vma_chain) at that moment. The reverse map finds the
 /// mapping only if the page's anon_vma is among them.
 /// </summary>
-public sealed record AnonPageMapped(string Thread, string Mm, string Vma, ulong Address, string Page, string PageAnonVma, IReadOnlyList<string> Linked) : ProtocolEvent(Thread)
+public sealed record AnonPageMapped(ThreadName Thread, MmName Mm, VmaName Vma, ulong Address, string Page, string PageAnonVma, IReadOnlyList<string> Linked) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} mapped {Page} ({PageAnonVma}) at 0x{Address:x} in {Vma} of {Mm}";
 }
@@ -323,7 +323,7 @@ public sealed record AnonPageMapped(string Thread, string Mm, string Vma, ulong 
 /// READ_ONCE, ...) of <paramref name="Location"/> in <paramref name="Function"/>, at trace step
 /// <paramref name="Step"/> when a trace is being recorded (replay).
 /// </summary>
-public sealed record RacingAccess(string Thread, string Op, string Location, string Function, int? Step)
+public sealed record RacingAccess(ThreadName Thread, string Op, string Location, string Function, int? Step)
 {
     public override string ToString() => $"{Thread} {Op} {Location} in {Function}" + (Step is { } s ? $" (step {s})" : string.Empty);
 }
@@ -333,7 +333,7 @@ public sealed record RacingAccess(string Thread, string Op, string Location, str
 /// <paramref name="Earlier"/> touch one location from different threads, at least one stores, at
 /// least one is plain, and neither happens before the other. Reported only under the LKMM model.
 /// </summary>
-public sealed record DataRace(string Thread, RacingAccess Access, RacingAccess Earlier) : ProtocolEvent(Thread)
+public sealed record DataRace(ThreadName Thread, RacingAccess Access, RacingAccess Earlier) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"data race on {Access.Location}: {Access} races with {Earlier}";
 }
@@ -342,7 +342,7 @@ public sealed record DataRace(string Thread, RacingAccess Access, RacingAccess E
 /// A store a load did not see (the memory model let the load return an older one): its value, the
 /// thread that stored it, and its trace step (null when no trace is recorded, i.e. while exploring).
 /// </summary>
-public sealed record UnseenStore(string Thread, string Value, int? Step)
+public sealed record UnseenStore(ThreadName Thread, string Value, int? Step)
 {
     public override string ToString() => $"{Thread}'s {Value}{(Step is { } s ? $" at step {s}" : string.Empty)}";
 }
@@ -353,7 +353,7 @@ public sealed record UnseenStore(string Thread, string Value, int? Step)
 /// coherence-latest: <paramref name="Unseen"/> are the newer stores it did not see, oldest first.
 /// Reported only when that happens, so never under sequential consistency.
 /// </summary>
-public sealed record VmaFieldReadOlderStore(string Thread, string Mm, string Vma, string Field, string Value, IReadOnlyList<UnseenStore> Unseen) : ProtocolEvent(Thread)
+public sealed record VmaFieldReadOlderStore(ThreadName Thread, MmName Mm, VmaName Vma, string Field, string Value, IReadOnlyList<UnseenStore> Unseen) : ProtocolEvent(Thread)
 {
     public override string Describe() => $"{Thread} read {Vma}->{Field} = {Value}, an older store (not seen: {string.Join(", ", Unseen)})";
 }

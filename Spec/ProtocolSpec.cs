@@ -13,23 +13,23 @@ namespace VmaLockVerify.Spec;
 /// </summary>
 public sealed class ProtocolSpec
 {
-    private readonly Dictionary<string, MmState> mms = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, VmaState> vmas = new(StringComparer.Ordinal);
+    private readonly Dictionary<MmName, MmState> mms = [];
+    private readonly Dictionary<VmaName, VmaState> vmas = [];
 
     /// <summary>Abstract state of one address space.</summary>
     public sealed class MmState
     {
         /// <summary>The thread holding mmap_lock for write, if any.</summary>
-        public string? Writer { get; internal set; }
+        public ThreadName? Writer { get; internal set; }
 
         /// <summary>Threads holding mmap_lock for read.</summary>
-        public HashSet<string> Readers { get; } = new(StringComparer.Ordinal);
+        public HashSet<ThreadName> Readers { get; } = [];
 
         /// <summary>Abstract sequence: how many mmap-write sections have ended (by unlock or downgrade).</summary>
         public long Sequence { get; internal set; }
 
         /// <summary>VMAs write-marked in the current sequence.</summary>
-        public HashSet<string> Marked { get; } = new(StringComparer.Ordinal);
+        public HashSet<VmaName> Marked { get; } = [];
     }
 
     /// <summary>Abstract state of one VMA.</summary>
@@ -46,7 +46,7 @@ public sealed class ProtocolSpec
         public bool Freed { get; internal set; }
 
         /// <summary>The mm it belongs to, once an event named it.</summary>
-        public string? Mm { get; internal set; }
+        public MmName? Mm { get; internal set; }
 
         /// <summary>Its sticky vm_flags bits (<see cref="VmSticky"/>) as last set or stored.</summary>
         public ulong Sticky { get; internal set; }
@@ -55,13 +55,13 @@ public sealed class ProtocolSpec
         public bool Recycled { get; internal set; }
 
         /// <summary>Threads holding the VMA read lock (vma_start_read succeeded, vma_end_read not yet called).</summary>
-        public HashSet<string> Readers { get; } = new(StringComparer.Ordinal);
+        public HashSet<ThreadName> Readers { get; } = [];
 
         /// <summary>Per field page faults read: the latest store a write section made to it, and the mm's sequence (ended sections) when it did.</summary>
         internal Dictionary<string, SectionStore> SectionStores { get; } = new(StringComparer.Ordinal);
 
         /// <summary>Per reader: the section stores that had ended when its read lock succeeded (what it must see).</summary>
-        internal Dictionary<string, List<SectionStore>> EndedAtReadLock { get; } = new(StringComparer.Ordinal);
+        internal Dictionary<ThreadName, List<SectionStore>> EndedAtReadLock { get; } = [];
     }
 
     /// <summary>
@@ -69,7 +69,7 @@ public sealed class ProtocolSpec
     /// sequence was <paramref name="Sequence"/>; -1 once a proposal released the VMA's write lock
     /// early (vma_end_write, vma_downgrade_write): ended, whatever the sequence.
     /// </summary>
-    internal sealed record SectionStore(string Field, string Value, string Thread, string Mm, long Sequence);
+    internal sealed record SectionStore(string Field, string Value, ThreadName Thread, MmName Mm, long Sequence);
 
     /// <summary>
     /// What b1f02b95758d restored: a fault holding a VMA's read lock never reads a field value
@@ -93,8 +93,8 @@ public sealed class ProtocolSpec
     }
 
     /// <summary>Per VMA, the ranges it has had since it was made; per open /proc/PID/maps file, the end of the last line it showed.</summary>
-    private readonly Dictionary<string, VmaRanges> ranges = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Thread, string File), ulong> shownUpTo = [];
+    private readonly Dictionary<VmaName, VmaRanges> ranges = [];
+    private readonly Dictionary<(ThreadName Thread, string File), ulong> shownUpTo = [];
 
     /// <summary>A VMA's current vm_start and vm_end (as stored), and every (vm_start, vm_end) pair it has had since it was made.</summary>
     private sealed class VmaRanges(ulong start, ulong end)
@@ -138,7 +138,7 @@ public sealed class ProtocolSpec
               $"(it has had {string.Join(", ", r.Had.Select(h => $"[{Hex(h.Start)}-{Hex(h.End)})"))}): vm_start and vm_end come from different moments";
 
     /// <summary>Whether the VMA <paramref name="name"/> (<paramref name="vma"/>) is in <paramref name="mm"/>'s tree now, with a range (its last stored vm_start, vm_end) that overlaps [<paramref name="start"/>, <paramref name="end"/>).</summary>
-    private bool MapsAny(string name, VmaState vma, string mm, ulong start, ulong end) =>
+    private bool MapsAny(VmaName name, VmaState vma, MmName mm, ulong start, ulong end) =>
         vma.Mm == mm && vma.InTree && this.ranges.TryGetValue(name, out var r) && r.Start < end && start < r.End;
 
     /// <summary>
@@ -178,7 +178,7 @@ public sealed class ProtocolSpec
     private const ulong PageSize = 0x1000;
 
     /// <summary>Per mm, the pages whose page tables hold guard markers (MADV_GUARD_INSTALL), until no VMA maps them at a section's end (munmap zaps them).</summary>
-    private readonly Dictionary<string, SortedSet<ulong>> guardPages = new(StringComparer.Ordinal);
+    private readonly Dictionary<MmName, SortedSet<ulong>> guardPages = [];
 
     private string? OnGuardRegionInstalled(GuardRegionInstalled e)
     {
@@ -203,7 +203,7 @@ public sealed class ProtocolSpec
     }
 
     /// <summary>At a write section's end: the guard pages no VMA maps any more were unmapped with their markers.</summary>
-    private void DropUnmappedGuardPages(string mm)
+    private void DropUnmappedGuardPages(MmName mm)
     {
         if (this.guardPages.TryGetValue(mm, out var pages))
         {
@@ -212,16 +212,16 @@ public sealed class ProtocolSpec
     }
 
     /// <summary>The VMAs installed at boot: their mm and sticky flags, for their state when first touched.</summary>
-    private readonly Dictionary<string, (string? Mm, ulong Sticky)> atBoot = new(StringComparer.Ordinal);
+    private readonly Dictionary<VmaName, (MmName? Mm, ulong Sticky)> atBoot = [];
 
     /// <summary>Per mm whose mmap_lock a writer holds: the VMAs its section made, and those it took out of the tree with sticky flags set (their flags and last range then).</summary>
-    private readonly Dictionary<string, MergeWatchState> mergeWatch = new(StringComparer.Ordinal);
+    private readonly Dictionary<MmName, MergeWatchState> mergeWatch = [];
 
     private sealed class MergeWatchState
     {
-        public HashSet<string> Created { get; } = new(StringComparer.Ordinal);
+        public HashSet<VmaName> Created { get; } = [];
 
-        public List<(string Vma, ulong Sticky, (ulong Start, ulong End) Range)> Removed { get; } = [];
+        public List<(VmaName Vma, ulong Sticky, (ulong Start, ulong End) Range)> Removed { get; } = [];
     }
 
     /// <summary>
@@ -243,7 +243,7 @@ public sealed class ProtocolSpec
         _ => null,
     };
 
-    private string? StickyLostByMerge(string thread, string mm)
+    private string? StickyLostByMerge(ThreadName thread, MmName mm)
     {
         if (!this.mergeWatch.TryGetValue(mm, out var watch))
         {
@@ -279,11 +279,11 @@ public sealed class ProtocolSpec
     }
 
     /// <summary>mmgrab() references held, per thread: (thread, mm) pairs, counted.</summary>
-    private readonly Dictionary<(string Thread, string Mm), int> grabs = [];
-    private readonly Dictionary<(string Mm, ulong Address), Dictionary<ulong, UserStored>> userMemory = [];
+    private readonly Dictionary<(ThreadName Thread, MmName Mm), int> grabs = [];
+    private readonly Dictionary<(MmName Mm, ulong Address), Dictionary<ulong, UserStored>> userMemory = [];
 
     /// <summary>Whether the thread holds an mmgrab() reference on the mm.</summary>
-    public bool HasGrabbed(string thread, string mm) => this.grabs.GetValueOrDefault((thread, mm)) > 0;
+    public bool HasGrabbed(ThreadName thread, MmName mm) => this.grabs.GetValueOrDefault((thread, mm)) > 0;
 
     /// <summary>
     /// Judges a load against the abstract user memory, which keeps, for each word of each
@@ -305,17 +305,17 @@ public sealed class ProtocolSpec
     /// sets of them become sorted lists. Counters (mm_lock_seq) and user memory are left out: they
     /// grow with the run and would make every state new.
     /// </summary>
-    public long AbstractState(Func<string, string> symmetric)
+    public long AbstractState(Func<ThreadName, ThreadName> symmetric)
     {
         var text = new System.Text.StringBuilder();
-        string Threads(IEnumerable<string> names) => string.Join(',', names.Select(symmetric).Order(StringComparer.Ordinal));
-        foreach (var (name, mm) in this.mms.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        string Threads(IEnumerable<ThreadName> names) => string.Join(',', names.Select(symmetric).Order());
+        foreach (var (name, mm) in this.mms.OrderBy(kv => kv.Key))
         {
-            text.Append(name).Append(":w=").Append(mm.Writer is null ? "-" : symmetric(mm.Writer)).Append(";r=").Append(Threads(mm.Readers))
-                .Append(";m=").Append(string.Join(',', mm.Marked.Order(StringComparer.Ordinal))).Append('|');
+            text.Append(name).Append(":w=").Append(mm.Writer is not { } writer ? "-" : symmetric(writer)).Append(";r=").Append(Threads(mm.Readers))
+                .Append(";m=").Append(string.Join(',', mm.Marked.Order())).Append('|');
         }
 
-        foreach (var (name, vma) in this.vmas.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        foreach (var (name, vma) in this.vmas.OrderBy(kv => kv.Key))
         {
             text.Append(name).Append(':').Append(vma.Detached ? 'd' : '-').Append(vma.InTree ? 't' : '-').Append(vma.Freed ? 'f' : '-')
                 .Append(";r=").Append(Threads(vma.Readers)).Append('|');
@@ -332,9 +332,9 @@ public sealed class ProtocolSpec
     }
 
     /// <summary>Threads inside a page fault, by thread name.</summary>
-    public HashSet<string> FaultsInProgress { get; } = new(StringComparer.Ordinal);
+    public HashSet<ThreadName> FaultsInProgress { get; } = [];
 
-    public MmState Mm(string mm)
+    public MmState Mm(MmName mm)
     {
         if (!this.mms.TryGetValue(mm, out var state))
         {
@@ -345,7 +345,7 @@ public sealed class ProtocolSpec
         return state;
     }
 
-    public VmaState Vma(string vma)
+    public VmaState Vma(VmaName vma)
     {
         if (!this.vmas.TryGetValue(vma, out var state))
         {
@@ -363,13 +363,13 @@ public sealed class ProtocolSpec
     /// the reader locks it; lock_vma_under_rcu() must then reject it, which
     /// <see cref="FaultLockedVma"/> checks.)
     /// </summary>
-    public bool IsWriteMarked(string mm, string vma) => this.Mm(mm).Marked.Contains(vma);
+    public bool IsWriteMarked(MmName mm, VmaName vma) => this.Mm(mm).Marked.Contains(vma);
 
     /// <summary>Whether any thread holds a VMA read lock or is inside a page fault.</summary>
     public bool AnyReaderActive => this.FaultsInProgress.Count > 0 || this.vmas.Values.Any(v => v.Readers.Count > 0);
 
     /// <summary>The VMAs whose read lock the thread holds.</summary>
-    public IEnumerable<string> VmasReadLockedBy(string thread) =>
+    public IEnumerable<VmaName> VmasReadLockedBy(ThreadName thread) =>
         this.vmas.Where(kv => kv.Value.Readers.Contains(thread)).Select(kv => kv.Key);
 
     /// <summary>
@@ -561,7 +561,7 @@ public sealed class ProtocolSpec
     /// section stored to the VMA counts as ended from here on (a reader that locks it next must
     /// see it), and a downgrade leaves the writer holding the VMA's read lock.
     /// </summary>
-    private string? OnWriteReleased(string thread, string mmName, string vmaName, string function)
+    private string? OnWriteReleased(ThreadName thread, MmName mmName, VmaName vmaName, string function)
     {
         var mm = this.Mm(mmName);
         var vma = this.Vma(vmaName);
@@ -821,5 +821,5 @@ public sealed class ProtocolSpec
             : $"{e.Thread} dropped its reference on {e.Vma} of {e.VmaMm} without holding {e.VmaMm} (the put may wake {e.VmaMm}'s writer after {e.VmaMm} is freed)";
 
     private static string Holders(MmState mm) =>
-        mm.Writer ?? string.Join(", ", mm.Readers);
+        mm.Writer?.Name ?? string.Join(", ", mm.Readers);
 }

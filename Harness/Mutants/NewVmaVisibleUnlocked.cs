@@ -40,7 +40,7 @@ public sealed class NewVmaVisibleUnlocked : Mutant
         {
             using var fn = this.World.Enter("mmap_region", $"{mm.Name}, {VmAreaStruct.Hex(start)}-{VmAreaStruct.Hex(end)}{(file is null ? string.Empty : $", {file.Name}")}");
             this.MmapWriteLock(mm);
-            var vma = this.VmAreaAlloc(mm, this.World.NewName("vma"), start, end, flags, anonVma, file);
+            var vma = this.VmAreaAlloc(mm, this.World.NewVmaName(), start, end, flags, anonVma, file);
             if (file is null)
             {
                 mm.MmMt.Store(vma, start, end);

@@ -54,7 +54,7 @@ public sealed class TrylockNoAcquire : Mutant
     public interface Patch : Linux
     {
         /// <summary>vma_lock_alloc(), kernel/fork.c, v6.4, with the mutated rw_semaphore of <see cref="RelaxedTrylock"/>.</summary>
-        RwSemaphore Linux.VmaLockAlloc(string vmaName) => new RelaxedTrylock(this.World, $"{vmaName}->vm_lock", Spec.LockClass.VmLock);
+        RwSemaphore Linux.VmaLockAlloc(Spec.VmaName vmaName) => new RelaxedTrylock(this.World, $"{vmaName}->vm_lock", Spec.LockClass.VmLock);
     }
 
     public sealed class RelaxedTrylock(KernelWorld world, string name, Spec.LockClass lockClass) : RwSemaphore(world, name, lockClass)

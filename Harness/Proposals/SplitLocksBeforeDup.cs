@@ -58,7 +58,7 @@ public sealed class SplitLocksBeforeDup : Proposal
 
             // vm_area_dup(): a private copy, invisible to faults until vma_complete() stores it.
             var end = vma.VmEnd.ReadOnce();
-            var created = this.VmAreaAlloc(mm, this.World.NewName("vma"), address, end, (VmFlags)vma.VmFlags.ReadOnce(), vma.AnonVma.ReadOnce());
+            var created = this.VmAreaAlloc(mm, this.World.NewVmaName(), address, end, (VmFlags)vma.VmFlags.ReadOnce(), vma.AnonVma.ReadOnce());
             created.AnonVmaChain = vma.AnonVmaChain; // anon_vma_clone()
 
             vma.VmEnd.WriteOnce(address);

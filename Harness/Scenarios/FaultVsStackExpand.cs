@@ -23,7 +23,7 @@ public sealed class FaultVsStackExpand : Scenario
         var world = kernel.World;
         var mm = new MmStruct(world, "mm");
         var stack = kernel.Linux.VmAreaAlloc(
-            mm, world.NewName("vma"), StackStart, StackEnd, ReadWrite | VmFlags.GrowsDown, new AnonVma(world, world.NewName("anon_vma")));
+            mm, world.NewVmaName(), StackStart, StackEnd, ReadWrite | VmFlags.GrowsDown, new AnonVma(world, world.NewName("anon_vma")));
         kernel.Linux.InstallAtSetup(mm, stack);
         var expander = Writer(kernel, "expander", mm, () => kernel.Linux.DoUserAddrFault(mm, StackStart - PageTable.PageSize, write: true));
         return Task.WhenAll(Faults(kernel, mm, readers, i => StackStart + ((ulong)(i % 2) * PageTable.PageSize)).Append(expander));

@@ -24,8 +24,8 @@ public sealed class ProcmapQueryVsMunmap : Scenario
         var world = kernel.World;
         var mm = new MmStruct(world, "mm");
         var file = new AddressSpace(world, "file1");
-        var vma1 = kernel.Linux.VmAreaAlloc(mm, world.NewName("vma"), Vma1Start, Vma2Start, ReadWrite, new AnonVma(world, world.NewName("anon_vma")));
-        var vma2 = kernel.Linux.VmAreaAlloc(mm, world.NewName("vma"), Vma2Start, Vma2End, VmFlags.Read | VmFlags.MayRead, anonVma: null, file);
+        var vma1 = kernel.Linux.VmAreaAlloc(mm, world.NewVmaName(), Vma1Start, Vma2Start, ReadWrite, new AnonVma(world, world.NewName("anon_vma")));
+        var vma2 = kernel.Linux.VmAreaAlloc(mm, world.NewVmaName(), Vma2Start, Vma2End, VmFlags.Read | VmFlags.MayRead, anonVma: null, file);
         kernel.Linux.InstallAtSetup(mm, vma1);
         kernel.Linux.InstallAtSetup(mm, vma2);
 

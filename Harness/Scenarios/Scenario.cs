@@ -1,6 +1,7 @@
 using VmaLockVerify.Implementation.Generations;
 using VmaLockVerify.Implementation.Mm;
 using VmaLockVerify.Implementation.Port;
+using VmaLockVerify.Spec;
 
 namespace VmaLockVerify.Harness.Scenarios;
 
@@ -56,8 +57,8 @@ public abstract class Scenario
         var world = kernel.World;
         var mm = new MmStruct(world, "mm");
         var anonVma = new AnonVma(world, world.NewName("anon_vma"));
-        var vma1 = kernel.Linux.VmAreaAlloc(mm, world.NewName("vma"), Vma1Start, Vma2Start, ReadWrite, anonVma);
-        var vma2 = kernel.Linux.VmAreaAlloc(mm, world.NewName("vma"), vma2Start, vma2End, ReadWrite, anonVma);
+        var vma1 = kernel.Linux.VmAreaAlloc(mm, world.NewVmaName(), Vma1Start, Vma2Start, ReadWrite, anonVma);
+        var vma2 = kernel.Linux.VmAreaAlloc(mm, world.NewVmaName(), vma2Start, vma2End, ReadWrite, anonVma);
         kernel.Linux.InstallAtSetup(mm, vma1);
         kernel.Linux.InstallAtSetup(mm, vma2);
         return (mm, vma1, vma2);
@@ -113,5 +114,5 @@ public abstract class Scenario
     }
 
     /// <summary>Starts a thread of the process owning <paramref name="mm"/>.</summary>
-    protected static Task Writer(BootedKernel kernel, string name, MmStruct mm, Action body) => kernel.World.Spawn(name, mm.Name, body);
+    protected static Task Writer(BootedKernel kernel, ThreadName name, MmStruct mm, Action body) => kernel.World.Spawn(name, mm.Name, body);
 }

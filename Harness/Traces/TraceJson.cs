@@ -50,7 +50,7 @@ public static class TraceJson
         text = v.Step.Text,
         location = v.Step.Location,
         value = v.Step.Value,
-        olderStore = v.Step.Unseen is { } unseen ? new { unseen = unseen.Select(u => new { thread = u.Thread, value = u.Value, step = u.Step }) } : null,
+        olderStore = v.Step.Unseen is { } unseen ? new { unseen = unseen.Select(u => new { thread = u.Thread.Name, value = u.Value, step = u.Step }) } : null,
         source = v.Step.Source is { } s ? new { file = s.File, line = s.Line } : null,
         state = v.State,
         held = v.Held,

@@ -66,17 +66,17 @@ public sealed partial class TraceRecorder : ITraceSink
     /// </summary>
     public void Stop() => this.stopped = true;
 
-    public void Add(string thread, int depth, TraceStepKind kind, string text, string? location = null, string? value = null, ProtocolEvent? e = null, IReadOnlyList<UnseenStore>? unseen = null)
+    public void Add(ThreadName thread, int depth, TraceStepKind kind, string text, string? location = null, string? value = null, ProtocolEvent? e = null, IReadOnlyList<UnseenStore>? unseen = null)
     {
         if (!this.stopped)
         {
-            this.steps.Add(new TraceStep(this.steps.Count, thread, depth, kind, text)
+            this.steps.Add(new TraceStep(this.steps.Count, thread.Name, depth, kind, text)
             {
                 Location = location,
                 Value = value,
                 Event = e,
                 Unseen = unseen,
-                Source = Caller() ?? (kind == TraceStepKind.Return ? this.EnteredAt(thread, depth) : null),
+                Source = Caller() ?? (kind == TraceStepKind.Return ? this.EnteredAt(thread.Name, depth) : null),
             });
         }
     }

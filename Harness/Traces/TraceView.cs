@@ -105,7 +105,7 @@ public sealed record TraceView(IReadOnlyList<string> Threads, IReadOnlyList<Trac
     /// <summary>Follows the locks each thread holds through the protocol events.</summary>
     private static ImmutableSortedDictionary<string, ImmutableList<string>> Track(ImmutableSortedDictionary<string, ImmutableList<string>> held, ProtocolEvent e)
     {
-        var mine = held.GetValueOrDefault(e.Thread) ?? [];
+        var mine = held.GetValueOrDefault(e.Thread.Name) ?? [];
         mine = e switch
         {
             MmapLockAcquired a => mine.Add($"{a.Mm}->mmap_lock ({a.Mode.ToString().ToLowerInvariant()})"),
@@ -119,6 +119,6 @@ public sealed record TraceView(IReadOnlyList<string> Threads, IReadOnlyList<Trac
             MmSequenceBumped b => mine.RemoveAll(l => l.EndsWith(" (write)", StringComparison.Ordinal) && !l.Contains("mmap_lock", StringComparison.Ordinal)),
             _ => mine,
         };
-        return mine.IsEmpty ? held.Remove(e.Thread) : held.SetItem(e.Thread, mine);
+        return mine.IsEmpty ? held.Remove(e.Thread.Name) : held.SetItem(e.Thread.Name, mine);
     }
 }

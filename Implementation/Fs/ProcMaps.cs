@@ -20,7 +20,7 @@ public readonly record struct VmaPtr(VmAreaStruct? Vma, int Err)
 
     public static implicit operator VmaPtr(VmAreaStruct? vma) => new(vma, 0);
 
-    public override string ToString() => this.IsErr ? $"ERR_PTR({Errno.Name(this.Err)})" : this.Vma?.Name ?? "NULL";
+    public override string ToString() => this.IsErr ? $"ERR_PTR({Errno.Name(this.Err)})" : this.Vma?.ToString() ?? "NULL";
 }
 
 /// <summary>Which seq_operations a /proc/PID file reads with (the port has /proc/PID/maps's).</summary>

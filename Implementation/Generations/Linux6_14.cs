@@ -62,7 +62,7 @@ public interface Linux6_14 : Linux6_5
     /// vm_area_alloc(), kernel/fork.c, v6.14: as v6.4, with vma_lock_init() setting an unsigned
     /// vm_lock_seq to UINT_MAX (the same bits as v6.4's int -1).
     /// </summary>
-    VmAreaStruct Linux.VmAreaAlloc(MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, AddressSpace? file) =>
+    VmAreaStruct Linux.VmAreaAlloc(MmStruct mm, VmaName name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, AddressSpace? file) =>
         this.VmaCreated(new VmAreaStruct(this.World, mm, name, start, end, flags, anonVma, UnsignedVmLockSeq, file, this.VmaLockAlloc(name)));
 
     /// <summary>

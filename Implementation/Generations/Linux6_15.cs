@@ -53,7 +53,7 @@ public interface Linux6_15 : Linux6_14
     /// vm_area_alloc(), mm/vma_init.c (v6.15+): kmem_cache_alloc from the SLAB_TYPESAFE_BY_RCU
     /// cache (a freed VMA is reused at once), then vma_init(); vm_refcnt stays 0 (detached).
     /// </summary>
-    VmAreaStruct Linux.VmAreaAlloc(MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, AddressSpace? file)
+    VmAreaStruct Linux.VmAreaAlloc(MmStruct mm, VmaName name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, AddressSpace? file)
     {
         if (this.KmemCacheAllocFreed() is { } recycled)
         {

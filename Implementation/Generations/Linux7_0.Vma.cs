@@ -194,7 +194,7 @@ public partial interface Linux7_0
     VmAreaStruct __MmapNewVma(MmapState map, AnonVma? anonVma)
     {
         using var fn = this.World.Enter("__mmap_new_vma", $"{VmAreaStruct.Hex(map.Addr)}-{VmAreaStruct.Hex(map.End)}");
-        var vma = this.VmAreaAlloc(map.Mm, this.World.NewName("vma"), map.Addr, map.End, (VmFlags)map.VmFlags, anonVma, map.File);
+        var vma = this.VmAreaAlloc(map.Mm, this.World.NewVmaName(), map.Addr, map.End, (VmFlags)map.VmFlags, anonVma, map.File);
 
         // Lock the VMA since it is modified after insertion into VMA tree
         this.VmaStartWrite(vma);

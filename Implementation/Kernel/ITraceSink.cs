@@ -43,5 +43,5 @@ public interface ITraceSink
     void Stop();
 
     /// <summary>One step of <paramref name="thread"/> at call depth <paramref name="depth"/>; an access names its location and the value after it, an event carries the protocol event, a load of an older store the newer stores it did not see.</summary>
-    void Add(string thread, int depth, TraceStepKind kind, string text, string? location = null, string? value = null, ProtocolEvent? e = null, IReadOnlyList<UnseenStore>? unseen = null);
+    void Add(ThreadName thread, int depth, TraceStepKind kind, string text, string? location = null, string? value = null, ProtocolEvent? e = null, IReadOnlyList<UnseenStore>? unseen = null);
 }

@@ -63,10 +63,10 @@ public sealed class KernelWorld
     public void AddObserver(IProtocolObserver observer) => this.observers.Add(observer);
 
     /// <summary>Starts a thread of the process owning <paramref name="mm"/> (null: a kernel thread) running <paramref name="body"/>.</summary>
-    public Task Spawn(string name, string? mm, Action body) => Task.Run(() => this.RunAs(name, mm, body));
+    public Task Spawn(ThreadName name, MmName? mm, Action body) => Task.Run(() => this.RunAs(name, mm, body));
 
     /// <summary>Runs <paramref name="body"/> as the named task on the calling thread.</summary>
-    public void RunAs(string name, string? mm, Action body)
+    public void RunAs(ThreadName name, MmName? mm, Action body)
     {
         var previous = CurrentTask.Value;
         CurrentTask.Value = new TaskStruct(this, name, mm);
@@ -178,6 +178,9 @@ public sealed class KernelWorld
         return $"{prefix}{n}";
     }
 
+    /// <summary>A fresh VMA name: "vma3" after "vma1" and "vma2" were handed out.</summary>
+    public VmaName NewVmaName() => new(this.NewName("vma"));
+
     /// <summary>alloc_page(): a fresh page frame number (the allocator is not part of the model).</summary>
     public ulong AllocPage()
     {
@@ -221,6 +224,12 @@ public sealed class KernelWorld
     /// <summary>Enters a kernel function whose arguments are an interpolated string, built only while recording.</summary>
     public FunctionScope Enter(string function, [InterpolatedStringHandlerArgument("")] TraceText arguments) => this.Enter(function, arguments.ToStringAndClear());
 
+    /// <summary>Enters a kernel function whose one argument is an mm: mmap_write_lock(mm), mmgrab(mm).</summary>
+    public FunctionScope Enter(string function, MmName mm) => this.Enter(function, mm.Name);
+
+    /// <summary>Enters a kernel function whose one argument is a VMA: vma_start_write(vma), vma_end_read(vma).</summary>
+    public FunctionScope Enter(string function, VmaName vma) => this.Enter(function, vma.Name);
+
     /// <summary>Records an access; <paramref name="unseen"/>: the newer stores a load (or an RMW's read) did not see, when it returned an older one.</summary>
     internal void RecordAccess(string op, string location, string value, IReadOnlyList<UnseenStore>? unseen = null)
     {
@@ -235,7 +244,7 @@ public sealed class KernelWorld
         if (this.Recorder is { } recorder)
         {
             var task = CurrentTask.Value;
-            recorder.Add(task?.Name ?? "main", task?.Depth ?? 0, kind, text, location, value, e, unseen);
+            recorder.Add(task?.Name ?? TaskStruct.Setup, task?.Depth ?? 0, kind, text, location, value, e, unseen);
         }
     }
 

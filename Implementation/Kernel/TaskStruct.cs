@@ -1,10 +1,12 @@
+using VmaLockVerify.Spec;
+
 namespace VmaLockVerify.Implementation.Kernel;
 
 /// <summary>
 /// A kernel thread of a scenario (<c>current</c>): its name, the kernel functions it is inside,
 /// its RCU read-side nesting, and the sleep/wake handshake of schedule() and wake_up_process().
 /// </summary>
-public sealed class TaskStruct(KernelWorld world, string name, string? mm)
+public sealed class TaskStruct(KernelWorld world, ThreadName name, MmName? mm)
 {
     /// <summary>A schedule() returns at once, without its wake-up, one time in this many.</summary>
     private const int SpuriousWakeupChance = 8;
@@ -14,12 +16,15 @@ public sealed class TaskStruct(KernelWorld world, string name, string? mm)
     private bool wakeupPending;
     private bool spuriouslyWoken;
 
-    public string Name { get; } = name;
+    /// <summary>What traces call the scenario's setup, which runs before any task and on none.</summary>
+    public static ThreadName Setup { get; } = new("main");
+
+    public ThreadName Name { get; } = name;
 
     public KernelWorld World { get; } = world;
 
     /// <summary>current->mm: the address space of the task's process (null for a kernel thread).</summary>
-    public string? Mm { get; } = mm;
+    public MmName? Mm { get; } = mm;
 
     /// <summary>The user-address translations cached by the CPU the task runs on.</summary>
     public Tlb Tlb { get; } = new();
@@ -101,5 +106,5 @@ public sealed class TaskStruct(KernelWorld world, string name, string? mm)
         }
     }
 
-    public override string ToString() => this.Name;
+    public override string ToString() => this.Name.Name;
 }

@@ -1,3 +1,5 @@
+using VmaLockVerify.Spec;
+
 namespace VmaLockVerify.Implementation.Kernel;
 
 /// <summary>A cached translation: the page a user address maps to, whether it allows writes, and the mm's TLB generation it was filled at.</summary>
@@ -11,14 +13,14 @@ public sealed record TlbEntry(KernelObject Page, bool Writable, long Generation)
 /// </summary>
 public sealed class Tlb
 {
-    private readonly Dictionary<(string Mm, ulong Page), TlbEntry> entries = [];
+    private readonly Dictionary<(MmName Mm, ulong Page), TlbEntry> entries = [];
 
     /// <summary>The cached translation of the page, if any (valid or stale).</summary>
-    public TlbEntry? Lookup(string mm, ulong page) => this.entries.GetValueOrDefault((mm, page));
+    public TlbEntry? Lookup(MmName mm, ulong page) => this.entries.GetValueOrDefault((mm, page));
 
     /// <summary>Caches a translation found by a page walk.</summary>
-    public void Fill(string mm, ulong page, TlbEntry entry) => this.entries[(mm, page)] = entry;
+    public void Fill(MmName mm, ulong page, TlbEntry entry) => this.entries[(mm, page)] = entry;
 
     /// <summary>Forgets a translation found stale.</summary>
-    public void Drop(string mm, ulong page) => this.entries.Remove((mm, page));
+    public void Drop(MmName mm, ulong page) => this.entries.Remove((mm, page));
 }

@@ -52,7 +52,7 @@ public sealed class LkmmMemoryModel : IMemoryModel
     private readonly HashSet<object> raced = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>The task name of each CPU id (0: the scenario's setup, which traces call "main").</summary>
-    private readonly List<string> cpuNames = ["main"];
+    private readonly List<ThreadName> cpuNames = [TaskStruct.Setup];
 
     /// <summary>
     /// <paramref name="recorder"/>: the trace being recorded (replay), whose next step index each
@@ -172,7 +172,7 @@ public sealed class LkmmMemoryModel : IMemoryModel
     private T Read<T>(SharedVar<T> location, LkmmLoad load)
     {
         this.LastReadMissed = load.Unseen?.Select(m => new UnseenStore(
-            m.Writer < 0 ? "initial value" : this.cpuNames[m.Writer],
+            m.Writer < 0 ? new ThreadName("initial value") : this.cpuNames[m.Writer],
             location.Format((T)m.Value!),
             m.Stamp as int?)).ToList();
         return (T)load.Value!;
@@ -195,7 +195,7 @@ public sealed class LkmmMemoryModel : IMemoryModel
     {
         var task = KernelWorld.CurrentTaskOrNull;
         var access = new LkmmAccess(loads, stores, order == MemoryOrder.Plain && task is not { KcsanAtomicNesting: > 0 });
-        var site = new Site(task?.Name ?? "main", task?.FunctionName ?? "(setup)", location.Owner.Name, location.Field, access, order, location.World.Recorder?.Count);
+        var site = new Site(task?.Name ?? TaskStruct.Setup, task?.FunctionName ?? "(setup)", location.Owner.Name, location.Field, access, order, location.World.Recorder?.Count);
         if (this.races.Access(cpu, location, access, site) is { } race && this.raced.Add(location))
         {
             location.World.Emit(new DataRace(site.Thread, site.Describe(), race.Site.Describe()));
@@ -234,7 +234,7 @@ public sealed class LkmmMemoryModel : IMemoryModel
     /// An access as the data-race check remembers it: the names are taken at the access (a
     /// recycled VMA takes a new name), the strings built only for a report.
     /// </summary>
-    private readonly record struct Site(string Thread, string Function, string Owner, string Field, LkmmAccess Access, MemoryOrder Order, int? Step)
+    private readonly record struct Site(ThreadName Thread, string Function, string Owner, string Field, LkmmAccess Access, MemoryOrder Order, int? Step)
     {
         public RacingAccess Describe() => new(this.Thread, this.Op(), $"{this.Owner}->{this.Field}", this.Function, this.Step);
 

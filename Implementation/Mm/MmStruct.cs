@@ -14,17 +14,20 @@ public sealed class MmStruct : KernelObject
     /// <summary>Where the scenarios map their VMAs: 16 pages from 0x10000.</summary>
     public const ulong TaskBase = 0x10000;
 
-    public MmStruct(KernelWorld world, string name)
-        : base(world, name)
+    public MmStruct(KernelWorld world, MmName name)
+        : base(world, name.Name)
     {
         this.PageTable = new PageTable(world, $"{name}->pgd", TaskBase, 16);
         this.MmapLock = new RwSemaphore(world, $"{name}->mmap_lock", LockClass.MmapLock);
         this.MmLockSeq = new SharedVar<int>(world, this, "mm_lock_seq", 0);
         this.MmMt = new MapleTree(world, this);
-        this.VmaWriterWait = new SharedVar<TaskStruct?>(world, this, "vma_writer_wait.task", null, t => t?.Name ?? "NULL");
+        this.VmaWriterWait = new SharedVar<TaskStruct?>(world, this, "vma_writer_wait.task", null, t => t?.ToString() ?? "NULL");
         this.MmCount = new AtomicVar<int>(world, this, "mm_count", 1);
         this.TlbGen = new AtomicVar<long>(world, this, "context.tlb_gen", 0);
     }
+
+    /// <summary>The mm's name as events and the Spec take it: the object's <see cref="KernelObject.Name"/>, typed.</summary>
+    public new MmName Name => new(base.Name);
 
     /// <summary>
     /// mm->context.tlb_gen (arch/x86/include/asm/mmu.h): bumped by every TLB flush of the mm. A

@@ -16,10 +16,10 @@ namespace VmaLockVerify.Implementation.Mm;
 public sealed class VmAreaStruct : KernelObject
 {
     public VmAreaStruct(
-        KernelWorld world, MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, Func<int, string>? seqFormat = null, AddressSpace? file = null, RwSemaphore? vmLock = null, string excludeReadersFlag = VmaLockOffsetName)
-        : base(world, name)
+        KernelWorld world, MmStruct mm, VmaName name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, Func<int, string>? seqFormat = null, AddressSpace? file = null, RwSemaphore? vmLock = null, string excludeReadersFlag = VmaLockOffsetName)
+        : base(world, name.Name)
     {
-        this.VmMmVar = new SharedVar<MmStruct>(world, this, "vm_mm", mm, m => m.Name);
+        this.VmMmVar = new SharedVar<MmStruct>(world, this, "vm_mm", mm, m => m.ToString());
         this.VmFile = file;
         this.VmStart = this.Field("vm_start", start, Hex);
         this.VmEnd = this.Field("vm_end", end, Hex);
@@ -64,6 +64,9 @@ public sealed class VmAreaStruct : KernelObject
 
     /// <summary>VMA_LOCK_OFFSET (v6.15; VM_REFCNT_EXCLUDE_READERS_FLAG from v7.0, the same bit): set while a writer excludes readers.</summary>
     public const int VmaLockOffset = 0x40000000;
+
+    /// <summary>The VMA's name as events and the Spec take it: the object's <see cref="KernelObject.Name"/>, typed.</summary>
+    public new VmaName Name => new(base.Name);
 
     /// <summary>The bit's name in traces up to v6.19.</summary>
     public const string VmaLockOffsetName = "VMA_LOCK_OFFSET";
@@ -160,10 +163,10 @@ public sealed class VmAreaStruct : KernelObject
     /// (v6.15): the same memory becomes a new VMA of <paramref name="mm"/>. vm_refcnt is left as
     /// it is (0): readers with stale pointers may still be looking at it.
     /// </summary>
-    public void Reuse(MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, AddressSpace? file)
+    public void Reuse(MmStruct mm, VmaName name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, AddressSpace? file)
     {
         this.VmFile = file;
-        this.Reincarnate(name);
+        this.Reincarnate(name.Name);
         this.World.Emit(new VmaCreated(this.World.Current.Name, mm.Name, name, start, end, Recycled: true, Flags: (ulong)flags));
         this.VmMmVar.SetPlain(mm);
         this.VmStart.SetPlain(start);

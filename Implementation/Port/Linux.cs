@@ -1,5 +1,6 @@
 using VmaLockVerify.Implementation.Kernel;
 using VmaLockVerify.Implementation.Mm;
+using VmaLockVerify.Spec;
 
 namespace VmaLockVerify.Implementation.Port;
 
@@ -30,7 +31,7 @@ public partial interface Linux
     Stack<VmAreaStruct> VmAreaCachep { get; }
 
     /// <summary><c>current</c>'s name, as protocol events name threads.</summary>
-    protected sealed string Thread => this.World.Current.Name;
+    protected sealed ThreadName Thread => this.World.Current.Name;
 
     /// <summary>
     /// Puts a VMA made at boot into its mm's tree, before any thread runs (no scheduling points):

@@ -12,7 +12,7 @@ public partial interface Linux
     /// vm_area_alloc(), kernel/fork.c, v6.4: kmem_cache_alloc(vm_area_cachep), vma_init(), and
     /// vma_lock_alloc(). The VMA is private to its creator until it is inserted in the tree.
     /// </summary>
-    VmAreaStruct VmAreaAlloc(MmStruct mm, string name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, AddressSpace? file = null)
+    VmAreaStruct VmAreaAlloc(MmStruct mm, VmaName name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, AddressSpace? file = null)
     {
         this.World.MightSleep("kmem_cache_alloc(vm_area_cachep, GFP_KERNEL)");
         return this.VmaCreated(new VmAreaStruct(this.World, mm, name, start, end, flags, anonVma, file: file, vmLock: this.VmaLockAlloc(name)));
@@ -22,7 +22,7 @@ public partial interface Linux
     /// vma_lock_alloc(), kernel/fork.c, v6.4: the VMA's separately allocated struct vma_lock
     /// (kmem_cache_alloc(vma_lock_cachep), then init_rwsem()).
     /// </summary>
-    RwSemaphore VmaLockAlloc(string vmaName) => new(this.World, $"{vmaName}->vm_lock", LockClass.VmLock);
+    RwSemaphore VmaLockAlloc(VmaName vmaName) => new(this.World, $"{vmaName}->vm_lock", LockClass.VmLock);
 
     /// <summary>vm_area_free(), kernel/fork.c, v6.4: call_rcu(vm_area_free_rcu_cb); the callback frees the VMA and its vma_lock.</summary>
     void VmAreaFree(VmAreaStruct vma)
@@ -83,7 +83,7 @@ public partial interface Linux
         var end = mpnt.VmEnd.ReadOnce();
         var parentAnonVma = mpnt.AnonVma.ReadOnce();
         var anonVma = parentAnonVma is null ? null : new AnonVma(this.World, this.World.NewName("anon_vma"));
-        var tmp = this.VmAreaAlloc(mm, this.World.NewName("vma"), start, end, flags, anonVma);
+        var tmp = this.VmAreaAlloc(mm, this.World.NewVmaName(), start, end, flags, anonVma);
         if (anonVma is not null)
         {
             tmp.AnonVmaChain = [.. mpnt.AnonVmaChain, anonVma];

@@ -23,7 +23,7 @@ public partial interface Linux
     {
         using var fn = this.World.Enter("mmap_region", $"{mm.Name}, {VmAreaStruct.Hex(start)}-{VmAreaStruct.Hex(end)}{(file is null ? string.Empty : $", {file.Name}")}");
         this.MmapWriteLock(mm);
-        var vma = this.VmAreaAlloc(mm, this.World.NewName("vma"), start, end, flags, anonVma, file);
+        var vma = this.VmAreaAlloc(mm, this.World.NewVmaName(), start, end, flags, anonVma, file);
         if (file is null)
         {
             // Lock the VMA since it is modified after insertion into VMA tree.
@@ -219,7 +219,7 @@ public partial interface Linux
 
         // vm_area_dup(): a private copy, invisible to faults until vma_complete() stores it.
         var end = vma.VmEnd.ReadOnce();
-        var created = this.VmAreaAlloc(mm, this.World.NewName("vma"), address, end, (VmFlags)vma.VmFlags.ReadOnce(), vma.AnonVma.ReadOnce());
+        var created = this.VmAreaAlloc(mm, this.World.NewVmaName(), address, end, (VmFlags)vma.VmFlags.ReadOnce(), vma.AnonVma.ReadOnce());
         created.AnonVmaChain = vma.AnonVmaChain; // anon_vma_clone()
 
         // vma_prepare(): the VMA that shrinks is write-locked.

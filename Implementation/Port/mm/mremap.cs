@@ -31,7 +31,7 @@ public partial interface Linux
 
             // copy_vma(): vm_area_dup() + anon_vma_clone() + vma_link().
             var length = vma.VmEnd.ReadOnce() - oldAddr;
-            var newVma = this.VmAreaAlloc(mm, this.World.NewName("vma"), newAddr, newAddr + length, (VmFlags)vma.VmFlags.ReadOnce(), vma.AnonVma.ReadOnce());
+            var newVma = this.VmAreaAlloc(mm, this.World.NewVmaName(), newAddr, newAddr + length, (VmFlags)vma.VmFlags.ReadOnce(), vma.AnonVma.ReadOnce());
             newVma.VmPgoff.WriteOnce(vma.VmPgoff.ReadOnce());
             newVma.AnonVmaChain = vma.AnonVmaChain; // anon_vma_clone()
             this.VmaIterStoreNew(newVma, newAddr, newAddr + length);

@@ -550,7 +550,7 @@ public class RwSemaphore : KernelObject
         {
             this.Owner = owner;
             this.Type = type;
-            this.Task = new SharedVar<TaskStruct?>(world, this, "task", owner, t => t?.Name ?? "NULL");
+            this.Task = new SharedVar<TaskStruct?>(world, this, "task", owner, t => t?.ToString() ?? "NULL");
         }
 
         public TaskStruct Owner { get; }
@@ -595,5 +595,5 @@ public readonly record struct RwsemOwner
     /// <summary>The task as the lock's writer.</summary>
     public static RwsemOwner Writer(TaskStruct task) => new(task, readerOwned: false);
 
-    public override string ToString() => this.IsReaderOwned ? "RWSEM_READER_OWNED" : this.Task?.Name ?? "NULL";
+    public override string ToString() => this.IsReaderOwned ? "RWSEM_READER_OWNED" : this.Task?.ToString() ?? "NULL";
 }
