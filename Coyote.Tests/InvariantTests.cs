@@ -49,6 +49,8 @@ public sealed class InvariantTests
         { nameof(SpecConformance), "fork-during-anon-vma-prepare", "without holding mm->mmap_lock", "pct", 1000 },
         { nameof(WriterExcludesReaders), "new-vma-visible-unlocked", "changed vma3->vm_page_prot to PAGE_COPY while fault", "pct", 1000 },
         { nameof(SpecConformance), "new-vma-visible-unlocked", "changed vma3->vm_page_prot without write-locking vma3", "pct", 1000 },
+        { nameof(NoPageMissedByMigration), "mbind-walk-unlocked", "was never queued, so the migration leaves it behind", "pct", 1000 },
+        { nameof(SpecConformance), "mbind-walk-unlocked", "was never queued, so the migration leaves it behind", "pct", 1000 },
         { nameof(NoStaleVmaFieldUnderReadLock), "seq-without-release-acquire", "before fault0's vma_start_read(vma1) succeeded, had overwritten it with", "portfolio", 200 },
     };
 

@@ -65,6 +65,8 @@ public sealed class KernelFunctionTests
              "madvise_vma_behavior", "madvise_guard_install", "vma_set_atomic_flag", "__vma_atomic_valid_flag", "madvise_dontneed_free", "madvise_dontneed_single_vma",
              "get_walk_lock", "madvise_free_single_vma", "madvise_free_pte_range", "madvise_guard_remove",
              "walk_page_range_vma", "walk_page_range_vma_unsafe", "process_mm_walk_lock", "process_vma_walk_lock", "__walk_page_range",
+             "walk_page_range", "walk_page_range_mm_unsafe", "walk_page_test",
+             "do_mbind", "queue_pages_range", "queue_pages_test_walk", "queue_folios_pte_range", "mbind_range", "vma_modify_policy", "vma_replace_policy",
              "__mmap_region", "__mmap_setup", "__mmap_new_vma", "vma_link_file", "__mmap_complete", "vma_merge_new_range", "can_vma_merge_left", "can_vma_merge_right",
              "can_vma_merge_before", "can_vma_merge_after", "is_mergeable_vma", "is_mergeable_anon_vma", "vma_expand", "dup_anon_vma", "commit_merge",
              "do_mseal", "range_contains_unmapped", "mseal_apply"]);

@@ -83,9 +83,9 @@ public sealed class MemoryReportTests : IDisposable
     {
         var plan = ExploreCommand.PlanOf(Options(memory: null));
 
-        plan.Runs.Should().HaveCount(89, "every scenario on every generation it exists in, once (the two /proc/PID/maps scenarios, fault-vs-killable-fork, the five madvise-guard scenarios and madvise-free-vs-split on 7.0 only)");
+        plan.Runs.Should().HaveCount(90, "every scenario on every generation it exists in, once (the two /proc/PID/maps scenarios, fault-vs-killable-fork, the five madvise-guard scenarios, madvise-free-vs-split and mbind-vs-fault on 7.0 only)");
         plan.Runs.Where(r => r.Generation.Name == "6.4").Should().HaveCount(16).And.OnlyContain(r => r.Memory == RunRequest.ScMemory);
-        plan.Runs.Where(r => r.Generation.Name != "6.4").Should().HaveCount(73).And.OnlyContain(r => r.Memory == RunRequest.LkmmMemory);
+        plan.Runs.Where(r => r.Generation.Name != "6.4").Should().HaveCount(74).And.OnlyContain(r => r.Memory == RunRequest.LkmmMemory);
         plan.Memory.Should().Equal("sc", "lkmm");
         plan.Skipped.Where(l => l.StartsWith("skipped:", StringComparison.Ordinal)).Should().ContainSingle().Which.Should().StartWith("skipped: 6.4 under lkmm (16 run(s))");
 

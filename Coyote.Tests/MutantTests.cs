@@ -32,6 +32,7 @@ public sealed class MutantTests
         { "maps-no-position-check", 1000 },
         { "again-when-excluded", 10 },
         { "guard-flag-plain-rmw", 10 },
+        { "mbind-walk-unlocked", 10 },
         { "stack-expand-no-lock", 50 },
         { "up-read-without-rcu", 1000 },
         { "start-read-sleeps", 10 },

@@ -253,6 +253,23 @@ public sealed class SpecTests
         }
     }
 
+    [Fact]
+    public void A_page_mapped_into_a_range_mbind_scanned_is_missed_until_the_section_ends()
+    {
+        this.Rejected(new PagesQueuedForMigration("r", "mm2", "vma9", 0x10000, 0x11000, []), "without holding mm2->mmap_lock for write");
+        this.Allowed(new MmapLockAcquired("w", "mm", LockMode.Write));
+        this.Allowed(new PagesQueuedForMigration("w", "mm", "vma1", 0x10000, 0x11000, ["page1"]));
+
+        // Outside the scanned range, and in it by the walker itself: nothing missed.
+        this.Allowed(new AnonPageMapped("f", "mm", "vma1", 0x11000, "page2", "anon_vma1", ["anon_vma1"]));
+        this.Allowed(new AnonPageMapped("w", "mm", "vma1", 0x10000, "page3", "anon_vma1", ["anon_vma1"]));
+        this.Rejected(new AnonPageMapped("f", "mm", "vma1", 0x10000, "page4", "anon_vma1", ["anon_vma1"]), "the page was never queued, so the migration leaves it behind");
+
+        // After the write section the new policy applies to what faults allocate.
+        this.Allowed(new MmapLockReleased("w", "mm", LockMode.Write));
+        this.Allowed(new AnonPageMapped("f", "mm", "vma1", 0x10000, "page5", "anon_vma1", ["anon_vma1"]));
+    }
+
     /// <summary>
     /// The events of __split_vma(vma1 = 0x10000-0x12000) at 0x11000, up to mmap_write_unlock, with
     /// a guard install on vma1 from <paramref name="guardFrom"/> to its end (and the removal of the

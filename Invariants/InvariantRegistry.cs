@@ -49,6 +49,7 @@ public static class InvariantRegistry
         InvariantInfo.Of<NoTornVmaRange>(),
         InvariantInfo.Of<NoRetryWithoutProgress>(),
         InvariantInfo.Of<NoLostStickyFlag>(),
+        InvariantInfo.Of<NoPageMissedByMigration>(),
 
         // The two memory-model judgements (a stale VMA field under a read lock, a data race):
         // SpecConformance leaves both to them.

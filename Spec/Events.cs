@@ -289,6 +289,19 @@ public sealed record UserLoaded(ThreadName Thread, MmName Mm, ulong Address, str
 }
 
 /// <summary>
+/// queue_folios_pte_range() (mm/mempolicy.c), the page walk of mbind(MPOL_MF_MOVE) under
+/// mmap_lock held for write, scanned [<paramref name="Start"/>, <paramref name="End"/>) of
+/// <paramref name="Vma"/> and queued <paramref name="Pages"/> for migration. The pages are moved
+/// after the write section (do_mbind() calls migrate_pages() after mmap_write_unlock()), so a page
+/// mapped into the range after the scan and before the section ends is left where it is.
+/// </summary>
+public sealed record PagesQueuedForMigration(ThreadName Thread, MmName Mm, VmaName Vma, ulong Start, ulong End, IReadOnlyList<string> Pages) : ProtocolEvent(Thread)
+{
+    public override string Describe() =>
+        $"{Thread} queued {(Pages.Count == 0 ? "no page" : string.Join(", ", Pages))} of {Vma} [0x{Start:x}-0x{End:x}) for migration";
+}
+
+/// <summary>
 /// __anon_vma_prepare() gave a VMA that had none its first anon_vma (found on a neighbour by
 /// find_mergeable_anon_vma, or new), under the page table lock. <paramref name="Reused"/> says
 /// whether it came from a neighbour.

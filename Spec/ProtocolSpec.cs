@@ -278,6 +278,30 @@ public sealed class ProtocolSpec
         return null;
     }
 
+    /// <summary>Per mm whose mmap_lock a writer holds: the ranges its section's page walk queued for migration (mbind()).</summary>
+    private readonly Dictionary<MmName, List<PagesQueuedForMigration>> queuedForMigration = [];
+
+    private string? OnPagesQueued(PagesQueuedForMigration e)
+    {
+        var queued = this.queuedForMigration.TryGetValue(e.Mm, out var list) ? list : this.queuedForMigration[e.Mm] = [];
+        queued.Add(e);
+        return this.Mm(e.Mm).Writer == e.Thread ? null : $"{e.Thread} queued pages of {e.Vma} for migration without holding {e.Mm}->mmap_lock for write";
+    }
+
+    /// <summary>
+    /// What 49b0638502da restored: mbind()'s page walk (queue_pages_range()) runs under mmap_lock
+    /// held for write and moves what it queued only after the section ends, so no page may be
+    /// mapped into a range it scanned until then: one a page fault maps there after the scan was
+    /// never queued and is left out of the migration. Since per-VMA locks, mmap_lock alone does
+    /// not keep faults out; the walk must write-lock each VMA (PGWALK_WRLOCK). Null when the page
+    /// is mapped outside every range scanned in the current section.
+    /// </summary>
+    public string? PageMissedByMigration(AnonPageMapped e) =>
+        this.queuedForMigration.GetValueOrDefault(e.Mm)?.FirstOrDefault(q => q.Thread != e.Thread && e.Address >= q.Start && e.Address < q.End) is { } scan
+            ? $"{e.Thread} mapped {e.Page} at 0x{e.Address:x} in {e.Vma} after {scan.Thread}'s mbind() page walk had scanned [0x{scan.Start:x}-0x{scan.End:x}) of {scan.Vma} " +
+              $"and before its mmap_lock write section ended: the page was never queued, so the migration leaves it behind"
+            : null;
+
     /// <summary>mmgrab() references held, per thread: (thread, mm) pairs, counted.</summary>
     private readonly Dictionary<(ThreadName Thread, MmName Mm), int> grabs = [];
     private readonly Dictionary<(MmName Mm, ulong Address), Dictionary<ulong, UserStored>> userMemory = [];
@@ -414,7 +438,8 @@ public sealed class ProtocolSpec
             MightSleepUnderRcu => null, // a calling-context rule of RCU, not a lock outcome: NoSleepUnderRcu's (might_sleep()'s) business
             FreedObjectAccessed a => $"{a.Thread} {a.Access}s {a.Object}->{a.Field} after {a.FreedBy} freed it",
             AnonVmaPrepared p => this.OnAnonVmaPrepared(p),
-            AnonPageMapped m => AnonPageUnreachable(m),
+            AnonPageMapped m => AnonPageUnreachable(m) ?? this.PageMissedByMigration(m),
+            PagesQueuedForMigration q => this.OnPagesQueued(q),
             UserStored s => this.OnUserStored(s),
             UserLoaded l => this.LostStore(l),
             VmaFieldReadOlderStore => null, // judged by NoStaleVmaFieldUnderReadLock through OverwrittenValueRead, so a known finding of it can be left out without the rest of the Spec
@@ -503,6 +528,7 @@ public sealed class ProtocolSpec
 
             mm.Writer = null;
             this.mergeWatch.Remove(e.Mm);
+            this.queuedForMigration.Remove(e.Mm);
             this.DropUnmappedGuardPages(e.Mm);
             if (mm.Marked.Count > 0)
             {
@@ -524,6 +550,7 @@ public sealed class ProtocolSpec
         mm.Writer = null;
         mm.Readers.Add(e.Thread);
         this.mergeWatch.Remove(e.Mm);
+        this.queuedForMigration.Remove(e.Mm);
         this.DropUnmappedGuardPages(e.Mm);
         if (verdict is null && mm.Marked.Count > 0)
         {

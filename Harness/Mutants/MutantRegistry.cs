@@ -35,6 +35,7 @@ public static class MutantRegistry
         new TrylockNoAcquire(),
         new RefcountPutNoRelease(),
         new GuardFlagPlainRmw(),
+        new MbindWalkUnlocked(),
     ];
 
     public static Mutant? Find(string name) => All.FirstOrDefault(m => m.Name == name);

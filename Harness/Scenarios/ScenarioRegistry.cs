@@ -30,6 +30,7 @@ public static class ScenarioRegistry
         new MadviseGuardVsMseal(),
         new MadviseGuardVsSplit(),
         new MadviseFreeVsSplit(),
+        new MbindVsFault(),
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

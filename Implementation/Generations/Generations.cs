@@ -28,7 +28,7 @@ public static class Generations
         GenerationInfo.Of("6.5", "v6.5 (b1f02b95758d): as 6.4, with release/acquire on mm_lock_seq and ONCE accesses to vm_lock_seq", w => new V6_5(w)),
         GenerationInfo.Of("6.14", "v6.14 (eb449bd96954): as 6.5, with mm_lock_seq a seqcount (odd while mmap_lock is write-held) and vm_lock_seq unsigned", w => new V6_14(w)),
         GenerationInfo.Of("6.15", "v6.15+ (with 9bbffee67ffd, v6.19 killable writes): vm_refcnt + VMA_LOCK_OFFSET, no detached flag, VMAs recycled at once (SLAB_TYPESAFE_BY_RCU)", w => new V6_15(w)),
-        GenerationInfo.Of("7.0", "v7.0: as 6.15, with lock_vma_under_rcu()'s ma_state reset on retry over a one-node tree that RCU-frees the node each change replaces, the writer side rewritten (__vma_start_exclude_readers(), VM_REFCNT_EXCLUDE_READERS_FLAG), vma_assert_locked()/vma_assert_stabilised(), /proc/PID/maps and PROCMAP_QUERY under per-VMA locks, madvise under the VMA read lock (MADV_DONTNEED, MADV_FREE, guard install and removal), and v7.0's mmap_region(), mprotect() and mseal()", w => new V7_0(w)),
+        GenerationInfo.Of("7.0", "v7.0: as 6.15, with lock_vma_under_rcu()'s ma_state reset on retry over a one-node tree that RCU-frees the node each change replaces, the writer side rewritten (__vma_start_exclude_readers(), VM_REFCNT_EXCLUDE_READERS_FLAG), vma_assert_locked()/vma_assert_stabilised(), /proc/PID/maps and PROCMAP_QUERY under per-VMA locks, madvise under the VMA read lock (MADV_DONTNEED, MADV_FREE, guard install and removal), mbind() with its page walk write-locking the VMAs, and v7.0's mmap_region(), mprotect() and mseal()", w => new V7_0(w)),
     ];
 
     public static GenerationInfo? Find(string name) => All.FirstOrDefault(g => g.Name == name);

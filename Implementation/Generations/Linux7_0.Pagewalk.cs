@@ -21,14 +21,15 @@ public enum PageWalkLock
 
 /// <summary>
 /// struct mm_walk_ops, include/linux/pagewalk.h (v7.0), for what the port's walks use: walk_lock,
-/// and pmd_entry (given the range under one PMD). A walk without it visits nothing: the only
-/// other callbacks the ported walks have (guard_remove_*_entry()) clear guard markers, which the
-/// port does not store.
+/// pmd_entry (given the range under one PMD) and test_walk (whether to walk a VMA: 0 yes, 1 skip
+/// it, negative stop). A walk without pmd_entry visits nothing: the only other callbacks the
+/// ported walks have (guard_remove_*_entry(), queue_folios_hugetlb()) clear guard markers, which
+/// the port does not store, or handle hugetlb VMAs, which it does not have.
 /// </summary>
-public sealed record MmWalkOps(PageWalkLock WalkLock, Func<ulong, ulong, MmWalk, int>? PmdEntry = null);
+public sealed record MmWalkOps(PageWalkLock WalkLock, Func<ulong, ulong, MmWalk, int>? PmdEntry = null, Func<ulong, ulong, MmWalk, int>? TestWalk = null);
 
-/// <summary>struct mm_walk, include/linux/pagewalk.h (v7.0): the walk's ops, mm and VMA.</summary>
-public sealed record MmWalk(MmWalkOps Ops, MmStruct Mm, VmAreaStruct Vma);
+/// <summary>struct mm_walk, include/linux/pagewalk.h (v7.0): the walk's ops, mm, VMA and the caller's private data.</summary>
+public sealed record MmWalk(MmWalkOps Ops, MmStruct Mm, VmAreaStruct Vma, object? Private = null);
 
 /// <summary>
 /// Generation "7.0", mm/pagewalk.c: walking one VMA's page tables under the lock its caller
@@ -68,6 +69,82 @@ public partial interface Linux7_0
         this.ProcessVmaWalkLock(vma, ops.WalkLock);
         return fn.Returns(this.__WalkPageRange(start, end, walk));
     }
+
+    /// <summary>
+    /// walk_page_range(), mm/pagewalk.c (v7.0): check_ops_safe() refuses ops that install PTEs
+    /// (no walk of the port installs any); then walk_page_range_mm_unsafe().
+    /// </summary>
+    int WalkPageRange(MmStruct mm, ulong start, ulong end, MmWalkOps ops, object? @private) => this.WalkPageRangeMmUnsafe(mm, start, end, ops, @private);
+
+    /// <summary>
+    /// walk_page_range_mm_unsafe(), mm/pagewalk.c (v7.0): check the mm's lock, then walk each VMA
+    /// of [start, end) in address order, taking or checking its lock first (process_vma_walk_lock()),
+    /// asking test_walk whether to walk it, and walking its part of the range. The holes between
+    /// VMAs go to pte_hole, which no ported walk has.
+    /// </summary>
+    int WalkPageRangeMmUnsafe(MmStruct mm, ulong start, ulong end, MmWalkOps ops, object? @private)
+    {
+        using var fn = this.World.Enter("walk_page_range", $"{mm.Name}, {VmAreaStruct.Hex(start)}, {VmAreaStruct.Hex(end)}");
+        var err = 0;
+        if (start >= end)
+        {
+            return fn.Returns(-Errno.EINVAL);
+        }
+
+        this.ProcessMmWalkLock(mm, ops.WalkLock);
+
+        var vma = mm.MmMt.FindVma(start);
+        do
+        {
+            ulong next;
+            if (vma is null)
+            {
+                next = end; // after the last vma: pte_hole
+            }
+            else if (start < vma.VmStart.Plain())
+            {
+                next = Math.Min(end, vma.VmStart.Plain()); // outside vma: pte_hole
+            }
+            else
+            {
+                // inside vma
+                this.ProcessVmaWalkLock(vma, ops.WalkLock);
+                var walk = new MmWalk(ops, mm, vma, @private);
+                next = Math.Min(end, vma.VmEnd.Plain());
+                vma = mm.MmMt.FindVma(vma.VmEnd.Plain());
+
+                err = this.WalkPageTest(start, next, walk);
+                if (err > 0)
+                {
+                    // positive return values are purely for controlling the pagewalk, so should
+                    // never be passed to the callers.
+                    err = 0;
+                    start = next;
+                    continue;
+                }
+
+                if (err < 0)
+                {
+                    break;
+                }
+
+                err = this.__WalkPageRange(start, next, walk);
+            }
+
+            if (err != 0)
+            {
+                break;
+            }
+
+            start = next;
+        }
+        while (start < end);
+
+        return fn.Returns(err);
+    }
+
+    /// <summary>walk_page_test(), mm/pagewalk.c (v7.0): the ops' test_walk decides; without one, every VMA is walked (the port has no VM_PFNMAP VMA).</summary>
+    int WalkPageTest(ulong start, ulong end, MmWalk walk) => walk.Ops.TestWalk?.Invoke(start, end, walk) ?? 0;
 
     /// <summary>process_mm_walk_lock(), mm/pagewalk.c (v7.0): mmap_lock must be held, for write unless the walk is a reader's.</summary>
     void ProcessMmWalkLock(MmStruct mm, PageWalkLock walkLock)

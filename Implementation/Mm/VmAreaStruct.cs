@@ -15,6 +15,8 @@ namespace VmaLockVerify.Implementation.Mm;
 /// </summary>
 public sealed class VmAreaStruct : KernelObject
 {
+    private SharedVar<Mempolicy?>? vmPolicy;
+
     public VmAreaStruct(
         KernelWorld world, MmStruct mm, VmaName name, ulong start, ulong end, VmFlags flags, AnonVma? anonVma, Func<int, string>? seqFormat = null, AddressSpace? file = null, RwSemaphore? vmLock = null, string excludeReadersFlag = VmaLockOffsetName)
         : base(world, name.Name)
@@ -64,6 +66,13 @@ public sealed class VmAreaStruct : KernelObject
 
     /// <summary>VMA_LOCK_OFFSET (v6.15; VM_REFCNT_EXCLUDE_READERS_FLAG from v7.0, the same bit): set while a writer excludes readers.</summary>
     public const int VmaLockOffset = 0x40000000;
+
+    /// <summary>
+    /// vma->vm_policy (CONFIG_NUMA): the VMA's memory policy, NULL for the task's. Only mbind()
+    /// touches it in the port (page faults allocate every page on node 0 and do not read it), so
+    /// the location is made when mbind() first reaches for it, and the other scenarios' VMAs have none.
+    /// </summary>
+    public SharedVar<Mempolicy?> VmPolicy => this.vmPolicy ??= new(this.World, this, "vm_policy", null, p => p?.ToString() ?? "NULL");
 
     /// <summary>The VMA's name as events and the Spec take it: the object's <see cref="KernelObject.Name"/>, typed.</summary>
     public new VmaName Name => new(base.Name);

@@ -57,6 +57,8 @@ public static class Errno
 
     public const int EINTR = 4;
 
+    public const int EIO = 5;
+
     public const int EAGAIN = 11;
 
     public const int EFAULT = 14;
@@ -74,6 +76,7 @@ public static class Errno
         ENOENT => "-ENOENT",
         ESRCH => "-ESRCH",
         EINTR => "-EINTR",
+        EIO => "-EIO",
         EAGAIN => "-EAGAIN",
         ENOMEM => "-ENOMEM",
         EFAULT => "-EFAULT",
