@@ -527,9 +527,7 @@ public sealed class ProtocolSpec
             }
 
             mm.Writer = null;
-            this.mergeWatch.Remove(e.Mm);
-            this.queuedForMigration.Remove(e.Mm);
-            this.DropUnmappedGuardPages(e.Mm);
+            this.WriteSectionEnded(e.Mm);
             if (mm.Marked.Count > 0)
             {
                 var left = string.Join(", ", mm.Marked);
@@ -549,9 +547,7 @@ public sealed class ProtocolSpec
         string? verdict = mm.Writer != e.Thread ? $"{e.Thread} downgraded {e.Mm}->mmap_lock without holding it for write" : null;
         mm.Writer = null;
         mm.Readers.Add(e.Thread);
-        this.mergeWatch.Remove(e.Mm);
-        this.queuedForMigration.Remove(e.Mm);
-        this.DropUnmappedGuardPages(e.Mm);
+        this.WriteSectionEnded(e.Mm);
         if (verdict is null && mm.Marked.Count > 0)
         {
             verdict = $"mmap_write_downgrade by {e.Thread} left {string.Join(", ", mm.Marked)} write-locked";
@@ -559,6 +555,18 @@ public sealed class ProtocolSpec
 
         mm.Marked.Clear();
         return verdict;
+    }
+
+    /// <summary>
+    /// The end of <paramref name="mm"/>'s write section (mmap_write_unlock() or mmap_write_downgrade()):
+    /// what the section's merges removed and its page walk scanned no longer matter, and the guard
+    /// pages no VMA maps went with their markers.
+    /// </summary>
+    private void WriteSectionEnded(MmName mm)
+    {
+        this.mergeWatch.Remove(mm);
+        this.queuedForMigration.Remove(mm);
+        this.DropUnmappedGuardPages(mm);
     }
 
     private string? OnSequenceBumped(MmSequenceBumped e)

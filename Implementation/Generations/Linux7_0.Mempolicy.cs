@@ -83,7 +83,7 @@ public partial interface Linux7_0
         }
 
         // MPOL_MF_MOVE_ALL without CAP_SYS_NICE is -EPERM: the port's tasks are not asked for it.
-        if ((start & (PageTable.PageSize - 1)) != 0)
+        if (start % PageTable.PageSize != 0)
         {
             return fn.Returns(-Errno.EINVAL);
         }
@@ -93,7 +93,7 @@ public partial interface Linux7_0
             flags &= ~MpolMf.Strict;
         }
 
-        len = (len + PageTable.PageSize - 1) & ~(PageTable.PageSize - 1);
+        len = PageAlign(len);
         var end = start + len;
         if (end < start)
         {
@@ -133,7 +133,7 @@ public partial interface Linux7_0
             var prev = mm.MmMt.VmaPrev(start);
             for (var vma = mm.MmMt.FindVma(start); vma is not null && vma.VmStart.Plain() < end; vma = mm.MmMt.FindVma(vma.VmEnd.Plain()))
             {
-                err = this.MbindRange(ref vma, ref prev, start, end, @new);
+                err = this.MbindRange(vma, ref prev, start, end, @new);
                 if (err != 0)
                 {
                     break;
@@ -296,9 +296,10 @@ public partial interface Linux7_0
 
     /// <summary>
     /// mbind_range(), mm/mempolicy.c (v7.0): split or merge the VMA if required, and apply the new
-    /// policy. <paramref name="vma"/> is the loop's cursor (for_each_vma_range() goes on after the VMA it returns).
+    /// policy. The port's split keeps <paramref name="vma"/> as the part inside the range, so the
+    /// caller's loop goes on from its new end, as for_each_vma_range() goes on after the split.
     /// </summary>
-    int MbindRange(ref VmAreaStruct vma, ref VmAreaStruct? prev, ulong start, ulong end, Mempolicy? newPol)
+    int MbindRange(VmAreaStruct vma, ref VmAreaStruct? prev, ulong start, ulong end, Mempolicy? newPol)
     {
         using var fn = this.World.Enter("mbind_range", $"{vma.Name}, {VmAreaStruct.Hex(start)}, {VmAreaStruct.Hex(end)}");
         ulong vmstart;

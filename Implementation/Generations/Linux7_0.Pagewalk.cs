@@ -32,11 +32,11 @@ public sealed record MmWalkOps(PageWalkLock WalkLock, Func<ulong, ulong, MmWalk,
 public sealed record MmWalk(MmWalkOps Ops, MmStruct Mm, VmAreaStruct Vma, object? Private = null);
 
 /// <summary>
-/// Generation "7.0", mm/pagewalk.c: walking one VMA's page tables under the lock its caller
-/// names, which the walk checks first. The port's page table is the last level of one PMD, so the
-/// walk calls pmd_entry once for the range; hugetlb VMAs, pte_entry, test_walk,
-/// pte_hole and the pre/post-VMA callbacks are not modelled. Read from the stored text of v7.0's
-/// mm/pagewalk.c.
+/// Generation "7.0", mm/pagewalk.c: walking one VMA's page tables (walk_page_range_vma()), or
+/// each VMA's in a range of the mm (walk_page_range()), under the lock its caller names, which
+/// the walk checks or takes first. The port's page table is the last level of one PMD, so the
+/// walk calls pmd_entry once per VMA's part of the range; hugetlb VMAs, pte_entry, pte_hole and
+/// the pre/post-VMA callbacks are not modelled. Read from the stored text of v7.0's mm/pagewalk.c.
 /// </summary>
 public partial interface Linux7_0
 {
